@@ -1,0 +1,30 @@
+// The lab host is where hypervisor networks, VMs, the APT cache and the credentials file live.
+// Everything host-side goes through this interface, so a remote lab host (SSH, a cloud droplet)
+// is one more implementation, not a branch in every component.
+import type * as pulumi from "@pulumi/pulumi";
+import type { types } from "@pulumi/command";
+
+export interface HostScriptArgs {
+  /** Script under provisioning/, called with `up` on create and `down` on delete. */
+  readonly script: string;
+  /** Parameters as environment variables; wrap secrets in pulumi.secret. */
+  readonly environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Values whose change must rebuild the resource rather than re-run `up` in place. */
+  readonly triggers?: pulumi.Input<unknown[]>;
+  /** True when stdout carries secrets. */
+  readonly secretOutput?: boolean;
+}
+
+/** A command resource with the output the components read. */
+export interface HostCommand extends pulumi.CustomResource {
+  readonly stdout: pulumi.Output<string>;
+}
+
+export interface LabHostConnection {
+  /** Runs a provisioning script on the lab host. */
+  script(name: string, args: HostScriptArgs, opts: pulumi.CustomResourceOptions): HostCommand;
+  /** How a node's forwarded SSH port on the lab host is reached from where Pulumi runs. */
+  nodeConnection(port: number, user: string, privateKey: pulumi.Input<string>): types.input.remote.ConnectionArgs;
+  /** The lab's state folder on the host (VM disks, seeds, logs, pidfiles). */
+  readonly stateDir: string;
+}

@@ -1,0 +1,18 @@
+// VirtualBox, what the blog series uses: host-only vboxnetN networks, NAT with port forwards.
+import type * as pulumi from "@pulumi/pulumi";
+import type { HypervisorDriver, MachineArgs, NetworkArgs } from "../driver.js";
+import { VirtualBoxMachine } from "./VirtualBoxMachine.js";
+import { VirtualBoxNetwork } from "./VirtualBoxNetwork.js";
+
+export class VirtualBoxDriver implements HypervisorDriver {
+  readonly kind = "virtualbox" as const;
+  constructor(private readonly labName: string) {}
+
+  network(name: string, args: NetworkArgs, opts: pulumi.ComponentResourceOptions) {
+    return new VirtualBoxNetwork(name, { ...args, labName: this.labName }, opts);
+  }
+
+  machine(name: string, args: MachineArgs, opts: pulumi.ComponentResourceOptions) {
+    return new VirtualBoxMachine(name, args, opts);
+  }
+}

@@ -1,0 +1,36 @@
+// A VirtualBox lab network. Host-only networks are host objects (vboxnetN with the host's address,
+// DHCP off, removed on destroy: the seed's createVBoxNetworks.sh, declaratively). Internal networks
+// are only a name the VMs share, and bridged networks name an existing host interface.
+import * as pulumi from "@pulumi/pulumi";
+import type { NetworkArgs } from "../driver.js";
+import { netmask } from "../../plan/ipv4.js";
+import { vboxInternalNetworkName } from "../../plan/devices.js";
+
+export interface VirtualBoxNetworkArgs extends NetworkArgs {
+  readonly labName: string;
+}
+
+export class VirtualBoxNetwork extends pulumi.ComponentResource {
+  /** vboxnetN for host-only, the internal network's name, or the bridged host device. */
+  readonly device: pulumi.Output<string>;
+
+  constructor(name: string, args: VirtualBoxNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("labstack:virtualbox:Network", name, {}, opts);
+    const net = args.network;
+    if (net.kind === "hostonly") {
+      const hostonly = args.host.script(
+        `${name}-hostonlyif`,
+        {
+          script: "virtualbox/network.sh",
+          environment: { DEVICE: net.device ?? "", HOST_ADDRESS: net.hostAddress!, NETMASK: netmask(Number(net.cidr!.split("/")[1])) },
+          triggers: [net.device ?? "", net.cidr!],
+        },
+        { parent: this, deleteBeforeReplace: true },
+      );
+      this.device = hostonly.stdout;
+    } else {
+      this.device = pulumi.output(net.kind === "internal" ? vboxInternalNetworkName(args.labName, net) : (net.device ?? ""));
+    }
+    this.registerOutputs({ device: this.device });
+  }
+}

@@ -1,0 +1,25 @@
+// A lab-host-side piece of the lab with an up/down script: host preparation, the APT cache, the
+// base image. One component so each shows up by its role in the resource tree.
+import * as pulumi from "@pulumi/pulumi";
+import type { LabHostConnection } from "../host/connection.js";
+
+export interface HostServiceArgs {
+  readonly host: LabHostConnection;
+  /** Script under provisioning/ (called with up/down). */
+  readonly script: string;
+  readonly environment: Record<string, pulumi.Input<string>>;
+  /** Changes that rebuild rather than update. */
+  readonly triggers?: pulumi.Input<unknown[]>;
+}
+
+export class HostService extends pulumi.ComponentResource {
+  /** What the script printed last (for the image step: the image's path on the host). */
+  readonly stdout: pulumi.Output<string>;
+
+  constructor(name: string, args: HostServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("labstack:lab:HostService", name, {}, opts);
+    const run = args.host.script(`${name}-run`, { script: args.script, environment: args.environment, triggers: args.triggers }, { parent: this });
+    this.stdout = run.stdout;
+    this.registerOutputs({ stdout: this.stdout });
+  }
+}

@@ -1,0 +1,63 @@
+// One node of a lab: its VM (from whichever hypervisor driver), the SSH readiness gate, and its
+// base setup. Services and checks hang off `base` and reach the node through `connection`.
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import type { types } from "@pulumi/command";
+import type { LabHostConnection } from "../host/connection.js";
+import type { HypervisorDriver } from "../hypervisor/driver.js";
+import type { Lab, LabNode as LabNodeModel } from "../model/schema.js";
+import { renderSeed } from "../plan/cloudinit.js";
+import { planNics, sshPort } from "../plan/nics.js";
+import type { CredentialValues, Step } from "../plan/steps.js";
+import { NodeStep } from "./NodeStep.js";
+
+export interface LabNodeArgs {
+  readonly host: LabHostConnection;
+  readonly driver: HypervisorDriver;
+  readonly lab: Lab;
+  readonly labName: string;
+  readonly node: LabNodeModel;
+  readonly credentials: pulumi.Output<CredentialValues>;
+  readonly sshPublicKey: pulumi.Input<string>;
+  readonly baseImage: pulumi.Input<string>;
+  readonly networkDevices: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** The node's base setup step. */
+  readonly base: Step;
+  /** Host-side resources the VM needs first (networks, image, APT cache). */
+  readonly hostDependencies: pulumi.Input<pulumi.Resource>[];
+}
+
+/** Waits for SSH, then for cloud-init to finish (users, keys and addresses applied). */
+export const READY_COMMAND = "cloud-init status --wait >/dev/null 2>&1 || true; test -f /var/lib/cloud/instance/boot-finished && hostname";
+
+export class LabNode extends pulumi.ComponentResource {
+  readonly vmId: pulumi.Output<string>;
+  readonly connection: types.input.remote.ConnectionArgs;
+  readonly ready: command.remote.Command;
+  readonly base: NodeStep;
+
+  constructor(name: string, args: LabNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("labstack:lab:Node", name, {}, opts);
+    const { lab, node } = args;
+    const nics = planNics(lab, args.labName, node);
+    const seed = pulumi.output(args.sshPublicKey).apply((key) => renderSeed({ hostname: node.name, user: lab.user, sshPublicKey: key, nics }));
+    const machine = args.driver.machine(
+      `${name}-machine`,
+      { host: args.host, lab, node, nics, seed, baseImage: args.baseImage, networkDevices: args.networkDevices },
+      { parent: this, dependsOn: args.hostDependencies },
+    );
+    this.vmId = machine.vmId;
+    this.connection = args.host.nodeConnection(sshPort(node), lab.user, args.credentials.apply((c) => c.sshPrivateKey));
+    this.ready = new command.remote.Command(
+      `${name}-ready`,
+      { connection: this.connection, create: READY_COMMAND, triggers: [this.vmId], addPreviousOutputInEnv: false },
+      { parent: this, dependsOn: [machine], customTimeouts: { create: "20m" } },
+    );
+    this.base = new NodeStep(
+      `${name}-base`,
+      { connection: this.connection, step: args.base, credentials: args.credentials, vmId: this.vmId },
+      { parent: this, dependsOn: [this.ready] },
+    );
+    this.registerOutputs({ vmId: this.vmId });
+  }
+}

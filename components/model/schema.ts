@@ -1,0 +1,133 @@
+// The lab model: one zod schema for every kind of lab, parsed once at the entry point. Field rules
+// live in the schema; rules that relate fields to each other live in `rules.ts`. Everything after
+// parsing receives these typed, defaulted values and never reads stack config again.
+import { z } from "zod";
+import { parseCidr, parseIpv4 } from "../plan/ipv4.js";
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,30}$/, "must be a lower-case name: a letter, then letters, digits or '-' (at most 31)");
+const ipv4 = z.string().refine((s) => parseIpv4(s) !== undefined, "must be an IPv4 address like 192.168.1.11");
+const cidr = z.string().refine((s) => parseCidr(s) !== undefined, "must be a network in CIDR form like 192.168.1.0/24");
+const port = z.number().int().min(1024, "must be at least 1024 (unprivileged)").max(65535, "must be at most 65535");
+const hostDevice = z
+  .string()
+  .regex(/^[a-zA-Z0-9_.-]{1,15}$/, "must be a Linux interface name (at most 15 letters, digits, '_', '.', '-')");
+
+export const LocalHostSchema = z.strictObject({
+  /** The machine running `pulumi up`. */
+  kind: z.literal("local"),
+  /** Where VM disks, seeds, pidfiles and logs live. @default ~/.local/share/labstack/<stack> */
+  stateDir: z.string().optional(),
+  /** Known memory of the host in MiB; checked against what the nodes need. @default measured */
+  memoryMiB: z.number().int().positive().optional(),
+  /** Host preparation writes /etc/vbox/networks.conf so VirtualBox accepts the lab's host-only ranges. */
+  vboxNetworksConf: z.boolean().default(false),
+});
+
+export const HostSchema = z.discriminatedUnion("kind", [LocalHostSchema]);
+
+export const HypervisorSchema = z.strictObject({
+  kind: z.enum(["virtualbox", "qemu"]),
+  /** QEMU only: `auto` uses KVM when a guest really boots with it, else TCG. */
+  accel: z.enum(["auto", "kvm", "tcg"]).default("auto"),
+});
+
+export const ImageSchema = z
+  .strictObject({
+    /** A cloud image to download once into the host's cache. */
+    url: z.url().optional(),
+    /** SHA-256 of the file at `url` (64 hex digits), or the URL of a SHA256SUMS file listing it. Required with url. */
+    sha256: z
+      .string()
+      .refine((s) => /^[0-9a-f]{64}$/.test(s) || /^https?:\/\/\S+$/.test(s), "must be 64 lower-case hex digits or the URL of a SHA256SUMS file")
+      .optional(),
+    /** A local image file instead of `url` (qcow2, or raw for QEMU; any format qemu-img reads for VirtualBox). */
+    path: z.string().optional(),
+    /** Boot this kernel directly (images without a boot loader, such as our Debian test image). */
+    kernel: z.string().optional(),
+    initrd: z.string().optional(),
+    /** Kernel command line with `kernel`. */
+    append: z.string().default("root=/dev/vda rw console=ttyS0"),
+  })
+  .refine((i) => (i.url === undefined) !== (i.path === undefined), "give exactly one of url or path")
+  .refine((i) => i.url === undefined || i.sha256 !== undefined, { message: "is required with url", path: ["sha256"] })
+  .refine((i) => (i.kernel === undefined) === (i.initrd === undefined), "give kernel and initrd together");
+
+export const NetworkSchema = z.strictObject({
+  name,
+  /** nat: per-VM NAT with port forwards; hostonly: host and VMs; internal: VMs only; bridged: an existing host bridge. */
+  kind: z.enum(["nat", "hostonly", "internal", "bridged"]),
+  cidr: cidr.optional(),
+  /** The lab host's own address on a host-only network (vboxnet0's 192.168.1.1 in the seed). */
+  hostAddress: ipv4.optional(),
+  /** The host device: vboxnetN for VirtualBox host-only, the bridge for QEMU or bridged networks. */
+  device: hostDevice.optional(),
+  /** Addresses are static; a DHCP server on a lab network would fight them. */
+  dhcp: z.literal(false, { error: "must be false: lab networks use static addresses, as in the seed" }).default(false),
+});
+
+export const NicSchema = z.strictObject({
+  network: name,
+  /** Static address on this NIC; none = unnumbered (brought up without an address). */
+  ip: ipv4.optional(),
+  /** VirtualBox allow-all promiscuous mode; needed where the guest bridges frames (Neutron). */
+  promiscuous: z.boolean().default(false),
+  /** NAT NIC only: host port forwarded to the guest's SSH port 22. */
+  sshPort: port.optional(),
+});
+
+export const NodeSchema = z.strictObject({
+  name,
+  cpus: z.number().int().min(1).max(64).default(1),
+  memoryMiB: z.number().int().min(256, "must be at least 256"),
+  diskGiB: z.number().int().min(3, "must be at least 3").max(2048).default(10),
+  /** NICs in guest PCI order; the first is the NAT NIC with the SSH forward, as in the seed. */
+  nics: z.array(NicSchema).min(1, "a node needs at least its NAT NIC"),
+});
+
+const placement = z.strictObject({ node: name });
+
+export const ServicesSchema = z.strictObject({
+  /** NTP: the server node serves the management network, every other node syncs from it. */
+  chrony: z.strictObject({ server: name }).optional(),
+  mariadb: placement.optional(),
+  rabbitmq: z.strictObject({ node: name, user: name.default("openstack") }).optional(),
+  memcached: placement.optional(),
+});
+
+export const AptCacheSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  port: port.default(3142),
+  /** An HTTP proxy the cache itself fetches through (corporate proxies, or our CI's shared cache). */
+  upstreamProxy: z.url().optional(),
+});
+
+export const LabSchema = z.strictObject({
+  kind: z.enum(["openstack"]),
+  host: HostSchema.default({ kind: "local", vboxNetworksConf: false }),
+  hypervisor: HypervisorSchema,
+  image: ImageSchema,
+  /** The sudo user cloud-init creates on every node; the SSH key is the lab's generated one. */
+  user: name.default("stack"),
+  /** The network whose addresses go into /etc/hosts and on which services listen. */
+  managementNetwork: name,
+  networks: z.array(NetworkSchema).min(1),
+  nodes: z.array(NodeSchema).min(1),
+  services: ServicesSchema.default({}),
+  aptCache: AptCacheSchema.default({ enabled: true, port: 3142 }),
+  /** Ubuntu Cloud Archive pocket for OpenStack packages (e.g. caracal); Ubuntu nodes only. */
+  cloudArchive: z.string().regex(/^[a-z]+$/).optional(),
+  /** Install python3-openstackclient on every node, as the seed's nodeSetup does. */
+  openstackClient: z.boolean().default(true),
+  /** Folder on the lab host for credentials.yaml and the SSH key. @default ~/.os_credentials */
+  credentialsDir: z.string().optional(),
+  /** Bump to regenerate every password and the SSH key on the next `up`. */
+  credentialsRotation: z.number().int().min(0).default(0),
+});
+
+export type Lab = z.infer<typeof LabSchema>;
+export type LabNode = Lab["nodes"][number];
+export type LabNetwork = Lab["networks"][number];
+export type LabNic = LabNode["nics"][number];
+export type LabImage = Lab["image"];

@@ -1,0 +1,71 @@
+// A step is one provisioning script plus its parameters. Components turn steps into command
+// resources; the VM tests run the very same steps over SSH. Scripts stay plain files: parameters
+// travel as environment variables, never as edits to the script text.
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository's provisioning/ folder. */
+export const PROVISIONING_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "provisioning");
+
+/** Every secret a lab generates; see provisioning/host/generate-credentials.sh. */
+export interface CredentialValues {
+  readonly mariadbRootPassword: string;
+  readonly rabbitmqPassword: string;
+  readonly osAdminPassword: string;
+  readonly osDemoPassword: string;
+  readonly osSharedSecret: string;
+  readonly sshPrivateKey: string;
+  readonly sshPublicKey: string;
+}
+export type SecretName = Exclude<keyof CredentialValues, "sshPublicKey">;
+
+export interface Step {
+  /** Script path under provisioning/, e.g. "node/mariadb.sh". */
+  readonly script: string;
+  /** Plain parameters. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Secret parameters: environment variable → which credential it carries. */
+  readonly secrets?: Readonly<Record<string, SecretName>>;
+}
+
+export function scriptPath(script: string): string {
+  return join(PROVISIONING_DIR, script);
+}
+
+function readScript(script: string): string {
+  return readFileSync(scriptPath(script), "utf8");
+}
+
+/** Single-quotes a value for bash. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The full environment of a step, secrets resolved. */
+export function stepEnvironment(step: Step, credentials?: CredentialValues): Record<string, string> {
+  const env: Record<string, string> = { ...step.env };
+  for (const [name, secret] of Object.entries(step.secrets ?? {})) {
+    if (credentials === undefined) throw new Error(`step ${step.script} needs credential ${secret}`);
+    env[name] = credentials[secret];
+  }
+  return env;
+}
+
+/**
+ * What a node runs for a step: `sudo bash -s` reading the shared helpers, the parameters as
+ * exports and the script itself from stdin. Nothing is copied to the node, and no secret appears
+ * on a command line or in the SSH environment (which sshd would refuse anyway).
+ */
+export const NODE_COMMAND = "sudo bash -s";
+
+export function nodeStdin(step: Step, credentials?: CredentialValues): string {
+  const exports = Object.entries(stepEnvironment(step, credentials))
+    .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
+    .join("\n");
+  return `${readScript("node/lib.sh")}\n${exports}\n${readScript(step.script)}`;
+}
+
+export function hasSecrets(step: Step): boolean {
+  return Object.keys(step.secrets ?? {}).length > 0;
+}

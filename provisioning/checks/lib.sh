@@ -1,0 +1,28 @@
+# Helpers for the learner's checks. A check prints what it ran and what it saw, and exits non-zero
+# with a one-line reason, so a red `pulumi up` says exactly what is wrong.
+# shellcheck shell=bash
+
+fail() { echo "CHECK FAILED on $(hostname): $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# retry SECONDS COMMAND...: some facts (NTP sync, a service after restart) take a while to hold.
+retry() {
+  local seconds=$1; shift
+  local deadline=$((SECONDS + seconds))
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 3
+  done
+}
+
+# tcp_exchange HOST PORT REQUEST: send REQUEST, print the reply (bash's /dev/tcp, no netcat needed).
+tcp_exchange() {
+  local host=$1 port=$2 request=$3 line
+  exec 3<>"/dev/tcp/$host/$port" || return 1
+  printf '%b' "$request" >&3
+  while IFS= read -r -t 5 line <&3; do
+    printf '%s\n' "${line%$'\r'}"
+    [[ "${line%$'\r'}" == END || "${line%$'\r'}" == STORED || "${line%$'\r'}" == ERROR ]] && break
+  done
+  exec 3>&-
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# This node logs into MariaDB on the database node by name with the generated root password.
+# Environment: DB_HOST, ROOT_PASSWORD (secret)
+set -euo pipefail
+# shellcheck source=lib.sh
+[[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+: "${DB_HOST:?}" "${ROOT_PASSWORD:?}"
+
+version=$(MYSQL_PWD=$ROOT_PASSWORD mysql -h "$DB_HOST" -u root -N -B -e 'SELECT VERSION()') \
+  || fail "mysql -h $DB_HOST -u root -e 'SELECT VERSION()' failed"
+pass "logged into MariaDB $version on $DB_HOST as root"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Memcached answers on the management address: this node stores a value and reads it back.
+# Environment: MEMCACHED_HOST, MEMCACHED_IP, NODE
+set -euo pipefail
+# shellcheck source=lib.sh
+[[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+: "${MEMCACHED_HOST:?}" "${MEMCACHED_IP:?}" "${NODE:?}"
+
+key="labstack-check-$NODE"
+value="$NODE-$RANDOM"
+stored=$(tcp_exchange "$MEMCACHED_IP" 11211 "set $key 0 60 ${#value}\r\n$value\r\n") \
+  || fail "no connection to memcached at $MEMCACHED_IP:11211"
+[[ "$stored" == STORED ]] || fail "memcached set $key answered '$stored'"
+got=$(tcp_exchange "$MEMCACHED_HOST" 11211 "get $key\r\n" | sed -n 2p)
+[[ "$got" == "$value" ]] || fail "memcached get $key from $MEMCACHED_HOST gave '$got', expected '$value'"
+pass "memcached on $MEMCACHED_HOST ($MEMCACHED_IP:11211) stored and returned $key"

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Base setup of every node (the seed's nodeSetup role): explicit /etc/hosts, APT proxy to the lab
+# host's cache, Ubuntu Cloud Archive on Ubuntu, unnumbered lab NICs up, the OpenStack client.
+# Environment:
+#   HOSTS               lines "ip name" for every node, management addresses
+#   APT_PROXY_URL       e.g. http://192.168.1.1:3142; empty removes the proxy
+#   CLOUD_ARCHIVE       UCA release (e.g. caracal), Ubuntu only; ignored elsewhere
+#   UNNUMBERED_DEVICES  NICs to bring up without an address (e.g. "enp0s9")
+#   PACKAGES            packages every node needs (e.g. python3-openstackclient)
+set -euo pipefail
+# shellcheck source=lib.sh
+[[ $(type -t put) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+: "${HOSTS:?}"
+if command -v cloud-init >/dev/null; then cloud-init status --wait >/dev/null || true; fi
+
+# /etc/hosts: the management address first and only, never the 127.0.1.1 alias, which makes a
+# node resolve its own name to loopback while its services listen on the management address.
+names=$(awk 'NF == 2 { print $2 }' <<< "$HOSTS")
+kept=$(awk -v names="$names" '
+  BEGIN { n = split(names, list, "\n"); for (i = 1; i <= n; i++) skip[list[i]] = 1 }
+  /^# BEGIN labstack/ { inblock = 1; next }
+  /^# END labstack/ { inblock = 0; next }
+  inblock || $1 == "127.0.1.1" { next }
+  { for (i = 2; i <= NF; i++) if ($i in skip) next; print }' /etc/hosts)
+put /etc/hosts "$kept
+# BEGIN labstack
+$HOSTS
+# END labstack" || true
+
+if [[ -n "${APT_PROXY_URL:-}" ]]; then
+  put /etc/apt/apt.conf.d/71proxy "Acquire::http { Proxy \"$APT_PROXY_URL\"; };" && unset LABSTACK_APT_UPDATED
+elif [[ -f /etc/apt/apt.conf.d/71proxy ]]; then
+  rm -f /etc/apt/apt.conf.d/71proxy
+  changed "removed APT proxy"
+fi
+
+. /etc/os-release
+if [[ "$ID" == ubuntu && -n "${CLOUD_ARCHIVE:-}" ]]; then
+  ensure_packages ubuntu-cloud-keyring
+  if put "/etc/apt/sources.list.d/cloudarchive-$CLOUD_ARCHIVE.list" \
+    "deb http://ubuntu-cloud.archive.canonical.com/ubuntu $VERSION_CODENAME-updates/$CLOUD_ARCHIVE main"; then
+    unset LABSTACK_APT_UPDATED
+  fi
+fi
+
+for dev in ${UNNUMBERED_DEVICES:-}; do
+  if ! ip -o link show dev "$dev" | grep -q ',UP'; then
+    ip link set dev "$dev" up
+    changed "brought up $dev"
+  fi
+  if [[ -d /etc/network/interfaces.d ]]; then
+    put "/etc/network/interfaces.d/90-labstack-$dev" "auto $dev
+iface $dev inet manual
+  up ip link set dev \$IFACE up" || true
+  elif [[ -d /etc/netplan ]]; then
+    put "/etc/netplan/90-labstack-$dev.yaml" "network:
+  version: 2
+  ethernets:
+    $dev:
+      dhcp4: false
+      link-local: []" 0600 && netplan apply
+  fi
+done
+
+# shellcheck disable=SC2086 # one word per package
+[[ -z "${PACKAGES:-}" ]] || ensure_packages $PACKAGES

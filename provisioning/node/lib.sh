@@ -1,0 +1,64 @@
+# Helpers shared by the node scripts. The components send this file ahead of each script on the
+# same stdin, so a node needs nothing of ours installed. Every change a script makes is announced
+# with a "labstack: changed" line: the idempotency tests count them.
+# shellcheck shell=bash
+
+export DEBIAN_FRONTEND=noninteractive
+
+changed() { echo "labstack: changed $*"; }
+
+# put FILE CONTENT [MODE]: write FILE only when its content differs; true when it wrote.
+put() {
+  local file=$1 content=$2 mode=${3:-0644}
+  if [[ -f "$file" ]] && [[ "$(cat "$file")" == "$content" ]]; then return 1; fi
+  mkdir -p "$(dirname "$file")"
+  printf '%s\n' "$content" > "$file"
+  chmod "$mode" "$file"
+  changed "$file"
+}
+
+missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"
+  done
+}
+
+# ensure_packages PKG...: install what is missing, nothing else (no upgrades on a second run).
+ensure_packages() {
+  local missing
+  missing=$(missing_packages "$@")
+  [[ -z "$missing" ]] && return 0
+  apt_update_once
+  # shellcheck disable=SC2086 # one word per package
+  apt-get install -y -q -o DPkg::Lock::Timeout=600 -o Acquire::Retries=5 -o Dpkg::Options::=--force-confold --no-install-recommends $missing >/dev/null
+  changed "installed ${missing//$'\n'/ }"
+}
+
+apt_update_once() {
+  [[ -n "${LABSTACK_APT_UPDATED:-}" ]] && return 0
+  apt-get update -q -o DPkg::Lock::Timeout=600 >/dev/null
+  LABSTACK_APT_UPDATED=1
+}
+
+# restart_if SERVICE WAS_CHANGED: restart on change, start if not running, otherwise leave it be.
+restart_if() {
+  local service=$1 was_changed=$2
+  if [[ "$was_changed" == 1 ]]; then
+    systemctl restart "$service"
+    changed "restarted $service"
+  elif ! systemctl is-active --quiet "$service"; then
+    systemctl start "$service"
+    changed "started $service"
+  fi
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: retry COMMAND until it succeeds.
+wait_for() {
+  local seconds=$1 what=$2; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@"; do
+    if ((SECONDS >= deadline)); then echo "timed out after ${seconds}s waiting for $what" >&2; return 1; fi
+    sleep 2
+  done
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# One lab node as a QEMU VM on the lab host: a qcow2 overlay on the cached base image, a NoCloud
+# seed, NICs in config order on fixed PCI slots, daemonized with a pidfile and a serial log.
+# Usage: vm.sh up|down
+# Environment:
+#   VM_DIR        folder for this VM's overlay, seed, pidfile and serial log
+#   NAME          VM name (the node's hostname)
+#   BASE_IMAGE    qcow2 base image; KERNEL/INITRD/APPEND to boot a kernel directly (optional)
+#   MEMORY_MIB, CPUS, DISK_GIB
+#   USER_DATA, META_DATA, NETWORK_CONFIG   the cloud-init NoCloud documents
+#   NICS          one line per NIC in order: "nat <mac> <ssh-port>" or "tap <mac> <tap> <bridge>"
+#   SSH_BIND      host address of the SSH forward (default 127.0.0.1)
+#   ACCEL         auto | kvm | tcg (auto: KVM only if a guest really boots with it)
+set -euo pipefail
+
+action=${1:?usage: vm.sh up|down}
+: "${VM_DIR:?}" "${NAME:?}"
+pidfile="$VM_DIR/qemu.pid"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+running() { [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+
+stop_vm() {
+  running || return 0
+  local pid; pid=$(cat "$pidfile")
+  kill "$pid"
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+taps() { printf '%s\n' "${NICS:-}" | awk '$1 == "tap" { print $4 }'; }
+
+case "$action" in
+  down)
+    stop_vm
+    while read -r tap; do
+      [[ -n "$tap" ]] && ip link show dev "$tap" >/dev/null 2>&1 && ip link del dev "$tap"
+    done < <(taps)
+    rm -rf "$VM_DIR"
+    exit 0
+    ;;
+  up) ;;
+  *) echo "vm.sh: unknown action '$action'" >&2; exit 2 ;;
+esac
+
+: "${BASE_IMAGE:?}" "${MEMORY_MIB:?}" "${CPUS:?}" "${DISK_GIB:?}" "${USER_DATA:?}" "${META_DATA:?}" "${NETWORK_CONFIG:?}" "${NICS:?}"
+if running; then exit 0; fi
+[[ -f "$BASE_IMAGE" ]] || { echo "base image $BASE_IMAGE not found" >&2; exit 1; }
+mkdir -p "$VM_DIR"
+
+if [[ ! -f "$VM_DIR/disk.qcow2" ]]; then
+  qemu-img create -q -f qcow2 -b "$BASE_IMAGE" -F qcow2 "$VM_DIR/disk.qcow2" "${DISK_GIB}G"
+  echo "labstack: changed created overlay for $NAME"
+fi
+
+printf '%s' "$USER_DATA" > "$VM_DIR/user-data"
+printf '%s' "$META_DATA" > "$VM_DIR/meta-data"
+printf '%s' "$NETWORK_CONFIG" > "$VM_DIR/network-config"
+cloud-localds -N "$VM_DIR/network-config" "$VM_DIR/seed.img" "$VM_DIR/user-data" "$VM_DIR/meta-data"
+
+# shellcheck disable=SC2054 # QEMU option values are comma-separated on purpose
+args=(-name "$NAME" -machine pc -m "$MEMORY_MIB" -smp "$CPUS" -display none -vga none
+  -serial "file:$VM_DIR/serial.log" -daemonize -pidfile "$pidfile"
+  -drive "file=$VM_DIR/disk.qcow2,if=none,id=disk0,format=qcow2,discard=unmap" -device virtio-blk-pci,drive=disk0,addr=0x10
+  -drive "file=$VM_DIR/seed.img,if=none,id=seed0,format=raw,readonly=on" -device virtio-blk-pci,drive=seed0,addr=0x11)
+if [[ -n "${KERNEL:-}" ]]; then
+  args+=(-kernel "$KERNEL" -initrd "${INITRD:?INITRD goes with KERNEL}" -append "${APPEND:-root=/dev/vda rw console=ttyS0}")
+fi
+
+slot=3
+while read -r kind mac a b; do
+  [[ -n "$kind" ]] || continue
+  case "$kind" in
+    nat)
+      # VirtualBox NAT semantics: guest 10.0.2.15, the host is the gateway 10.0.2.2.
+      args+=(-netdev "user,id=net$slot,net=10.0.2.0/24,host=10.0.2.2,dhcpstart=10.0.2.15,hostfwd=tcp:${SSH_BIND:-127.0.0.1}:$a-:22") ;;
+    tap)
+      if ! ip link show dev "$a" >/dev/null 2>&1; then
+        ip tuntap add dev "$a" mode tap
+      fi
+      ip link set dev "$a" master "$b" up
+      args+=(-netdev "tap,id=net$slot,ifname=$a,script=no,downscript=no") ;;
+    *) echo "vm.sh: unknown NIC kind '$kind'" >&2; exit 2 ;;
+  esac
+  args+=(-device "virtio-net-pci,netdev=net$slot,mac=$mac,addr=$(printf '0x%x' "$slot")")
+  slot=$((slot + 1))
+done <<< "$NICS"
+
+accel=$(KERNEL="${KERNEL:-}" INITRD="${INITRD:-}" BASE_IMAGE="$BASE_IMAGE" "$here/accel.sh" "${ACCEL:-auto}")
+: > "$VM_DIR/serial.log"
+qemu-system-x86_64 -accel "$accel" "${args[@]}" </dev/null
+echo "labstack: changed started $NAME (accel $accel)"
