@@ -10,6 +10,7 @@ import { LabNode } from "../components/lab/LabNode.js";
 import { NodeStep } from "../components/lab/NodeStep.js";
 import type { Lab } from "../components/model/schema.js";
 import { join } from "node:path";
+import { aptCacheEnvironment, imageEnvironment, prepareEnvironment } from "../components/plan/host.js";
 import { planNodeSteps, serverNodes } from "../components/plan/openstack.js";
 import { nodeSummaries, renderInventory, renderMermaid, renderSshConfig, type NodeSummary } from "../components/plan/outputs.js";
 import type { CredentialValues } from "../components/plan/steps.js";
@@ -19,11 +20,6 @@ export interface OpenStackLabArgs {
   /** Names host devices and state; the stack name. */
   readonly labName: string;
   readonly host: LabHostConnection;
-}
-
-/** Host-side parameters of the image step. */
-export function imageEnvironment(lab: Lab): Record<string, string> {
-  return { IMAGE_URL: lab.image.url ?? "", IMAGE_SHA256: lab.image.sha256 ?? "", IMAGE_PATH: lab.image.path ?? "" };
 }
 
 export class OpenStackLab extends pulumi.ComponentResource {
@@ -41,31 +37,14 @@ export class OpenStackLab extends pulumi.ComponentResource {
     const { lab, labName, host } = args;
     const driver = hypervisorDriver(lab, labName);
 
-    const vboxRanges = lab.networks.filter((n) => n.kind === "hostonly").map((n) => n.cidr!).join(" ");
-    const prepare = new HostService(
-      `${name}-prepare`,
-      {
-        host,
-        script: "host/prepare.sh",
-        environment: {
-          HYPERVISOR: lab.hypervisor.kind,
-          APT_CACHE: lab.aptCache.enabled ? "1" : "0",
-          VBOX_NETWORKS: lab.hypervisor.kind === "virtualbox" && lab.host.vboxNetworksConf ? vboxRanges : "",
-        },
-      },
-      { parent: this },
-    );
+    const prepare = new HostService(`${name}-prepare`, { host, script: "host/prepare.sh", environment: prepareEnvironment(lab) }, { parent: this });
     const credentials = new Credentials(`${name}-credentials`, { host, rotation: lab.credentialsRotation, directory: lab.credentialsDir }, { parent: this });
     const hostDependencies: pulumi.Resource[] = [];
     if (lab.aptCache.enabled) {
       hostDependencies.push(
         new HostService(
           `${name}-apt-cache`,
-          {
-            host,
-            script: "host/apt-cache.sh",
-            environment: { PORT: String(lab.aptCache.port), UPSTREAM_PROXY: lab.aptCache.upstreamProxy ?? "", RUN_DIR: join(host.stateDir, "apt-cacher-ng") },
-          },
+          { host, script: "host/apt-cache.sh", environment: aptCacheEnvironment(lab, host.stateDir) },
           { parent: this, dependsOn: [prepare] },
         ),
       );

@@ -14,9 +14,9 @@ export interface StackOutputs {
   readonly checks: pulumi.Output<unknown>;
 }
 
-export function buildLab(lab: Lab, stack: string): StackOutputs {
+export function buildLab(lab: Lab, stack: string, opts?: pulumi.ComponentResourceOptions): StackOutputs {
   const host = new LocalHost({ stack, stateDir: lab.host.stateDir });
-  const built = new OpenStackLab(stack, { lab, labName: stack, host });
+  const built = new OpenStackLab(stack, { lab, labName: stack, host }, opts);
   return {
     nodes: built.nodes,
     sshConfig: built.sshConfig,

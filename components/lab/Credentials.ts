@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { LabHostConnection } from "../host/connection.js";
+import { credentialsFileEnvironment } from "../plan/host.js";
 import { scriptPath, shellQuote, type CredentialValues } from "../plan/steps.js";
 
 export interface CredentialsArgs {
@@ -36,23 +37,11 @@ export class Credentials extends pulumi.ComponentResource {
     // The public key is not secret: it goes into every node's cloud-init seed in plain sight.
     this.sshPublicKey = pulumi.unsecret(this.values.apply((v) => v.sshPublicKey));
     this.sshPrivateKey = pulumi.secret(this.values.apply((v) => v.sshPrivateKey));
-    const directory = args.directory ?? "";
     const file = args.host.script(
       `${name}-file`,
       {
         script: "host/credentials-file.sh",
-        environment: pulumi.secret(
-          this.values.apply((v) => ({
-            CREDENTIALS_DIR: directory,
-            MARIADB_ROOT_PASSWORD: v.mariadbRootPassword,
-            RABBITMQ_PASSWORD: v.rabbitmqPassword,
-            OS_ADMIN_PASSWORD: v.osAdminPassword,
-            OS_DEMO_PASSWORD: v.osDemoPassword,
-            OS_SHARED_SECRET: v.osSharedSecret,
-            SSH_PRIVATE_KEY: v.sshPrivateKey,
-            SSH_PUBLIC_KEY: v.sshPublicKey,
-          })),
-        ),
+        environment: pulumi.secret(this.values.apply((v) => credentialsFileEnvironment(args.directory, v))),
       },
       { parent: this },
     );

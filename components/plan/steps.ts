@@ -63,7 +63,19 @@ export function nodeStdin(step: Step, credentials?: CredentialValues): string {
   const exports = Object.entries(stepEnvironment(step, credentials))
     .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
     .join("\n");
-  return `${readScript("node/lib.sh")}\n${exports}\n${readScript(step.script)}`;
+  const lib = step.script.startsWith("checks/") ? ["node/lib.sh", "checks/lib.sh"] : ["node/lib.sh"];
+  // bash reads a script from stdin as it goes, so any command that reads stdin (rabbitmqctl
+  // does) would swallow the rest of the script and bash would exit 0 half-way. Wrapped in a
+  // function, the whole text is parsed before anything runs, and it runs with stdin closed.
+  return [
+    "labstack_step() {",
+    ...lib.map(readScript),
+    exports,
+    readScript(step.script),
+    "}",
+    "labstack_step </dev/null",
+    "",
+  ].join("\n");
 }
 
 export function hasSecrets(step: Step): boolean {

@@ -6,7 +6,7 @@ set -euo pipefail
 [[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${RABBIT_USER:?}"
 
-users=$(rabbitmqctl -q list_users) || fail "rabbitmqctl list_users failed"
+users=$(rabbitmqctl -s list_users) || fail "rabbitmqctl list_users failed"
 echo "$users"
 awk '{ print $1 }' <<< "$users" | grep -qx "$RABBIT_USER" || fail "rabbitmqctl list_users does not show $RABBIT_USER"
 if awk '{ print $1 }' <<< "$users" | grep -qx guest; then fail "the default guest user still exists"; fi

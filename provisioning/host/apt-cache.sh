@@ -4,7 +4,8 @@
 # with ACNG_MODE=daemon) a private instance runs from RUN_DIR with its own pidfile, config and cache.
 # Usage: apt-cache.sh up|down
 # Environment: PORT (3142), BIND_ADDRESS (0.0.0.0), UPSTREAM_PROXY (optional), RUN_DIR (daemon mode),
-#              DEBIAN_MIRROR (default: the host's own Debian mirror, else deb.debian.org), ACNG_MODE
+#              DEBIAN_MIRROR (default: the host's own Debian mirror, else deb.debian.org), ACNG_MODE,
+#              CACHE_DIR (daemon mode; default RUN_DIR/cache, removed on down unless set elsewhere)
 set -euo pipefail
 
 action=${1:?usage: apt-cache.sh up|down}
@@ -41,9 +42,12 @@ wait_listening() {
   return 1
 }
 
+# Through an upstream proxy, pipelined requests on one connection fail in bursts ("503
+# Connection closed") when the proxy closes a kept-alive connection; one request at a time does not.
 settings="Port: $port
 BindAddress: $bind${UPSTREAM_PROXY:+
-Proxy: $UPSTREAM_PROXY}"
+Proxy: $UPSTREAM_PROXY
+PipelineDepth: 1}"
 
 case "$mode:$action" in
   systemd:up)
@@ -66,7 +70,8 @@ case "$mode:$action" in
   daemon:up)
     : "${RUN_DIR:?RUN_DIR is required without systemd}"
     pidfile="$RUN_DIR/apt-cacher-ng.pid"
-    mkdir -p "$RUN_DIR/conf" "$RUN_DIR/cache" "$RUN_DIR/log"
+    cache_dir=${CACHE_DIR:-$RUN_DIR/cache}
+    mkdir -p "$RUN_DIR/conf" "$cache_dir" "$RUN_DIR/log"
     changed=0
     if [[ ! -f "$RUN_DIR/conf/acng.conf" ]]; then cp -r /etc/apt-cacher-ng/. "$RUN_DIR/conf/"; changed=1; fi
     put "$RUN_DIR/conf/backends_debian" "$mirror" && changed=1
@@ -76,9 +81,9 @@ case "$mode:$action" in
       kill "$(cat "$pidfile")"
       sleep 1
     fi
-    args=(-c "$RUN_DIR/conf" ForeGround=0 "Port=$port" "BindAddress=$bind" "CacheDir=$RUN_DIR/cache"
+    args=(-c "$RUN_DIR/conf" ForeGround=0 "Port=$port" "BindAddress=$bind" "CacheDir=$cache_dir"
       "LogDir=$RUN_DIR/log" "PidFile=$pidfile" "SocketPath=$RUN_DIR/socket")
-    [[ -n "${UPSTREAM_PROXY:-}" ]] && args+=("Proxy=$UPSTREAM_PROXY")
+    [[ -n "${UPSTREAM_PROXY:-}" ]] && args+=("Proxy=$UPSTREAM_PROXY" "PipelineDepth=1")
     # Detached, with no stdio: whatever waits for this script's output must not wait for the daemon.
     setsid /usr/sbin/apt-cacher-ng "${args[@]}" </dev/null >/dev/null 2>&1
     wait_listening

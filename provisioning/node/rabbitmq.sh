@@ -11,7 +11,7 @@ ensure_packages rabbitmq-server
 restart_if rabbitmq-server 0
 wait_for 120 "RabbitMQ to answer" rabbitmqctl -q await_startup
 
-users=$(rabbitmqctl -q list_users | awk '{ print $1 }')
+users=$(rabbitmqctl -s list_users | awk '{ print $1 }')
 # Passwords go on stdin, never on a command line another process could read.
 if ! grep -qx "$RABBIT_USER" <<< "$users"; then
   rabbitmqctl -q add_user "$RABBIT_USER" <<< "$RABBIT_PASSWORD" >/dev/null
@@ -20,7 +20,7 @@ elif ! rabbitmqctl -q authenticate_user "$RABBIT_USER" <<< "$RABBIT_PASSWORD" >/
   rabbitmqctl -q change_password "$RABBIT_USER" <<< "$RABBIT_PASSWORD" >/dev/null
   changed "changed RabbitMQ password of $RABBIT_USER"
 fi
-if [[ "$(rabbitmqctl -q list_user_permissions "$RABBIT_USER" | awk '$1 == "/" { print $2, $3, $4 }')" != ".* .* .*" ]]; then
+if [[ "$(rabbitmqctl -s list_user_permissions "$RABBIT_USER" | awk '$1 == "/" { print $2, $3, $4 }')" != ".* .* .*" ]]; then
   rabbitmqctl -q set_permissions -p / "$RABBIT_USER" ".*" ".*" ".*" >/dev/null
   changed "granted $RABBIT_USER all permissions on /"
 fi

@@ -15,6 +15,10 @@ answer="$cache/accel-$version"
 if [[ -f "$answer" ]]; then cat "$answer"; exit 0; fi
 
 mkdir -p "$cache"
+# VMs start in parallel; one probe answers for all of them.
+exec 9>"$answer.lock"
+flock 9
+if [[ -f "$answer" ]]; then cat "$answer"; exit 0; fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 probe=(-accel kvm -m 256 -display none -vga none -no-reboot -serial "file:$log")

@@ -28,13 +28,13 @@ stop_vm() {
   kill -9 "$pid" 2>/dev/null || true
 }
 
-taps() { printf '%s\n' "${NICS:-}" | awk '$1 == "tap" { print $4 }'; }
+taps() { printf '%s\n' "${NICS:-}" | awk '$1 == "tap" { print $3 }'; }
 
 case "$action" in
   down)
     stop_vm
     while read -r tap; do
-      [[ -n "$tap" ]] && ip link show dev "$tap" >/dev/null 2>&1 && ip link del dev "$tap"
+      if [[ -n "$tap" ]] && ip link show dev "$tap" >/dev/null 2>&1; then ip link del dev "$tap"; fi
     done < <(taps)
     rm -rf "$VM_DIR"
     exit 0

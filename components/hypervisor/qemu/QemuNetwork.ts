@@ -2,7 +2,7 @@
 // an existing host bridge for bridged networks. NAT needs no host object: it is per-VM user networking.
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkArgs } from "../driver.js";
-import { qemuBridgeName } from "../../plan/devices.js";
+import { qemuNetworkEnvironment } from "../../plan/host.js";
 
 export interface QemuNetworkArgs extends NetworkArgs {
   readonly labName: string;
@@ -13,19 +13,14 @@ export class QemuNetwork extends pulumi.ComponentResource {
 
   constructor(name: string, args: QemuNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:qemu:Network", name, {}, opts);
-    const net = args.network;
-    const device = qemuBridgeName(args.labName, net);
-    const prefix = net.cidr?.split("/")[1];
+    const environment = qemuNetworkEnvironment(args.labName, args.network);
     const bridge = args.host.script(
       `${name}-bridge`,
-      {
-        script: "qemu/network.sh",
-        environment: { DEVICE: device, KIND: net.kind, HOST_CIDR: net.hostAddress !== undefined ? `${net.hostAddress}/${prefix}` : "" },
-        triggers: [device, net.kind, net.hostAddress ?? "", net.cidr ?? ""],
-      },
+      // A different bridge, kind or address is a different network: rebuild it, old one first.
+      { script: "qemu/network.sh", environment, triggers: [environment] },
       { parent: this, deleteBeforeReplace: true },
     );
-    this.device = bridge.stdout.apply(() => device);
+    this.device = bridge.stdout.apply(() => environment.DEVICE);
     this.registerOutputs({ device: this.device });
   }
 }

@@ -13,6 +13,6 @@ export class VirtualBoxDriver implements HypervisorDriver {
   }
 
   machine(name: string, args: MachineArgs, opts: pulumi.ComponentResourceOptions) {
-    return new VirtualBoxMachine(name, args, opts);
+    return new VirtualBoxMachine(name, { ...args, labName: this.labName }, opts);
   }
 }

@@ -3,8 +3,7 @@
 // are only a name the VMs share, and bridged networks name an existing host interface.
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkArgs } from "../driver.js";
-import { netmask } from "../../plan/ipv4.js";
-import { vboxInternalNetworkName } from "../../plan/devices.js";
+import { vboxNetworkEnvironment, vboxNetworkName } from "../../plan/host.js";
 
 export interface VirtualBoxNetworkArgs extends NetworkArgs {
   readonly labName: string;
@@ -18,18 +17,15 @@ export class VirtualBoxNetwork extends pulumi.ComponentResource {
     super("labstack:virtualbox:Network", name, {}, opts);
     const net = args.network;
     if (net.kind === "hostonly") {
+      const environment = vboxNetworkEnvironment(net);
       const hostonly = args.host.script(
         `${name}-hostonlyif`,
-        {
-          script: "virtualbox/network.sh",
-          environment: { DEVICE: net.device ?? "", HOST_ADDRESS: net.hostAddress!, NETMASK: netmask(Number(net.cidr!.split("/")[1])) },
-          triggers: [net.device ?? "", net.cidr!],
-        },
+        { script: "virtualbox/network.sh", environment, triggers: [environment] },
         { parent: this, deleteBeforeReplace: true },
       );
       this.device = hostonly.stdout;
     } else {
-      this.device = pulumi.output(net.kind === "internal" ? vboxInternalNetworkName(args.labName, net) : (net.device ?? ""));
+      this.device = pulumi.output(vboxNetworkName(args.labName, net));
     }
     this.registerOutputs({ device: this.device });
   }

@@ -1,0 +1,110 @@
+// Parameters of the lab-host steps, computed from the lab model. The components pass these to
+// their commands and the VM tests run the same scripts with the same values.
+import { join } from "node:path";
+import type { Lab, LabNetwork, LabNode } from "../model/schema.js";
+import type { SeedDocuments } from "./cloudinit.js";
+import { qemuBridgeName, tapName, vboxInternalNetworkName } from "./devices.js";
+import { netmask } from "./ipv4.js";
+import type { NicPlan } from "./nics.js";
+import type { CredentialValues } from "./steps.js";
+
+export function prepareEnvironment(lab: Lab): Record<string, string> {
+  const hostonly = lab.networks.filter((n) => n.kind === "hostonly").map((n) => n.cidr!);
+  return {
+    HYPERVISOR: lab.hypervisor.kind,
+    APT_CACHE: lab.aptCache.enabled ? "1" : "0",
+    VBOX_NETWORKS: lab.hypervisor.kind === "virtualbox" && lab.host.vboxNetworksConf ? hostonly.join(" ") : "",
+  };
+}
+
+export function aptCacheEnvironment(lab: Lab, stateDir: string): Record<string, string> {
+  return { PORT: String(lab.aptCache.port), UPSTREAM_PROXY: lab.aptCache.upstreamProxy ?? "", RUN_DIR: join(stateDir, "apt-cacher-ng") };
+}
+
+export function imageEnvironment(lab: Lab): Record<string, string> {
+  return { IMAGE_URL: lab.image.url ?? "", IMAGE_SHA256: lab.image.sha256 ?? "", IMAGE_PATH: lab.image.path ?? "" };
+}
+
+export function credentialsFileEnvironment(directory: string | undefined, v: CredentialValues): Record<string, string> {
+  return {
+    CREDENTIALS_DIR: directory ?? "",
+    MARIADB_ROOT_PASSWORD: v.mariadbRootPassword,
+    RABBITMQ_PASSWORD: v.rabbitmqPassword,
+    OS_ADMIN_PASSWORD: v.osAdminPassword,
+    OS_DEMO_PASSWORD: v.osDemoPassword,
+    OS_SHARED_SECRET: v.osSharedSecret,
+    SSH_PRIVATE_KEY: v.sshPrivateKey,
+    SSH_PUBLIC_KEY: v.sshPublicKey,
+  };
+}
+
+export function qemuNetworkEnvironment(labName: string, net: LabNetwork): Record<string, string> {
+  const prefix = net.cidr?.split("/")[1];
+  return { DEVICE: qemuBridgeName(labName, net), KIND: net.kind, HOST_CIDR: net.hostAddress !== undefined ? `${net.hostAddress}/${prefix}` : "" };
+}
+
+export function vboxNetworkEnvironment(net: LabNetwork): Record<string, string> {
+  return { DEVICE: net.device ?? "", HOST_ADDRESS: net.hostAddress!, NETMASK: netmask(Number(net.cidr!.split("/")[1])) };
+}
+
+/** The name VMs use for a network that has no host object (VirtualBox internal or bridged). */
+export function vboxNetworkName(labName: string, net: LabNetwork): string {
+  return net.kind === "internal" ? vboxInternalNetworkName(labName, net) : (net.device ?? "");
+}
+
+export function vmDir(stateDir: string, node: LabNode): string {
+  return join(stateDir, "vms", node.name);
+}
+
+export interface MachineEnvironmentArgs {
+  readonly labName: string;
+  readonly lab: Lab;
+  readonly node: LabNode;
+  readonly nics: readonly NicPlan[];
+  readonly seed: SeedDocuments;
+  readonly baseImage: string;
+  /** Host device of each lab network, by network name. */
+  readonly devices: Readonly<Record<string, string>>;
+  readonly stateDir: string;
+}
+
+function machineCommon(a: MachineEnvironmentArgs): Record<string, string> {
+  return {
+    VM_DIR: vmDir(a.stateDir, a.node),
+    NAME: a.node.name,
+    BASE_IMAGE: a.baseImage,
+    MEMORY_MIB: String(a.node.memoryMiB),
+    CPUS: String(a.node.cpus),
+    DISK_GIB: String(a.node.diskGiB),
+    USER_DATA: a.seed.userData,
+    META_DATA: a.seed.metaData,
+    NETWORK_CONFIG: a.seed.networkConfig,
+  };
+}
+
+/** Parameters of provisioning/qemu/vm.sh; NICS is one line per NIC in guest PCI order. */
+export function qemuMachineEnvironment(a: MachineEnvironmentArgs): Record<string, string> {
+  const nics = a.nics.map((nic) =>
+    nic.kind === "nat" ? `nat ${nic.mac} ${nic.sshPort}` : `tap ${nic.mac} ${tapName(a.labName, a.node.name, nic.index)} ${a.devices[nic.network]}`,
+  );
+  return {
+    ...machineCommon(a),
+    KERNEL: a.lab.image.kernel ?? "",
+    INITRD: a.lab.image.initrd ?? "",
+    APPEND: a.lab.image.append,
+    NICS: nics.join("\n"),
+    ACCEL: a.lab.hypervisor.accel,
+  };
+}
+
+const VBOX_ATTACHMENT: Record<NicPlan["kind"], string> = { nat: "nat", hostonly: "hostonly", internal: "intnet", bridged: "bridged" };
+
+/** Parameters of provisioning/virtualbox/vm.sh; NICS is one line per NIC in adapter order. */
+export function vboxMachineEnvironment(a: MachineEnvironmentArgs): Record<string, string> {
+  const nics = a.nics.map((nic) =>
+    nic.kind === "nat"
+      ? `nat ${nic.mac} ${nic.sshPort}`
+      : `${VBOX_ATTACHMENT[nic.kind]} ${nic.mac} ${a.devices[nic.network]} ${nic.promiscuous ? "allow-all" : "deny"}`,
+  );
+  return { ...machineCommon(a), NICS: nics.join("\n") };
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Debian packages the tests need on the machine that runs them (CI, a developer's machine):
+# QEMU, the image builder, cloud-init seed tools, apt-cacher-ng, shellcheck. Idempotent and quick
+# when everything is there.
+set -euo pipefail
+
+packages=(qemu-system-x86 qemu-utils mmdebstrap cloud-image-utils apt-cacher-ng shellcheck iproute2 e2fsprogs openssh-client curl procps)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+((${#missing[@]} == 0)) && exit 0
+
+sudo=(); ((EUID == 0)) || sudo=(sudo)
+"${sudo[@]}" apt-get update -q
+# The tests start their own apt-cacher-ng instances; the package's service must not grab port 3142.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e "$policy" ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod +x "$policy"
+  trap '"${sudo[@]}" rm -f "$policy"' EXIT
+fi
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

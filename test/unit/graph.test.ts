@@ -1,0 +1,187 @@
+// The resource graph of the OpenStack lab under mocks: ordering, placement, secrets, and which
+// resources a config change touches.
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { parseLab } from "../../components/model/parse.js";
+import { buildLab } from "../../stacks/index.js";
+import { stackLab } from "../helpers/labs.js";
+import { FAKE_CREDENTIALS, installMocks, isSecretEnvelope, promiseOf, recorded, recordingOptions, registrations, reset, settle, unwrap, type Registration } from "../helpers/mocks.js";
+
+beforeAll(() => installMocks());
+beforeEach(reset);
+
+async function build(raw: Record<string, any>) {
+  const outputs = buildLab(parseLab(raw), "dev", recordingOptions);
+  await settle();
+  return outputs;
+}
+
+const byName = (name: string) => {
+  const found = registrations.find((r) => r.name === name);
+  if (!found) throw new Error(`no resource ${name}; have ${registrations.map((r) => r.name).join(", ")}`);
+  return found;
+};
+
+function dependencies(reg: Registration): Registration[] {
+  const deps = reg.opts.dependsOn;
+  const list = (Array.isArray(deps) ? deps : deps ? [deps] : []) as pulumi.Resource[];
+  return list.map((d) => registrations.find((r) => r.resource === d)!).filter(Boolean);
+}
+
+/** Every registration reachable through dependsOn, and through the parents of those. */
+function reaches(from: Registration, target: string): boolean {
+  const seen = new Set<Registration>();
+  const walk = (r: Registration): boolean => {
+    if (seen.has(r)) return false;
+    seen.add(r);
+    if (r.name === target) return true;
+    const parent = registrations.find((p) => p.resource === r.opts.parent);
+    return dependencies(r).some(walk) || (parent !== undefined && walk(parent));
+  };
+  return dependencies(from).some(walk);
+}
+
+const runOf = (step: string) => recorded.find((r) => r.name === `${step}-run`)!;
+
+describe("OpenStack lab resource graph", () => {
+  it("names every resource uniquely, prefixed with its parent's name", async () => {
+    await build(stackLab("dev"));
+    const keys = registrations.map((r) => `${r.type}::${r.name}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const r of registrations) {
+      const parent = registrations.find((p) => p.resource === r.opts.parent);
+      if (parent) expect(r.name.startsWith(`${parent.name}-`)).toBe(true);
+      else expect(r.name).toBe("dev");
+    }
+  });
+
+  it("orders VM → readiness → base setup → services → checks on every node", async () => {
+    const lab = parseLab(stackLab("dev"));
+    await build(stackLab("dev"));
+    for (const node of lab.nodes.map((n) => n.name)) {
+      expect(reaches(byName(`dev-${node}-ready`), `dev-${node}-machine`)).toBe(true);
+      expect(reaches(byName(`dev-${node}-base`), `dev-${node}-ready`)).toBe(true);
+      const services = registrations.filter((r) => r.type === "labstack:lab:NodeStep" && r.name.startsWith(`dev-${node}-`) && !r.name.includes("-check-") && r.name !== `dev-${node}-base`);
+      expect(services.length).toBeGreaterThan(0);
+      for (const s of services) expect(reaches(s, `dev-${node}-base`), s.name).toBe(true);
+      for (const c of registrations.filter((r) => r.name.startsWith(`dev-${node}-check-`) && r.type === "labstack:lab:NodeStep")) {
+        expect(reaches(c, "dev-controller-mariadb"), c.name).toBe(true);
+        expect(reaches(c, `dev-${node}-base`), c.name).toBe(true);
+      }
+    }
+    // A compute's NTP client needs the controller's server first.
+    expect(reaches(byName("dev-compute1-chrony-client"), "dev-controller-chrony-server")).toBe(true);
+    // The VM waits for its networks, the image and the APT cache on the host.
+    for (const host of ["dev-net-management", "dev-net-guest", "dev-image", "dev-apt-cache"]) {
+      expect(reaches(byName("dev-compute2-machine"), host), host).toBe(true);
+    }
+  });
+
+  it("puts services on the nodes the config says, reached through their SSH forward", async () => {
+    await build(stackLab("dev"));
+    const port = (step: string) => unwrap(runOf(step).inputs.connection).port;
+    expect(port("dev-controller-mariadb")).toBe(8222);
+    expect(unwrap(runOf("dev-controller-mariadb").inputs.stdin)).toContain("export BIND_ADDRESS='192.168.1.11'");
+    expect(port("dev-compute2-chrony-client")).toBe(8201);
+    expect(registrations.some((r) => r.name === "dev-compute1-mariadb")).toBe(false);
+
+    reset();
+    const moved = stackLab("dev");
+    moved.services.mariadb.node = "compute1";
+    await build(moved);
+    expect(port("dev-compute1-mariadb")).toBe(8200);
+    expect(unwrap(runOf("dev-compute1-mariadb").inputs.stdin)).toContain("export BIND_ADDRESS='192.168.1.21'");
+    expect(registrations.some((r) => r.name === "dev-controller-mariadb")).toBe(false);
+    // Every node's login check now goes to compute1.
+    expect(unwrap(runOf("dev-compute2-check-mariadb-login").inputs.stdin)).toContain("export DB_HOST='compute1'");
+  });
+
+  it("keeps every generated credential secret, in inputs and outputs", async () => {
+    const outputs = await build(stackLab("dev"));
+    expect(await pulumi.isSecret(outputs.credentials)).toBe(true);
+    expect((await promiseOf(outputs.credentials)) as object).toEqual(JSON.parse(FAKE_CREDENTIALS));
+    const secrets = Object.entries(JSON.parse(FAKE_CREDENTIALS) as Record<string, string>)
+      .filter(([k]) => k !== "sshPublicKey")
+      .map(([, v]) => v.split("\n")[1] ?? v);
+    // Walk every resource's inputs: a secret may only appear inside a secret envelope.
+    const leaks: string[] = [];
+    const walk = (value: any, where: string) => {
+      if (isSecretEnvelope(value)) return;
+      if (typeof value === "string") {
+        for (const s of secrets) if (value.includes(s)) leaks.push(`${where} contains ${s}`);
+      } else if (value && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) walk(v, `${where}.${k}`);
+      }
+    };
+    for (const r of recorded) walk(r.inputs, r.name);
+    expect(leaks).toEqual([]);
+    // ...and they do reach the places that need them, encrypted.
+    const mariadb = runOf("dev-controller-mariadb");
+    expect(isSecretEnvelope(mariadb.inputs.stdin)).toBe(true);
+    expect(unwrap(mariadb.inputs.stdin)).toContain("export ROOT_PASSWORD='mariadbSecret1'");
+    expect(unwrap(recorded.find((r) => r.name === "dev-credentials-file")!.inputs.environment).RABBITMQ_PASSWORD).toBe("rabbitSecret2");
+    // Steps without secrets stay readable in previews.
+    expect(isSecretEnvelope(runOf("dev-controller-memcached").inputs.stdin)).toBe(false);
+  });
+
+  it("changing compute2's memory changes only compute2's resources", async () => {
+    await build(stackLab("dev"));
+    const before = new Map(recorded.map((r) => [r.name, r.id]));
+    reset();
+    const changed = stackLab("dev");
+    changed.nodes[2].memoryMiB = 1536;
+    await build(changed);
+    const after = new Map(recorded.map((r) => [r.name, r.id]));
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    const differing = [...after].filter(([name, id]) => before.get(name) !== id).map(([name]) => name).sort();
+    expect(differing).toContain("dev-compute2-machine-vm");
+    expect(differing).toContain("dev-compute2-base-run");
+    expect(differing.filter((n) => !n.startsWith("dev-compute2-"))).toEqual([]);
+  });
+
+  it("exports inventory, ssh_config and topology for other tools", async () => {
+    const outputs = await build(stackLab("dev"));
+    expect(outputs.inventory).toContain("[controller_nodes]\ncontroller mgmt_ip=192.168.1.11 ansible_host=127.0.0.1 ansible_port=8222");
+    expect(outputs.inventory).toContain("compute2 mgmt_ip=192.168.1.22 ansible_host=127.0.0.1 ansible_port=8201");
+    expect(outputs.sshConfig).toContain("Host compute1\n  HostName 127.0.0.1\n  Port 8200\n  User stack");
+    expect(outputs.topology).toMatch(/^flowchart LR\n/);
+    expect(outputs.nodes).toEqual([
+      { name: "controller", managementIp: "192.168.1.11", ssh: { host: "127.0.0.1", port: 8222, user: "stack" } },
+      { name: "compute1", managementIp: "192.168.1.21", ssh: { host: "127.0.0.1", port: 8200, user: "stack" } },
+      { name: "compute2", managementIp: "192.168.1.22", ssh: { host: "127.0.0.1", port: 8201, user: "stack" } },
+    ]);
+  });
+
+  it("uses the VirtualBox driver for openstack-lab: host-only interfaces and VBoxManage VMs", async () => {
+    await build(stackLab("openstack-lab"));
+    const vm = recorded.find((r) => r.name === "dev-controller-machine-vm")!;
+    expect(vm.inputs.create).toContain("virtualbox/vm.sh");
+    const env = unwrap(vm.inputs.environment);
+    expect(env.NICS).toMatch(/^nat 52:54:00:\S+ 8222\nhostonly \S+ dev-net-management-hostonlyif done allow-all\nhostonly \S+ dev-net-guest-hostonlyif done allow-all$/);
+    expect(env.MEMORY_MIB).toBe("6144");
+    expect(recorded.find((r) => r.name === "dev-net-management-hostonlyif")!.inputs.environment).toEqual({ DEVICE: "", HOST_ADDRESS: "192.168.1.1", NETMASK: "255.255.255.0" });
+    expect(unwrap(recorded.find((r) => r.name === "dev-prepare-run")!.inputs.environment).VBOX_NETWORKS).toBe("192.168.1.0/24 172.16.0.0/24");
+  });
+});
+
+describe("entry point", () => {
+  beforeEach(() => vi.resetModules());
+
+  it("fails on bad config before any resource is registered", async () => {
+    const bad = stackLab("dev");
+    bad.nodes[1].nics[1].ip = "10.9.9.9";
+    pulumi.runtime.setAllConfig({ "labstack:lab": JSON.stringify(bad) });
+    await expect(import("../../index.js")).rejects.toThrow("labstack:lab.nodes[1].nics[1].ip: 10.9.9.9 is outside network 'management' (192.168.1.0/24)");
+    await settle();
+    expect(recorded).toEqual([]);
+  });
+
+  it("builds the stack and exports its outputs from good config", async () => {
+    pulumi.runtime.setAllConfig({ "labstack:lab": JSON.stringify(stackLab("dev")) });
+    const program = await import("../../index.js");
+    await settle();
+    expect(program.ssh_config).toContain("Host controller");
+    expect(await pulumi.isSecret(program.credentials)).toBe(true);
+    expect(recorded.filter((r) => r.type === "command:local:Command" && r.name.endsWith("-machine-vm"))).toHaveLength(3);
+  });
+});

@@ -1,0 +1,166 @@
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { parseLab } from "../../components/model/parse.js";
+import { renderSeed } from "../../components/plan/cloudinit.js";
+import { qemuBridgeName, tapName } from "../../components/plan/devices.js";
+import { qemuMachineEnvironment, vboxMachineEnvironment } from "../../components/plan/host.js";
+import { cidrContains, cidrsOverlap, formatIpv4, isReservedInCidr, netmask, parseCidr, parseIpv4 } from "../../components/plan/ipv4.js";
+import { guestDevice, macAddress, planNics } from "../../components/plan/nics.js";
+import { aptProxyUrl, hostsEntries, planNodeSteps } from "../../components/plan/openstack.js";
+import { renderMermaid } from "../../components/plan/outputs.js";
+import { nodeStdin, shellQuote } from "../../components/plan/steps.js";
+import { stackLab } from "../helpers/labs.js";
+
+const dev = () => parseLab(stackLab("dev"));
+const seedLab = () => parseLab(stackLab("openstack-lab"));
+
+describe("ipv4", () => {
+  it("parses, formats and rejects", () => {
+    expect(formatIpv4(parseIpv4("192.168.1.11")!)).toBe("192.168.1.11");
+    expect(parseIpv4("256.1.1.1")).toBeUndefined();
+    expect(parseIpv4("1.2.3")).toBeUndefined();
+    expect(parseCidr("192.168.1.0/24")).toEqual({ network: parseIpv4("192.168.1.0"), prefix: 24 });
+    expect(parseCidr("192.168.1.5/24")).toBeUndefined();
+    expect(parseCidr("10.0.0.0/33")).toBeUndefined();
+    expect(netmask(24)).toBe("255.255.255.0");
+    expect(netmask(21)).toBe("255.255.248.0");
+  });
+
+  it("answers containment, overlap and reserved addresses", () => {
+    const mgmt = parseCidr("192.168.1.0/24")!;
+    expect(cidrContains(mgmt, parseIpv4("192.168.1.254")!)).toBe(true);
+    expect(cidrContains(mgmt, parseIpv4("192.168.2.1")!)).toBe(false);
+    expect(cidrsOverlap(mgmt, parseCidr("192.168.0.0/16")!)).toBe(true);
+    expect(cidrsOverlap(mgmt, parseCidr("172.16.0.0/24")!)).toBe(false);
+    expect(isReservedInCidr(mgmt, parseIpv4("192.168.1.255")!)).toBe(true);
+    expect(isReservedInCidr(mgmt, parseIpv4("192.168.1.0")!)).toBe(true);
+    expect(isReservedInCidr(parseCidr("10.1.1.0/31")!, parseIpv4("10.1.1.0")!)).toBe(false);
+  });
+});
+
+describe("NICs and devices", () => {
+  it("names guest NICs as each hypervisor's guests see them", () => {
+    expect([0, 1, 2, 3, 4].map((i) => guestDevice("virtualbox", i))).toEqual(["enp0s3", "enp0s8", "enp0s9", "enp0s10", "enp0s16"]);
+    expect([0, 1, 2].map((i) => guestDevice("qemu", i))).toEqual(["ens3", "ens4", "ens5"]);
+  });
+
+  it("plans the seed's NIC layout", () => {
+    const lab = seedLab();
+    const nics = planNics(lab, "openstack-lab", lab.nodes[0]);
+    expect(nics.map((n) => [n.device, n.kind, n.ip ?? null, n.prefix ?? null, n.promiscuous])).toEqual([
+      ["enp0s3", "nat", null, null, false],
+      ["enp0s8", "hostonly", "192.168.1.11", 24, true],
+      ["enp0s9", "hostonly", null, null, true],
+    ]);
+  });
+
+  it("gives stable, distinct MACs and short host device names", () => {
+    expect(macAddress("dev", "controller", 1)).toBe(macAddress("dev", "controller", 1));
+    expect(macAddress("dev", "controller", 1)).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
+    const macs = new Set(["controller", "compute1", "compute2"].flatMap((n) => [0, 1, 2].map((i) => macAddress("dev", n, i))));
+    expect(macs.size).toBe(9);
+    const lab = dev();
+    for (const net of lab.networks) expect(qemuBridgeName("a-very-long-stack-name", net).length).toBeLessThanOrEqual(15);
+    expect(tapName("dev", "a-node-with-a-long-name", 7).length).toBeLessThanOrEqual(15);
+    expect(qemuBridgeName("dev", lab.networks[1])).not.toBe(qemuBridgeName("other", lab.networks[1]));
+  });
+});
+
+describe("cloud-init seed", () => {
+  const lab = dev();
+  const nics = planNics(lab, "dev", lab.nodes[1]);
+  const seed = renderSeed({ hostname: "compute1", user: "stack", sshPublicKey: "ssh-ed25519 AAAA test\n", nics });
+
+  it("creates the lab user with the key, and leaves /etc/hosts to node setup", () => {
+    expect(seed.userData.startsWith("#cloud-config\n")).toBe(true);
+    const user = JSON.parse(seed.userData.slice("#cloud-config\n".length));
+    expect(user.hostname).toBe("compute1");
+    expect(user.manage_etc_hosts).toBe(false);
+    expect(user.users[0]).toMatchObject({ name: "stack", sudo: "ALL=(ALL) NOPASSWD:ALL", ssh_authorized_keys: ["ssh-ed25519 AAAA test"] });
+  });
+
+  it("configures NAT by DHCP, the management address statically, the guest NIC unnumbered", () => {
+    const net = JSON.parse(seed.networkConfig);
+    expect(net.version).toBe(2);
+    expect(net.ethernets.ens3).toEqual({ match: { macaddress: nics[0].mac }, dhcp4: true });
+    expect(net.ethernets.ens4).toEqual({ match: { macaddress: nics[1].mac }, dhcp4: false, addresses: ["192.168.1.21/24"] });
+    expect(net.ethernets.ens5).toEqual({ match: { macaddress: nics[2].mac }, dhcp4: false });
+  });
+
+  it("changes the instance-id exactly when the seed changes", () => {
+    const again = renderSeed({ hostname: "compute1", user: "stack", sshPublicKey: "ssh-ed25519 AAAA test", nics });
+    const other = renderSeed({ hostname: "compute1", user: "stack", sshPublicKey: "ssh-ed25519 BBBB test", nics });
+    expect(again.metaData).toBe(seed.metaData);
+    expect(other.metaData).not.toBe(seed.metaData);
+  });
+});
+
+describe("steps", () => {
+  it("quotes any value for bash", () => {
+    for (const value of ["plain", "it's", "$(rm -rf /)", "a\nb", "`x` \"y\" \\z"]) {
+      expect(execFileSync("bash", ["-c", `printf %s ${shellQuote(value)}`], { encoding: "utf8" })).toBe(value);
+    }
+  });
+
+  it("sends a node step as one function with stdin closed, so nothing can swallow the script", () => {
+    const lab = dev();
+    const memcached = planNodeSteps(lab, "dev", lab.nodes[0]).services.find((s) => s.name === "memcached")!;
+    const stdin = nodeStdin(memcached.step);
+    expect(stdin.startsWith("labstack_step() {\n")).toBe(true);
+    expect(stdin.trimEnd().endsWith("}\nlabstack_step </dev/null")).toBe(true);
+    expect(stdin).toContain("export LISTEN_ADDRESS='192.168.1.11'");
+    // A command in the step that reads stdin sees EOF instead of the rest of the script.
+    const probe = stdin.replace("export LISTEN_ADDRESS", "echo \"read:$(cat)\"; exit 0\nexport LISTEN_ADDRESS");
+    expect(execFileSync("bash", ["-s"], { input: probe, encoding: "utf8" })).toBe("read:\n");
+  });
+
+  it("refuses to render a secret step without credentials", () => {
+    const lab = dev();
+    const mariadb = planNodeSteps(lab, "dev", lab.nodes[0]).services.find((s) => s.name === "mariadb")!;
+    expect(() => nodeStdin(mariadb.step)).toThrow("step node/mariadb.sh needs credential mariadbRootPassword");
+  });
+
+  it("plans the seed's services on the controller and clients everywhere else", () => {
+    const lab = dev();
+    const names = (i: number) => planNodeSteps(lab, "dev", lab.nodes[i]).services.map((s) => s.name);
+    expect(names(0)).toEqual(["chrony-server", "mariadb", "rabbitmq", "memcached"]);
+    expect(names(1)).toEqual(["chrony-client"]);
+    const base = planNodeSteps(lab, "dev", lab.nodes[2]).base;
+    expect(base.env.HOSTS).toBe("192.168.1.11 controller\n192.168.1.21 compute1\n192.168.1.22 compute2");
+    expect(base.env.APT_PROXY_URL).toBe("http://192.168.1.1:3142");
+    expect(base.env.UNNUMBERED_DEVICES).toBe("ens5");
+    expect(hostsEntries(lab).split("\n")).toHaveLength(3);
+    expect(aptProxyUrl(parseLab({ ...stackLab("dev"), aptCache: { enabled: false } }))).toBeUndefined();
+    const checks = planNodeSteps(lab, "dev", lab.nodes[1]).checks.map((c) => c.name);
+    expect(checks).toEqual(["hosts", "chrony", "mariadb-login", "rabbitmq-login", "memcached"]);
+  });
+});
+
+describe("host parameters", () => {
+  const lab = dev();
+  const node = lab.nodes[0];
+  const nics = planNics(lab, "dev", node);
+  const seed = renderSeed({ hostname: node.name, user: "stack", sshPublicKey: "k", nics });
+  const args = { labName: "dev", lab, node, nics, seed, baseImage: "/img.qcow2", devices: { management: "br-m", guest: "br-g" }, stateDir: "/state" };
+
+  it("describes QEMU NICs in order: NAT with the SSH forward, then taps on bridges", () => {
+    const env = qemuMachineEnvironment(args);
+    expect(env.NICS.split("\n").map((l) => l.split(" ").filter((_, i) => i !== 1 && i !== 2))).toEqual([["nat"], ["tap", "br-m"], ["tap", "br-g"]]);
+    expect(env.NICS.split("\n")[0]).toBe(`nat ${nics[0].mac} 8222`);
+    expect(env).toMatchObject({ VM_DIR: "/state/vms/controller", MEMORY_MIB: "2048", CPUS: "2", DISK_GIB: "10", ACCEL: "auto" });
+  });
+
+  it("describes VirtualBox NICs with their attachment and promiscuous mode", () => {
+    expect(vboxMachineEnvironment(args).NICS).toBe(`nat ${nics[0].mac} 8222\nhostonly ${nics[1].mac} br-m allow-all\nhostonly ${nics[2].mac} br-g allow-all`);
+  });
+});
+
+describe("topology", () => {
+  it("draws host, networks and every NIC", () => {
+    const text = renderMermaid(seedLab(), "openstack-lab");
+    expect(text).toContain('host ---|"192.168.1.1"| net_management');
+    expect(text).toContain('node_controller ---|"enp0s8 192.168.1.11, promisc"| net_management');
+    expect(text).toContain('node_compute2 ---|"enp0s9 (no IP), promisc"| net_guest');
+    expect(text).toContain('node_compute1 ---|"enp0s3 :22 ← 8200"| net_nat');
+  });
+});
