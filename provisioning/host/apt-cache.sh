@@ -98,6 +98,7 @@ case "$mode:$action" in
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
     rm -rf "$RUN_DIR"
+    rmdir "$(dirname "$RUN_DIR")" 2>/dev/null || true
     ;;
   *) echo "apt-cache.sh: unknown action or mode '$mode:$action'" >&2; exit 2 ;;
 esac

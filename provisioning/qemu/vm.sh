@@ -37,6 +37,8 @@ case "$action" in
       if [[ -n "$tap" ]] && ip link show dev "$tap" >/dev/null 2>&1; then ip link del dev "$tap"; fi
     done < <(taps)
     rm -rf "$VM_DIR"
+    # The vms/ folder and the lab's state folder go with the last VM (rmdir keeps non-empty ones).
+    rmdir "$(dirname "$VM_DIR")" 2>/dev/null && rmdir "$(dirname "$(dirname "$VM_DIR")")" 2>/dev/null
     exit 0
     ;;
   up) ;;

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Make the Pulumi engine available without downloads from pulumi.com: when no usable `pulumi` is
+# on PATH, build the CLI, the nodejs language host and the command provider from Go modules, at
+# the versions package.json pins, into a cache (a second run takes seconds). Prints the folder to
+# put on PATH. Users with internet install Pulumi as usual and never need this.
+#
+# `go install` refuses these modules (their go.mod has replace lines), so each binary is built
+# from a small wrapper module that requires the real one and copies the replaces it needs.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+pulumi_version=$(node -p "require('$root/node_modules/@pulumi/pulumi/package.json').version")
+command_version=$(node -p "require('$root/node_modules/@pulumi/command/package.json').version")
+out=${LABSTACK_CACHE:-$HOME/.cache/labstack}/pulumi/v$pulumi_version-command-v$command_version
+bin="$out/bin"
+mkdir -p "$bin"
+export GOFLAGS=-mod=mod GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
+
+log() { echo "ensure-pulumi: $*" >&2; }
+
+# replaces MODULE@VERSION: the replace lines of a module's go.mod that point at other modules
+# (relative paths only make sense inside its repository).
+replaces() {
+  local gomod
+  gomod=$(go mod download -json "$1" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')
+  awk '/^replace \(/ { inblock = 1; next } inblock && /^\)/ { inblock = 0; next }
+       inblock { print "replace " $0; next } /^replace / { print }' "$gomod" | grep -v '=> \.' || true
+}
+
+wrapper() { # wrapper DIR REQUIRE... : a module requiring the given modules
+  local dir=$1; shift
+  rm -rf "$dir"; mkdir -p "$dir"
+  printf 'module labstack/engine-build\n\ngo 1.25\n' > "$dir/go.mod"
+  (cd "$dir" && for m in "$@"; do go mod edit -require="$m"; done)
+}
+
+build_cli() {
+  [[ -x "$bin/pulumi" ]] && return 0
+  log "building the Pulumi CLI v$pulumi_version"
+  local dir="$out/src/cli"
+  wrapper "$dir" "github.com/pulumi/pulumi/pkg/v3@v$pulumi_version" "github.com/pulumi/pulumi/sdk/v3@v$pulumi_version"
+  replaces "github.com/pulumi/pulumi/pkg/v3@v$pulumi_version" >> "$dir/go.mod"
+  (cd "$dir" && go mod tidy -e >/dev/null 2>&1
+   go build -o "$bin/pulumi" \
+     -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$pulumi_version" \
+     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
+}
+
+build_language_host() {
+  [[ -x "$bin/pulumi-language-nodejs" ]] && return 0
+  log "building pulumi-language-nodejs"
+  local dir="$out/src/language-nodejs"
+  # Since it became its own module it has no tags, only pseudo-versions; before that it was a
+  # package of the tagged sdk/v3 module, which is the route the Go proxy here serves.
+  local legacy=${PULUMI_LANGUAGE_NODEJS_SDK:-v3.52.0}
+  wrapper "$dir" "github.com/pulumi/pulumi/sdk/v3@$legacy"
+  replaces "github.com/pulumi/pulumi/sdk/v3@$legacy" >> "$dir/go.mod"
+  (cd "$dir" && go build -o "$bin/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
+}
+
+build_command_provider() {
+  [[ -x "$bin/pulumi-resource-command" ]] && return 0
+  log "building pulumi-resource-command v$command_version"
+  local dir="$out/src/command"
+  # The provider module has no tags; its commit is the one the sdk/vX tag points at.
+  local info hash
+  info=$(go mod download -json "github.com/pulumi/pulumi-command/sdk@v$command_version")
+  hash=$(sed -n 's/^\t\t"Hash": "\(.*\)",*$/\1/p' <<< "$info" | head -n1)
+  [[ -n "$hash" ]] || { log "no commit found for pulumi-command v$command_version"; return 1; }
+  wrapper "$dir"
+  (cd "$dir" && go get "github.com/pulumi/pulumi-command/provider@${hash:0:12}" \
+     && go build -o "$bin/pulumi-resource-command" \
+       -ldflags "-X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$command_version" \
+       github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command)
+}
+
+if command -v pulumi >/dev/null && pulumi version >/dev/null 2>&1 && command -v pulumi-language-nodejs >/dev/null; then
+  dirname "$(command -v pulumi)"
+  exit 0
+fi
+build_cli
+build_language_host
+build_command_provider
+echo "$bin"
