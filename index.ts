@@ -8,6 +8,7 @@ import { buildLab } from "./stacks/index.js";
 const lab = parseLab(new pulumi.Config("labstack").getObject("lab"), { memoryMiB: Math.floor(totalmem() / 2 ** 20) });
 const outputs = buildLab(lab, pulumi.getStack());
 
+export const description = outputs.description;
 export const nodes = outputs.nodes;
 export const ssh_config = outputs.sshConfig;
 export const inventory = outputs.inventory;

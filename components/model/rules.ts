@@ -39,6 +39,7 @@ export function checkLab(lab: Lab, facts: HostFacts = {}): LabIssue[] {
   duplicates(lab.nodes, (n) => n.name, (n, i, first) => add(["nodes", i, "name"], `duplicate node name '${n.name}' (also nodes[${first}])`));
 
   const cidrs = new Map<string, Cidr>();
+  const hostCidrs = new Map<string, Cidr>();
   const nat = parseCidr(NAT_CIDR)!;
   const vboxRange = parseCidr(VBOX_DEFAULT_HOSTONLY_RANGE)!;
   lab.networks.forEach((net, i) => {
@@ -51,10 +52,11 @@ export function checkLab(lab: Lab, facts: HostFacts = {}): LabIssue[] {
     if (net.kind === "hostonly") {
       if (cidr === undefined) add(["networks", i, "cidr"], "is required for a hostonly network");
       if (net.hostAddress === undefined) add(["networks", i, "hostAddress"], "is required for a hostonly network (the lab host's address on it)");
-    } else if (net.hostAddress !== undefined) {
-      add(["networks", i, "hostAddress"], `a ${net.kind} network has no host address${net.kind === "internal" ? ": the host cannot reach an internal network" : ""}`);
+    } else if (net.hostAddress !== undefined && !(net.kind === "bridged" && net.create)) {
+      add(["networks", i, "hostAddress"], `a ${net.kind} network has no host address${net.kind === "internal" ? ": the host cannot reach an internal network" : " unless the lab creates the bridge (create: true)"}`);
     }
-    if (net.kind === "bridged" && net.device === undefined) add(["networks", i, "device"], "is required for a bridged network: the existing host bridge to attach to");
+    if (net.kind === "bridged" && net.device === undefined) add(["networks", i, "device"], "is required for a bridged network: the host bridge to attach to");
+    if (net.create && net.kind !== "bridged") add(["networks", i, "create"], "only a bridged network's bridge can be created by the lab");
     if (cidr === undefined) return;
     if (net.hostAddress !== undefined) {
       const host = parseIpv4(net.hostAddress)!;
@@ -62,8 +64,13 @@ export function checkLab(lab: Lab, facts: HostFacts = {}): LabIssue[] {
       else if (isReservedInCidr(cidr, host)) add(["networks", i, "hostAddress"], `${net.hostAddress} is the network or broadcast address of ${net.cidr}`);
     }
     if (cidrsOverlap(cidr, nat)) add(["networks", i, "cidr"], `${net.cidr} overlaps the NAT network ${NAT_CIDR} that every node's NAT NIC uses`);
-    for (const [other, otherCidr] of cidrs) {
-      if (cidrsOverlap(cidr, otherCidr)) add(["networks", i, "cidr"], `${net.cidr} overlaps network '${other}' (${formatCidr(otherCidr)})`);
+    // Only networks the host has an address on can confuse its routing; internal segments joined
+    // by a bridge inside a node (labs 5-6) share one subnet on purpose.
+    if (net.hostAddress !== undefined) {
+      for (const [other, otherCidr] of hostCidrs) {
+        if (cidrsOverlap(cidr, otherCidr)) add(["networks", i, "cidr"], `${net.cidr} overlaps network '${other}' (${formatCidr(otherCidr)})`);
+      }
+      hostCidrs.set(net.name, cidr);
     }
     cidrs.set(net.name, cidr);
     if (lab.hypervisor.kind === "virtualbox" && net.kind === "hostonly" && !lab.host.vboxNetworksConf && !(cidrContains(vboxRange, cidr.network) && cidr.prefix >= vboxRange.prefix)) {
@@ -72,8 +79,11 @@ export function checkLab(lab: Lab, facts: HostFacts = {}): LabIssue[] {
   });
 
   const networks = new Map(lab.networks.map((n) => [n.name, n]));
-  const mgmt = networks.get(lab.managementNetwork);
-  if (mgmt === undefined) add(["managementNetwork"], `unknown network '${lab.managementNetwork}'`);
+  const mgmt = lab.managementNetwork === undefined ? undefined : networks.get(lab.managementNetwork);
+  if (lab.managementNetwork === undefined) {
+    if (lab.kind === "openstack") add(["managementNetwork"], "is required for an openstack lab");
+    if (lab.aptCache.enabled) add(["aptCache", "enabled"], "the APT cache is served on the management network; set managementNetwork or aptCache.enabled: false");
+  } else if (mgmt === undefined) add(["managementNetwork"], `unknown network '${lab.managementNetwork}'`);
   else if (mgmt.kind !== "hostonly") add(["managementNetwork"], `network '${mgmt.name}' is ${mgmt.kind}; the management network must be hostonly so the host (APT cache) and all nodes share it`);
 
   const ips = new Map<string, string>();
@@ -122,6 +132,8 @@ export function checkLab(lab: Lab, facts: HostFacts = {}): LabIssue[] {
   });
 
   const nodes = new Set(lab.nodes.map((n) => n.name));
+  checkGuest(lab, networks, add);
+
   const placements: [string, string | undefined][] = [
     ["chrony.server", lab.services.chrony?.server],
     ["mariadb.node", lab.services.mariadb?.node],
@@ -129,7 +141,7 @@ export function checkLab(lab: Lab, facts: HostFacts = {}): LabIssue[] {
     ["memcached.node", lab.services.memcached?.node],
   ];
   for (const [key, node] of placements) {
-    if (node !== undefined && !nodes.has(node)) add(["services", ...key.split(".")], `unknown node '${node}' (known: ${[...nodes].join(", ")})`);
+    if (node !== undefined && !nodes.has(node)) add(["services", ...key.split(".")], unknownNode(node, nodes));
   }
 
   const needed = lab.nodes.reduce((sum, n) => sum + n.memoryMiB, 0);
@@ -138,4 +150,76 @@ export function checkLab(lab: Lab, facts: HostFacts = {}): LabIssue[] {
     add(["nodes"], `the nodes need ${needed} MiB of memory but the lab host has ${available} MiB`);
   }
   return issues;
+}
+
+function unknownNode(node: string, nodes: Set<string>): string {
+  return `unknown node '${node}' (known: ${[...nodes].join(", ")})`;
+}
+
+type Add = (path: (string | number)[], message: string) => void;
+
+/** Guest devices and checks refer to nodes, and to networks those nodes are attached to. */
+function checkGuest(lab: Lab, networks: Map<string, Lab["networks"][number]>, add: Add) {
+  const nodes = new Set(lab.nodes.map((n) => n.name));
+  const attached = (node: string, network: string) => lab.nodes.find((n) => n.name === node)?.nics.some((nic) => nic.network === network) ?? false;
+  const refs = (path: (string | number)[], node: string, network?: string, key = "node") => {
+    if (!nodes.has(node)) {
+      add([...path, key], unknownNode(node, nodes));
+      return;
+    }
+    if (network === undefined) return;
+    if (!networks.has(network)) add([...path, "network"], `unknown network '${network}'`);
+    else if (!attached(node, network)) add([...path, "network"], `node '${node}' has no NIC on network '${network}'`);
+  };
+  lab.guest.bridges.forEach((b, i) => {
+    refs(["guest", "bridges", i], b.node);
+    b.ports.forEach((port, k) => {
+      if (nodes.has(b.node) && !attached(b.node, port)) add(["guest", "bridges", i, "ports", k], `node '${b.node}' has no NIC on network '${port}'`);
+    });
+  });
+  lab.guest.vlans.forEach((v, i) => refs(["guest", "vlans", i], v.node, v.network));
+  lab.guest.vxlans.forEach((v, i) => {
+    refs(["guest", "vxlans", i], v.node, v.network);
+    if ((v.remote === undefined) === (v.group === undefined)) add(["guest", "vxlans", i], "give exactly one of remote (point-to-point) or group (multicast)");
+    if (v.group !== undefined && !/^2(2[4-9]|3\d)\./.test(v.group)) add(["guest", "vxlans", i, "group"], `${v.group} is not a multicast address (224.0.0.0/4)`);
+    if (v.ttl !== undefined && v.group === undefined) add(["guest", "vxlans", i, "ttl"], "only applies to a multicast group");
+  });
+  lab.guest.tunnels.forEach((t, i) => refs(["guest", "tunnels", i], t.node, t.network));
+  lab.checks.forEach((c, i) => {
+    const at = ["checks", i];
+    switch (c.kind) {
+      case "ping":
+        refs(at, c.from, undefined, "from");
+        if (parseIpv4(c.to) === undefined && !nodes.has(c.to)) add([...at, "to"], `'${c.to}' is neither an IPv4 address nor a node`);
+        break;
+      case "arp":
+        refs(at, c.node, c.network);
+        refs(at, c.peer, c.network, "peer");
+        break;
+      case "fdb":
+        refs(at, c.node);
+        c.peers.forEach((p, k) => {
+          refs([...at, "peers", k], p.node, p.network);
+          if (nodes.has(c.node) && !attached(c.node, p.port)) add([...at, "peers", k, "port"], `node '${c.node}' has no NIC on network '${p.port}'`);
+        });
+        break;
+      case "vtep-fdb":
+        refs(at, c.node);
+        break;
+      case "capture":
+        refs(at, c.node, c.network);
+        break;
+      case "l2":
+        refs(at, c.from, c.network, "from");
+        if (c.vlan !== undefined && !lab.guest.vlans.some((v) => v.node === c.from && v.network === c.network && v.id === c.vlan)) {
+          add([...at, "vlan"], `node '${c.from}' has no VLAN ${c.vlan} on network '${c.network}'`);
+        }
+        break;
+      case "nat-service":
+        refs(at, c.node);
+        break;
+      case "host-ping":
+        break;
+    }
+  });
 }

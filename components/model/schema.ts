@@ -7,6 +7,13 @@ import { parseCidr, parseIpv4 } from "../plan/ipv4.js";
 const name = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,30}$/, "must be a lower-case name: a letter, then letters, digits or '-' (at most 31)");
+// Node names are host names; the posts' boxA/boxB keep their capitals.
+const nodeName = z
+  .string()
+  .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,30}$/, "must be a host name: a letter, then letters, digits or '-' (at most 31)");
+const ipv4Cidr = z
+  .string()
+  .refine((s) => /^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/.test(s) && parseIpv4(s.split("/")[0]) !== undefined && Number(s.split("/")[1]) <= 32, "must be an address with prefix like 192.168.60.4/24");
 const ipv4 = z.string().refine((s) => parseIpv4(s) !== undefined, "must be an IPv4 address like 192.168.1.11");
 const cidr = z.string().refine((s) => parseCidr(s) !== undefined, "must be a network in CIDR form like 192.168.1.0/24");
 const port = z.number().int().min(1024, "must be at least 1024 (unprivileged)").max(65535, "must be at most 65535");
@@ -63,6 +70,8 @@ export const NetworkSchema = z.strictObject({
   hostAddress: ipv4.optional(),
   /** The host device: vboxnetN for VirtualBox host-only, the bridge for QEMU or bridged networks. */
   device: hostDevice.optional(),
+  /** bridged only: the lab creates the host bridge (and removes it on destroy) instead of joining an existing one. */
+  create: z.boolean().default(false),
   /** Addresses are static; a DHCP server on a lab network would fight them. */
   dhcp: z.literal(false, { error: "must be false: lab networks use static addresses, as in the seed" }).default(false),
 });
@@ -78,7 +87,7 @@ export const NicSchema = z.strictObject({
 });
 
 export const NodeSchema = z.strictObject({
-  name,
+  name: nodeName,
   cpus: z.number().int().min(1).max(64).default(1),
   memoryMiB: z.number().int().min(256, "must be at least 256"),
   diskGiB: z.number().int().min(3, "must be at least 3").max(2048).default(10),
@@ -86,13 +95,13 @@ export const NodeSchema = z.strictObject({
   nics: z.array(NicSchema).min(1, "a node needs at least its NAT NIC"),
 });
 
-const placement = z.strictObject({ node: name });
+const placement = z.strictObject({ node: nodeName });
 
 export const ServicesSchema = z.strictObject({
   /** NTP: the server node serves the management network, every other node syncs from it. */
-  chrony: z.strictObject({ server: name }).optional(),
+  chrony: z.strictObject({ server: nodeName }).optional(),
   mariadb: placement.optional(),
-  rabbitmq: z.strictObject({ node: name, user: name.default("openstack") }).optional(),
+  rabbitmq: z.strictObject({ node: nodeName, user: name.default("openstack") }).optional(),
   memcached: placement.optional(),
 });
 
@@ -103,19 +112,88 @@ export const AptCacheSchema = z.strictObject({
   upstreamProxy: z.url().optional(),
 });
 
+/** Devices the networking labs create inside nodes, with today's iproute2. */
+export const GuestSchema = z.strictObject({
+  /** A Linux bridge joining NICs of a node (labs 5-6); with `ip` the node itself is on it. */
+  bridges: z
+    .array(z.strictObject({ node: nodeName, name: hostDevice, ports: z.array(name).min(1), ip: ipv4Cidr.optional() }))
+    .default([]),
+  /** An 802.1Q VLAN device on the NIC attached to `network` (lab 8). */
+  vlans: z
+    .array(z.strictObject({ node: nodeName, network: name, id: z.number().int().min(1).max(4094), ip: ipv4Cidr }))
+    .default([]),
+  /** A VXLAN device over the NIC on `network`: point-to-point with `remote` (lab 9) or multicast with `group` (lab 10). */
+  vxlans: z
+    .array(
+      z.strictObject({
+        node: nodeName,
+        name: hostDevice.default("vxlan0"),
+        id: z.number().int().min(1).max(16777215),
+        network: name,
+        remote: ipv4.optional(),
+        group: ipv4.optional(),
+        ttl: z.number().int().min(1).max(255).optional(),
+        port: z.number().int().min(1).max(65535).default(4789),
+        ip: ipv4Cidr,
+      }),
+    )
+    .default([]),
+  /** GRE-over-Ethernet (gretap) or Geneve point-to-point tunnels: what the posts mention but do not lab. */
+  tunnels: z
+    .array(
+      z.strictObject({
+        node: nodeName,
+        name: hostDevice,
+        kind: z.enum(["gretap", "geneve"]),
+        network: name,
+        remote: ipv4,
+        id: z.number().int().min(1).max(16777215).optional(),
+        ip: ipv4Cidr,
+      }),
+    )
+    .default([]),
+});
+
+const expect = z.enum(["reach", "isolated"]);
+/** The posts' observations, as checks that run as part of `up`. */
+export const CheckSchema = z.discriminatedUnion("kind", [
+  /** `from` pings `to` (an address or a node's name on `network`). */
+  z.strictObject({ kind: z.literal("ping"), from: nodeName, to: z.string(), expect: expect.default("reach") }),
+  /** `from` tries to reach `to` at layer 2 through its NIC on `network` (or that NIC's VLAN device):
+   * an ARP answer means the two share a segment, whatever their IP subnets. */
+  z.strictObject({ kind: z.literal("l2"), from: nodeName, network: name, vlan: z.number().int().min(1).max(4094).optional(), to: ipv4, expect: expect.default("reach") }),
+  /** The lab host pings `to`. */
+  z.strictObject({ kind: z.literal("host-ping"), to: ipv4, expect: expect.default("reach") }),
+  /** After `node` talked to `peer` on `network`, its ARP cache holds the peer's MAC. */
+  z.strictObject({ kind: z.literal("arp"), node: nodeName, peer: nodeName, network: name }),
+  /** The bridge in `node` has learned each peer's MAC on the port facing that peer. */
+  z.strictObject({ kind: z.literal("fdb"), node: nodeName, bridge: hostDevice, peers: z.array(z.strictObject({ node: nodeName, network: name, port: name })).min(1) }),
+  /** A VXLAN device's forwarding database has learned the other VTEPs. */
+  z.strictObject({ kind: z.literal("vtep-fdb"), node: nodeName, device: hostDevice.default("vxlan0"), peers: z.array(ipv4).min(1) }),
+  /** While `node` pings `to`, tcpdump on its NIC on `network` sees frames matching `filter` whose
+   * decoded text matches the regular expression `pattern` (802.1Q tags, VXLAN headers). */
+  z.strictObject({ kind: z.literal("capture"), node: nodeName, network: name, filter: z.string().min(1), pattern: z.string().min(1), to: ipv4 }),
+  /** `node` fetches a page the lab serves on the lab host, through the NAT's gateway 10.0.2.2. */
+  z.strictObject({ kind: z.literal("nat-service"), node: nodeName, port: port.default(8080) }),
+]);
+
 export const LabSchema = z.strictObject({
-  kind: z.enum(["openstack"]),
+  kind: z.enum(["openstack", "network"]),
+  /** What the lab teaches, shown in its outputs. */
+  description: z.string().optional(),
   host: HostSchema.default({ kind: "local", vboxNetworksConf: false }),
   hypervisor: HypervisorSchema,
   image: ImageSchema,
   /** The sudo user cloud-init creates on every node; the SSH key is the lab's generated one. */
   user: name.default("stack"),
-  /** The network whose addresses go into /etc/hosts and on which services listen. */
-  managementNetwork: name,
+  /** The network whose addresses go into /etc/hosts and on which services listen (openstack labs). */
+  managementNetwork: name.optional(),
   networks: z.array(NetworkSchema).min(1),
   nodes: z.array(NodeSchema).min(1),
   services: ServicesSchema.default({}),
   aptCache: AptCacheSchema.default({ enabled: true, port: 3142 }),
+  guest: GuestSchema.default({ bridges: [], vlans: [], vxlans: [], tunnels: [] }),
+  checks: z.array(CheckSchema).default([]),
   /** Ubuntu Cloud Archive pocket for OpenStack packages (e.g. caracal); Ubuntu nodes only. */
   cloudArchive: z.string().regex(/^[a-z]+$/).optional(),
   /** Install python3-openstackclient on every node, as the seed's nodeSetup does. */
@@ -131,3 +209,4 @@ export type LabNode = Lab["nodes"][number];
 export type LabNetwork = Lab["networks"][number];
 export type LabNic = LabNode["nics"][number];
 export type LabImage = Lab["image"];
+export type LabCheck = Lab["checks"][number];

@@ -38,9 +38,18 @@ export function credentialsFileEnvironment(directory: string | undefined, v: Cre
   };
 }
 
-export function qemuNetworkEnvironment(labName: string, net: LabNetwork): Record<string, string> {
+/** The script behind every lab-made Linux bridge on the host (both drivers). */
+export const BRIDGE_SCRIPT = "host/bridge.sh";
+
+/** Parameters of host/bridge.sh for a network: the QEMU driver's networks, and bridges a lab creates. */
+export function bridgeEnvironment(labName: string, net: LabNetwork): Record<string, string> {
   const prefix = net.cidr?.split("/")[1];
-  return { DEVICE: qemuBridgeName(labName, net), KIND: net.kind, HOST_CIDR: net.hostAddress !== undefined ? `${net.hostAddress}/${prefix}` : "" };
+  return {
+    DEVICE: qemuBridgeName(labName, net),
+    KIND: net.kind,
+    HOST_CIDR: net.hostAddress !== undefined ? `${net.hostAddress}/${prefix}` : "",
+    CREATE: net.create ? "1" : "0",
+  };
 }
 
 export function vboxNetworkEnvironment(net: LabNetwork): Record<string, string> {

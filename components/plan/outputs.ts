@@ -10,7 +10,12 @@ export interface NodeSummary {
 }
 
 export function nodeSummaries(lab: Lab, sshHost = "127.0.0.1"): NodeSummary[] {
-  return lab.nodes.map((n) => ({ name: n.name, managementIp: managementIp(lab, n), ssh: { host: sshHost, port: sshPort(n), user: lab.user } }));
+  return lab.nodes.map((n) => ({
+    name: n.name,
+    // Networking labs have no management network: their first static address stands in.
+    managementIp: lab.managementNetwork !== undefined ? managementIp(lab, n) : (n.nics.find((nic) => nic.ip !== undefined)?.ip ?? ""),
+    ssh: { host: sshHost, port: sshPort(n), user: lab.user },
+  }));
 }
 
 export function renderSshConfig(nodes: readonly NodeSummary[], identityFile: string): string {

@@ -2,7 +2,7 @@
 # Base setup of every node (the seed's nodeSetup role): explicit /etc/hosts, APT proxy to the lab
 # host's cache, Ubuntu Cloud Archive on Ubuntu, unnumbered lab NICs up, the OpenStack client.
 # Environment:
-#   HOSTS               lines "ip name" for every node, management addresses
+#   HOSTS               lines "ip name" for every node, management addresses (empty: leave /etc/hosts)
 #   APT_PROXY_URL       e.g. http://192.168.1.1:3142; empty removes the proxy
 #   CLOUD_ARCHIVE       UCA release (e.g. caracal), Ubuntu only; ignored elsewhere
 #   UNNUMBERED_DEVICES  NICs to bring up without an address (e.g. "enp0s9")
@@ -11,22 +11,23 @@ set -euo pipefail
 # shellcheck source=lib.sh
 [[ $(type -t put) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-: "${HOSTS:?}"
 if command -v cloud-init >/dev/null; then cloud-init status --wait >/dev/null || true; fi
 
 # /etc/hosts: the management address first and only, never the 127.0.1.1 alias, which makes a
 # node resolve its own name to loopback while its services listen on the management address.
-names=$(awk 'NF == 2 { print $2 }' <<< "$HOSTS")
-kept=$(awk -v names="$names" '
-  BEGIN { n = split(names, list, "\n"); for (i = 1; i <= n; i++) skip[list[i]] = 1 }
-  /^# BEGIN labstack/ { inblock = 1; next }
-  /^# END labstack/ { inblock = 0; next }
-  inblock || $1 == "127.0.1.1" { next }
-  { for (i = 2; i <= NF; i++) if ($i in skip) next; print }' /etc/hosts)
-put /etc/hosts "$kept
+if [[ -n "${HOSTS:-}" ]]; then
+  names=$(awk 'NF == 2 { print $2 }' <<< "$HOSTS")
+  kept=$(awk -v names="$names" '
+    BEGIN { n = split(names, list, "\n"); for (i = 1; i <= n; i++) skip[list[i]] = 1 }
+    /^# BEGIN labstack/ { inblock = 1; next }
+    /^# END labstack/ { inblock = 0; next }
+    inblock || $1 == "127.0.1.1" { next }
+    { for (i = 2; i <= NF; i++) if ($i in skip) next; print }' /etc/hosts)
+  put /etc/hosts "$kept
 # BEGIN labstack
 $HOSTS
 # END labstack" || true
+fi
 
 if [[ -n "${APT_PROXY_URL:-}" ]]; then
   put /etc/apt/apt.conf.d/71proxy "Acquire::http { Proxy \"$APT_PROXY_URL\"; };" && unset LABSTACK_APT_UPDATED

@@ -7,8 +7,9 @@ import { join } from "node:path";
 import { READY_COMMAND } from "../../components/lab/LabNode.js";
 import type { Lab, LabNode } from "../../components/model/schema.js";
 import { renderSeed } from "../../components/plan/cloudinit.js";
-import { aptCacheEnvironment, credentialsFileEnvironment, imageEnvironment, prepareEnvironment, qemuMachineEnvironment, qemuNetworkEnvironment, vmDir } from "../../components/plan/host.js";
+import { aptCacheEnvironment, BRIDGE_SCRIPT, bridgeEnvironment, credentialsFileEnvironment, imageEnvironment, prepareEnvironment, qemuMachineEnvironment, vmDir } from "../../components/plan/host.js";
 import { planNics, sshPort } from "../../components/plan/nics.js";
+import { guestNetworkStep, hostServices, networkBaseStep, planChecks } from "../../components/plan/network.js";
 import { planNodeSteps, serverNodes, type NodeSteps } from "../../components/plan/openstack.js";
 import { NODE_COMMAND, nodeStdin, scriptPath, type CredentialValues, type Step } from "../../components/plan/steps.js";
 import type { Namespace } from "./netns.js";
@@ -48,6 +49,7 @@ export class QemuLab {
   readonly credentials: CredentialValues;
   readonly keyFile: string;
   private readonly steps: Map<string, NodeSteps>;
+  private readonly bases: Map<string, Step>;
 
   constructor(
     readonly lab: Lab,
@@ -60,7 +62,8 @@ export class QemuLab {
     mkdirSync(stateDir, { recursive: true });
     this.keyFile = join(stateDir, "test-ssh-key");
     writeFileSync(this.keyFile, this.credentials.sshPrivateKey, { mode: 0o600 });
-    this.steps = new Map(lab.nodes.map((n) => [n.name, planNodeSteps(lab, labName, n)]));
+    this.steps = new Map(lab.kind === "openstack" ? lab.nodes.map((n) => [n.name, planNodeSteps(lab, labName, n)]) : []);
+    this.bases = new Map(lab.nodes.map((n) => [n.name, lab.kind === "openstack" ? this.steps.get(n.name)!.base : networkBaseStep(lab, labName, n)]));
   }
 
   /** Generates credentials with the same script the Credentials component runs. */
@@ -83,7 +86,7 @@ export class QemuLab {
   private machineEnvironment(node: LabNode, baseImage: string): Record<string, string> {
     const nics = planNics(this.lab, this.labName, node);
     const seed = renderSeed({ hostname: node.name, user: this.lab.user, sshPublicKey: this.credentials.sshPublicKey, nics });
-    const devices = Object.fromEntries(this.networks().map((n) => [n.name, qemuNetworkEnvironment(this.labName, n).DEVICE]));
+    const devices = Object.fromEntries(this.networks().map((n) => [n.name, bridgeEnvironment(this.labName, n).DEVICE]));
     return qemuMachineEnvironment({ labName: this.labName, lab: this.lab, node, nics, seed, baseImage, devices, stateDir: this.stateDir });
   }
 
@@ -94,7 +97,7 @@ export class QemuLab {
     await this.hostScript("host/apt-cache.sh", "up", aptCacheEnvironment(lab, this.stateDir));
     await this.hostScript("host/credentials-file.sh", "up", credentialsFileEnvironment(lab.credentialsDir, this.credentials));
     const image = (await this.hostScript("host/image.sh", "up", imageEnvironment(lab))).stdout.trim();
-    for (const net of this.networks()) await this.hostScript("qemu/network.sh", "up", qemuNetworkEnvironment(this.labName, net));
+    for (const net of this.networks()) await this.hostScript(BRIDGE_SCRIPT, "up", bridgeEnvironment(this.labName, net));
     await Promise.all(lab.nodes.map((node) => this.hostScript("qemu/vm.sh", "up", this.machineEnvironment(node, image))));
     const started = performance.now();
     const ready = await Promise.all(lab.nodes.map(async (node) => [node.name, await this.waitReady(node, started)] as const));
@@ -145,7 +148,7 @@ export class QemuLab {
   async provision(): Promise<StepResult[]> {
     const results: StepResult[] = [];
     const nodes = this.lab.nodes.map((n) => n.name);
-    results.push(...(await Promise.all(nodes.map((n) => this.nodeStep(n, this.steps.get(n)!.base)))));
+    results.push(...(await Promise.all(nodes.map((n) => this.nodeStep(n, this.bases.get(n)!)))));
     const servers = serverNodes(this.lab);
     const services = async (names: string[]) =>
       (
@@ -174,11 +177,43 @@ export class QemuLab {
     return Object.fromEntries(entries);
   }
 
+  private hostServiceEnvironments() {
+    return hostServices(this.lab, this.labName).map((s) => ({ script: s.step.script, env: { ...s.step.env, RUN_DIR: join(this.stateDir, s.name) } }));
+  }
+
+  /** A networking lab's provisioning, in the NetworkLab stack's order: base setup, the guest
+   * devices (a lab may pass a changed model, to break it on purpose), host services. */
+  async configureNetwork(lab: Lab = this.lab): Promise<StepResult[]> {
+    const results = await Promise.all(lab.nodes.map((n) => this.nodeStep(n.name, this.bases.get(n.name)!)));
+    for (const node of lab.nodes) {
+      const step = guestNetworkStep(lab, node.name);
+      if (step !== undefined) results.push(await this.nodeStep(node.name, step));
+    }
+    for (const s of this.hostServiceEnvironments()) await this.hostScript(s.script, "up", s.env);
+    return results;
+  }
+
+  /** A networking lab's checks, one after the other as the stack chains them. */
+  async networkChecks(): Promise<Record<string, StepResult>> {
+    const results: Record<string, StepResult> = {};
+    for (const check of planChecks(this.lab, this.labName)) results[check.name] = await this.runCheck(check.name);
+    return results;
+  }
+
+  /** One of the lab's checks by name (see planChecks). */
+  async runCheck(name: string): Promise<StepResult> {
+    const check = planChecks(this.lab, this.labName).find((c) => c.name === name);
+    if (check === undefined) throw new Error(`no check ${name}; have ${planChecks(this.lab, this.labName).map((c) => c.name).join(", ")}`);
+    if (check.on === "host") return { ...(await this.hostScript(check.step.script, "up", check.step.env)), node: "lab host", script: check.step.script };
+    return this.nodeStep(check.on.node, check.step);
+  }
+
   /** Everything `up` made, removed in reverse order. */
   async destroy(): Promise<void> {
+    for (const s of this.hostServiceEnvironments()) await this.hostScript(s.script, "down", s.env);
     const image = imageEnvironment(this.lab);
     await Promise.all(this.lab.nodes.map((node) => this.hostScript("qemu/vm.sh", "down", this.machineEnvironment(node, image.IMAGE_PATH))));
-    for (const net of this.networks()) await this.hostScript("qemu/network.sh", "down", qemuNetworkEnvironment(this.labName, net));
+    for (const net of this.networks()) await this.hostScript(BRIDGE_SCRIPT, "down", bridgeEnvironment(this.labName, net));
     await this.hostScript("host/image.sh", "down", image);
     await this.hostScript("host/credentials-file.sh", "down", credentialsFileEnvironment(this.lab.credentialsDir, this.credentials));
     await this.hostScript("host/apt-cache.sh", "down", aptCacheEnvironment(this.lab, this.stateDir));

@@ -3,7 +3,7 @@
 // are only a name the VMs share, and bridged networks name an existing host interface.
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkArgs } from "../driver.js";
-import { vboxNetworkEnvironment, vboxNetworkName } from "../../plan/host.js";
+import { BRIDGE_SCRIPT, bridgeEnvironment, vboxNetworkEnvironment, vboxNetworkName } from "../../plan/host.js";
 
 export interface VirtualBoxNetworkArgs extends NetworkArgs {
   readonly labName: string;
@@ -24,6 +24,11 @@ export class VirtualBoxNetwork extends pulumi.ComponentResource {
         { parent: this, deleteBeforeReplace: true },
       );
       this.device = hostonly.stdout;
+    } else if (net.kind === "bridged" && net.create) {
+      // VirtualBox bridges onto a host interface; the lab makes that Linux bridge itself.
+      const environment = bridgeEnvironment(args.labName, net);
+      const bridge = args.host.script(`${name}-bridge`, { script: BRIDGE_SCRIPT, environment, triggers: [environment] }, { parent: this, deleteBeforeReplace: true });
+      this.device = bridge.stdout.apply(() => environment.DEVICE);
     } else {
       this.device = pulumi.output(vboxNetworkName(args.labName, net));
     }

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# A Linux bridge on the lab host for a lab network.
+#   hostonly: a bridge carrying the host's address (what VirtualBox's vboxnetN is), for QEMU
+#   internal: a bridge with no host address (the host has no way in), for QEMU
+#   bridged:  an existing host bridge, checked and left alone; with CREATE=1 the lab creates it
+#             (with HOST_CIDR if given) and removes it on down, for either hypervisor
+# Usage: bridge.sh up|down    Environment: DEVICE, KIND, HOST_CIDR (e.g. 192.168.1.1/24), CREATE
+set -euo pipefail
+
+action=${1:?usage: bridge.sh up|down}
+: "${DEVICE:?}" "${KIND:?}"
+owned=1
+[[ "$KIND" == bridged && "${CREATE:-0}" != 1 ]] && owned=0
+
+exists() { ip link show dev "$DEVICE" >/dev/null 2>&1; }
+
+case "$action" in
+  up)
+    if (( ! owned )); then
+      exists || { echo "bridged network: host bridge $DEVICE does not exist; create it first or set create: true" >&2; exit 1; }
+      exit 0
+    fi
+    if ! exists; then
+      ip link add name "$DEVICE" type bridge
+      echo "labstack: changed created bridge $DEVICE"
+    fi
+    if [[ -n "${HOST_CIDR:-}" ]] && ! ip -o -4 addr show dev "$DEVICE" | grep -qw "inet $HOST_CIDR"; then
+      ip addr add "$HOST_CIDR" dev "$DEVICE"
+      echo "labstack: changed address $HOST_CIDR on $DEVICE"
+    fi
+    if ! ip -o link show dev "$DEVICE" | grep -q ',UP'; then
+      ip link set dev "$DEVICE" up
+    fi
+    ;;
+  down)
+    if (( owned )) && exists; then ip link del dev "$DEVICE"; fi
+    ;;
+  *) echo "bridge.sh: unknown action '$action'" >&2; exit 2 ;;
+esac

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The networking labs' devices inside a node, with iproute2 (no brctl/vconfig/ifconfig). A device
+# that exists with other settings is deleted and made again (as the seed's playbooks do); one that
+# matches is left alone, so a second run changes nothing.
+# Environment (one device per line):
+#   BRIDGES  "name ip|- port..."                      a Linux bridge; ports lose their addresses and go promiscuous
+#   VLANS    "parent id ip"                           parent.id, an 802.1Q device
+#   VXLANS   "name vni dev remote=IP|group=IP ttl|- port ip"
+#   TUNNELS  "name gretap|geneve dev remote id|- ip"
+set -euo pipefail
+# shellcheck source=lib.sh
+[[ $(type -t put) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+exists() { ip link show dev "$1" >/dev/null 2>&1; }
+
+# ensure_device NAME WANT CREATE...: WANT is a pattern `ip -d link show` must match; else recreate.
+ensure_device() {
+  local name=$1 want=$2; shift 2
+  if exists "$name" && ip -d link show dev "$name" | grep -qE -- "$want"; then return 0; fi
+  if exists "$name"; then ip link del dev "$name"; changed "removed $name (settings differ)"; fi
+  "$@"
+  changed "created $name"
+}
+
+ensure_up() {
+  ip -o link show dev "$1" | grep -q ',UP' && return 0
+  ip link set dev "$1" up
+  changed "brought up $1"
+}
+
+ensure_address() { # ensure_address DEV IP/PREFIX
+  ip -o -4 addr show dev "$1" | grep -qw "inet $2" && return 0
+  ip addr add "$2" dev "$1"
+  changed "address $2 on $1"
+}
+
+need_module() { modprobe "$1" 2>/dev/null || true; }
+
+while read -r name ip ports; do
+  [[ -n "$name" ]] || continue
+  ensure_device "$name" "bridge " ip link add name "$name" type bridge
+  for port in $ports; do
+    if [[ -n "$(ip -o -4 addr show dev "$port")" ]]; then ip addr flush dev "$port"; changed "flushed addresses of $port"; fi
+    if ! ip -d link show dev "$port" | grep -q 'promiscuity [1-9]'; then ip link set dev "$port" promisc on; changed "$port promiscuous"; fi
+    if ! ip -o link show dev "$port" | grep -q "master $name "; then ip link set dev "$port" master "$name"; changed "$port joined $name"; fi
+    ensure_up "$port"
+  done
+  [[ "$ip" == - ]] || ensure_address "$name" "$ip"
+  ensure_up "$name"
+done <<< "${BRIDGES:-}"
+
+# VLAN devices on a parent that the lab no longer lists go first (moving a box to another VLAN).
+wanted_vlans=$(awk 'NF { print $1 "." $2 }' <<< "${VLANS:-}")
+while read -r parent; do
+  [[ -n "$parent" ]] || continue
+  for dev in $(ip -o link show type vlan | awk -F': ' '{ print $2 }' | cut -d@ -f1 | grep "^$parent\." || true); do
+    grep -qx "$dev" <<< "$wanted_vlans" && continue
+    ip link del dev "$dev"
+    changed "removed $dev"
+  done
+done < <(awk 'NF { print $1 }' <<< "${VLANS:-}" | sort -u)
+
+while read -r parent id ip; do
+  [[ -n "$parent" ]] || continue
+  need_module 8021q
+  ensure_device "$parent.$id" "vlan protocol 802.1Q id $id " ip link add link "$parent" name "$parent.$id" type vlan id "$id"
+  ensure_address "$parent.$id" "$ip"
+  ensure_up "$parent.$id"
+done <<< "${VLANS:-}"
+
+while read -r name vni dev peer ttl port ip; do
+  [[ -n "$name" ]] || continue
+  need_module vxlan
+  args=(id "$vni" dstport "$port" dev "$dev")
+  case "$peer" in
+    remote=*) args+=(remote "${peer#remote=}"); want="vxlan id $vni remote ${peer#remote=} dev $dev .*dstport $port" ;;
+    group=*) args+=(group "${peer#group=}"); want="vxlan id $vni group ${peer#group=} dev $dev .*dstport $port"
+      [[ "$ttl" == - ]] || { args+=(ttl "$ttl"); want+=".*ttl $ttl"; } ;;
+  esac
+  ensure_device "$name" "$want" ip link add "$name" type vxlan "${args[@]}"
+  ensure_address "$name" "$ip"
+  ensure_up "$name"
+done <<< "${VXLANS:-}"
+
+while read -r name kind dev remote id ip; do
+  [[ -n "$name" ]] || continue
+  local_ip=$(ip -o -4 addr show dev "$dev" | awk '{ split($4, a, "/"); print a[1]; exit }')
+  case "$kind" in
+    gretap)
+      need_module ip_gre
+      args=(local "$local_ip" remote "$remote"); want="gretap remote $remote local $local_ip"
+      [[ "$id" == - ]] || { args+=(key "$id"); want+=".*key"; } ;;
+    geneve)
+      need_module geneve
+      args=(id "${id/-/1}" remote "$remote"); want="geneve id ${id/-/1} remote $remote" ;;
+  esac
+  ensure_device "$name" "$want" ip link add "$name" type "$kind" "${args[@]}"
+  ensure_address "$name" "$ip"
+  ensure_up "$name"
+done <<< "${TUNNELS:-}"

@@ -1,0 +1,60 @@
+// One of the virtual networking labs: the nodes on the lab's networks, the guest devices the lab
+// builds inside them (bridges, VLANs, VXLANs, tunnels) and the posts' observations as checks,
+// run in order as part of `up`, each failing it with what it ran and saw.
+import * as pulumi from "@pulumi/pulumi";
+import { join } from "node:path";
+import { createLabInfrastructure } from "../components/lab/infrastructure.js";
+import { HostService } from "../components/lab/HostService.js";
+import { NodeStep } from "../components/lab/NodeStep.js";
+import { guestNetworkStep, hostServices, networkBaseStep, planChecks } from "../components/plan/network.js";
+import { nodeSummaries, renderMermaid, renderSshConfig, type NodeSummary } from "../components/plan/outputs.js";
+import type { LabStackArgs } from "./OpenStackLab.js";
+
+export class NetworkLab extends pulumi.ComponentResource {
+  readonly description: string;
+  readonly nodes: NodeSummary[];
+  readonly sshConfig: string;
+  readonly topology: string;
+  /** What each check printed, by check name, in the order they ran. */
+  readonly checks: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: LabStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("labstack:stacks:NetworkLab", name, {}, opts);
+    const { lab, labName, host } = args;
+    const infra = createLabInfrastructure(name, this, { ...args, baseStep: (n) => networkBaseStep(lab, labName, n) });
+    const credentials = infra.credentials.values;
+
+    const ready: pulumi.Resource[] = [...infra.hostResources];
+    for (const node of lab.nodes) {
+      const labNode = infra.nodes.get(node.name)!;
+      const step = guestNetworkStep(lab, node.name);
+      ready.push(step === undefined ? labNode.base : new NodeStep(`${name}-${node.name}-guest-network`, { connection: labNode.connection, step, vmId: labNode.vmId }, { parent: this, dependsOn: [labNode.base] }));
+    }
+    for (const service of hostServices(lab, labName)) {
+      const environment = { ...service.step.env, RUN_DIR: join(host.stateDir, service.name) };
+      ready.push(new HostService(`${name}-${service.name}`, { host, script: service.step.script, environment }, { parent: this, dependsOn: infra.hostResources }));
+    }
+
+    // In order: a bridge's or VTEP's forwarding table is only full after the pings before it.
+    const results: Record<string, pulumi.Output<string>> = {};
+    let previous: pulumi.Resource[] = ready;
+    for (const check of planChecks(lab, labName)) {
+      const resource =
+        check.on === "host"
+          ? new HostService(`${name}-check-${check.name}`, { host, script: check.step.script, environment: check.step.env }, { parent: this, dependsOn: previous })
+          : (() => {
+              const labNode = infra.nodes.get(check.on.node)!;
+              return new NodeStep(`${name}-check-${check.name}`, { connection: labNode.connection, step: check.step, credentials, vmId: labNode.vmId }, { parent: this, dependsOn: previous });
+            })();
+      results[check.name] = resource.stdout;
+      previous = [resource];
+    }
+
+    this.description = lab.description ?? "";
+    this.nodes = nodeSummaries(lab);
+    this.sshConfig = renderSshConfig(this.nodes, join(lab.credentialsDir ?? "~/.os_credentials", "lab-key"));
+    this.topology = renderMermaid(lab, labName);
+    this.checks = pulumi.output(results);
+    this.registerOutputs({ nodes: this.nodes, checks: this.checks });
+  }
+}
