@@ -38,7 +38,7 @@ case "$action" in
     done < <(taps)
     rm -rf "$VM_DIR"
     # The vms/ folder and the lab's state folder go with the last VM (rmdir keeps non-empty ones).
-    rmdir "$(dirname "$VM_DIR")" 2>/dev/null && rmdir "$(dirname "$(dirname "$VM_DIR")")" 2>/dev/null
+    { rmdir "$(dirname "$VM_DIR")" && rmdir "$(dirname "$(dirname "$VM_DIR")")"; } 2>/dev/null || true
     exit 0
     ;;
   up) ;;

@@ -23,7 +23,7 @@ case "$action" in
       VBoxManage unregistervm "$NAME" --delete
     fi
     rm -rf "$VM_DIR"
-    rmdir "$(dirname "$VM_DIR")" 2>/dev/null && rmdir "$(dirname "$(dirname "$VM_DIR")")" 2>/dev/null
+    { rmdir "$(dirname "$VM_DIR")" && rmdir "$(dirname "$(dirname "$VM_DIR")")"; } 2>/dev/null || true
     exit 0 ;;
   up) ;;
   *) echo "vm.sh: unknown action '$action'" >&2; exit 2 ;;

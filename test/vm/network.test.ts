@@ -115,14 +115,16 @@ describe.sequential.each(LABS)("%s on QEMU", (stack) => {
   });
 
   const breakage = breakages[stack];
-  it.runIf(breakage !== undefined)(`turns its check red when ${breakage?.what}`, async () => {
-    await breakage!.break(lab);
-    const failure = await lab.runCheck(breakage!.check).then(() => undefined, (e) => e);
-    expect(failure).toBeInstanceOf(StepFailure);
-    expect(failure.message).toContain(breakage!.expected);
-    await breakage!.repair(lab);
-    await lab.runCheck(breakage!.check);
-  });
+  if (breakage !== undefined) {
+    it(`turns its check red when ${breakage.what}`, async () => {
+      await breakage.break(lab);
+      const failure = await lab.runCheck(breakage.check).then(() => undefined, (e) => e);
+      expect(failure).toBeInstanceOf(StepFailure);
+      expect(failure.message).toContain(breakage.expected);
+      await breakage.repair(lab);
+      await lab.runCheck(breakage.check);
+    });
+  }
 
   it("destroy leaves nothing behind", async () => {
     await lab.destroy();

@@ -1,0 +1,48 @@
+// The real Pulumi engine for tests: the CLI and language host that scripts/ensure-pulumi.sh
+// builds from Go modules, a file:// backend and passphrase secrets in a temporary folder, and a
+// copy of the project so test stacks never write Pulumi.<stack>.yaml files into the repository.
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { stringify } from "yaml";
+import { ROOT } from "./labs.js";
+
+/** Builds (or finds) the engine; returns the folder holding `pulumi`. */
+export function engineBin(): string {
+  const out = execFileSync("bash", [join(ROOT, "scripts", "ensure-pulumi.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  return out.trim().split("\n").pop()!;
+}
+
+export interface EngineProject {
+  readonly dir: string;
+  stack(name: string, lab: unknown): Promise<Stack>;
+}
+
+export async function engineProject(bin: string): Promise<EngineProject> {
+  const dir = mkdtempSync(join(tmpdir(), "labstack-e2e-"));
+  const files = execFileSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" }).split("\n").filter(Boolean);
+  execFileSync("tar", ["-cf", join(dir, ".project.tar"), ...files], { cwd: ROOT });
+  execFileSync("tar", ["-xf", ".project.tar"], { cwd: dir });
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  mkdirSync(join(dir, ".state"));
+  const pulumiCommand = await PulumiCommand.get({ root: dirname(bin), skipVersionCheck: true });
+  const envVars = {
+    PATH: `${bin}:${process.env.PATH}`,
+    PULUMI_BACKEND_URL: `file://${join(dir, ".state")}`,
+    PULUMI_CONFIG_PASSPHRASE: "labstack-e2e",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+    // The language host the Go proxy serves predates Pulumi.yaml's nodeargs option.
+    NODE_OPTIONS: "--import=tsx",
+  };
+  return {
+    dir,
+    async stack(name, lab) {
+      writeFileSync(join(dir, `Pulumi.${name}.yaml`), stringify({ config: { "labstack:lab": lab } }));
+      return LocalWorkspace.createOrSelectStack({ stackName: name, workDir: dir }, { pulumiCommand, pulumiHome: join(dir, ".pulumi-home"), envVars });
+    },
+  };
+}
