@@ -2,7 +2,8 @@
 // works and TCG otherwise.
 import type * as pulumi from "@pulumi/pulumi";
 import type { HypervisorDriver, MachineArgs, NetworkArgs } from "../driver.js";
-import { QemuMachine } from "./QemuMachine.js";
+import { qemuMachineEnvironment } from "../../plan/host.js";
+import { VirtualMachine } from "../VirtualMachine.js";
 import { QemuNetwork } from "./QemuNetwork.js";
 
 export class QemuDriver implements HypervisorDriver {
@@ -14,6 +15,6 @@ export class QemuDriver implements HypervisorDriver {
   }
 
   machine(name: string, args: MachineArgs, opts: pulumi.ComponentResourceOptions) {
-    return new QemuMachine(name, { ...args, labName: this.labName }, opts);
+    return new VirtualMachine(name, { ...args, labName: this.labName, script: "qemu/vm.sh", environment: qemuMachineEnvironment }, opts);
   }
 }

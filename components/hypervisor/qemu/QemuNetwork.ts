@@ -2,7 +2,7 @@
 // an existing host bridge for bridged networks. NAT needs no host object: it is per-VM user networking.
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkArgs } from "../driver.js";
-import { BRIDGE_SCRIPT, bridgeEnvironment } from "../../plan/host.js";
+import { hostBridge } from "../hostBridge.js";
 
 export interface QemuNetworkArgs extends NetworkArgs {
   readonly labName: string;
@@ -13,14 +13,7 @@ export class QemuNetwork extends pulumi.ComponentResource {
 
   constructor(name: string, args: QemuNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:qemu:Network", name, {}, opts);
-    const environment = bridgeEnvironment(args.labName, args.network);
-    const bridge = args.host.script(
-      `${name}-bridge`,
-      // A different bridge, kind or address is a different network: rebuild it, old one first.
-      { script: BRIDGE_SCRIPT, environment, triggers: [environment] },
-      { parent: this, deleteBeforeReplace: true },
-    );
-    this.device = bridge.stdout.apply(() => environment.DEVICE);
+    this.device = hostBridge(`${name}-bridge`, this, args.host, args.labName, args.network);
     this.registerOutputs({ device: this.device });
   }
 }

@@ -1,7 +1,8 @@
 // VirtualBox, what the blog series uses: host-only vboxnetN networks, NAT with port forwards.
 import type * as pulumi from "@pulumi/pulumi";
 import type { HypervisorDriver, MachineArgs, NetworkArgs } from "../driver.js";
-import { VirtualBoxMachine } from "./VirtualBoxMachine.js";
+import { vboxMachineEnvironment } from "../../plan/host.js";
+import { VirtualMachine } from "../VirtualMachine.js";
 import { VirtualBoxNetwork } from "./VirtualBoxNetwork.js";
 
 export class VirtualBoxDriver implements HypervisorDriver {
@@ -13,6 +14,6 @@ export class VirtualBoxDriver implements HypervisorDriver {
   }
 
   machine(name: string, args: MachineArgs, opts: pulumi.ComponentResourceOptions) {
-    return new VirtualBoxMachine(name, { ...args, labName: this.labName }, opts);
+    return new VirtualMachine(name, { ...args, labName: this.labName, script: "virtualbox/vm.sh", environment: vboxMachineEnvironment }, opts);
   }
 }

@@ -3,7 +3,8 @@
 // are only a name the VMs share, and bridged networks name an existing host interface.
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkArgs } from "../driver.js";
-import { BRIDGE_SCRIPT, bridgeEnvironment, vboxNetworkEnvironment, vboxNetworkName } from "../../plan/host.js";
+import { vboxNetworkEnvironment, vboxNetworkName } from "../../plan/host.js";
+import { hostBridge } from "../hostBridge.js";
 
 export interface VirtualBoxNetworkArgs extends NetworkArgs {
   readonly labName: string;
@@ -26,9 +27,7 @@ export class VirtualBoxNetwork extends pulumi.ComponentResource {
       this.device = hostonly.stdout;
     } else if (net.kind === "bridged" && net.create) {
       // VirtualBox bridges onto a host interface; the lab makes that Linux bridge itself.
-      const environment = bridgeEnvironment(args.labName, net);
-      const bridge = args.host.script(`${name}-bridge`, { script: BRIDGE_SCRIPT, environment, triggers: [environment] }, { parent: this, deleteBeforeReplace: true });
-      this.device = bridge.stdout.apply(() => environment.DEVICE);
+      this.device = hostBridge(`${name}-bridge`, this, args.host, args.labName, net);
     } else {
       this.device = pulumi.output(vboxNetworkName(args.labName, net));
     }
