@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseLab } from "../../components/model/parse.js";
 import { buildLab } from "../../stacks/index.js";
+import { BAD_CONFIGS } from "../helpers/badConfigs.js";
 import { stackLab } from "../helpers/labs.js";
 import { FAKE_CREDENTIALS, installMocks, isSecretEnvelope, promiseOf, recorded, recordingOptions, registrations, reset, settle, unwrap, type Registration } from "../helpers/mocks.js";
 
@@ -167,11 +168,10 @@ describe("OpenStack lab resource graph", () => {
 describe("entry point", () => {
   beforeEach(() => vi.resetModules());
 
-  it("fails on bad config before any resource is registered", async () => {
-    const bad = stackLab("dev");
-    bad.nodes[1].nics[1].ip = "10.9.9.9";
-    pulumi.runtime.setAllConfig({ "labstack:lab": JSON.stringify(bad) });
-    await expect(import("../../index.js")).rejects.toThrow("labstack:lab.nodes[1].nics[1].ip: 10.9.9.9 is outside network 'management' (192.168.1.0/24)");
+  it.each(BAD_CONFIGS)("fails on %s before any resource is registered", async (_, make, expected) => {
+    const bad = make();
+    pulumi.runtime.setAllConfig(bad === undefined ? {} : { "labstack:lab": JSON.stringify(bad) });
+    await expect(import("../../index.js")).rejects.toThrow(expected);
     await settle();
     expect(recorded).toEqual([]);
   });
