@@ -5,6 +5,7 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 [[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require ping ip
 : "${TARGET:?}" "${DEVICE:?}" "${EXPECT:?}"
 
 ip neigh flush to "$TARGET" dev "$DEVICE" 2>/dev/null || true
@@ -18,9 +19,4 @@ neighbour=$(ip neigh show to "$TARGET" dev "$DEVICE")
 (( added )) && ip route del "$TARGET/32" dev "$DEVICE" scope link
 echo "\$ ip neigh show to $TARGET dev $DEVICE"; echo "${neighbour:-(no entry)}"
 if grep -q lladdr <<< "$neighbour"; then reached=1; else reached=0; fi
-case "$EXPECT:$reached" in
-  reach:1) pass "$TARGET answers ARP on $DEVICE" ;;
-  isolated:0) pass "nothing at $TARGET answers ARP on $DEVICE, as it must not" ;;
-  reach:0) fail "no ARP answer from $TARGET on $DEVICE" ;;
-  isolated:1) fail "$TARGET answered ARP on $DEVICE, but it must be on another segment" ;;
-esac
+judge "$EXPECT" "$reached" "ARP for $TARGET on $DEVICE"

@@ -3,6 +3,9 @@
 # shellcheck shell=bash
 
 fail() { echo "CHECK FAILED on $(hostname): $*" >&2; exit 1; }
+
+# A missing tool must not read as "no answer": an isolation check would pass without testing.
+require() { local tool; for tool in "$@"; do command -v "$tool" >/dev/null || fail "$tool is not installed"; done; }
 pass() { echo "ok: $*"; }
 
 # retry SECONDS COMMAND...: some facts (NTP sync, a service after restart) take a while to hold.
@@ -25,4 +28,17 @@ tcp_exchange() {
     [[ "${line%$'\r'}" == END || "${line%$'\r'}" == STORED || "${line%$'\r'}" == ERROR ]] && break
   done
   exec 3>&-
+}
+
+# judge EXPECT REACHED SUBJECT: a reachability check read both ways. EXPECT is reach or isolated,
+# REACHED 1 or 0; what must not connect is checked as carefully as what must.
+judge() {
+  local expect=$1 reached=$2 subject=$3
+  case "$expect:$reached" in
+    reach:1) pass "$subject: reached" ;;
+    isolated:0) pass "$subject: not reachable, as it must not be" ;;
+    reach:0) fail "$subject: no answer" ;;
+    isolated:1) fail "$subject: answered, but it must be isolated" ;;
+    *) fail "unknown expectation '$expect'" ;;
+  esac
 }

@@ -29,6 +29,8 @@ case "${HYPERVISOR:?}" in
   *) echo "prepare.sh: unknown hypervisor '$HYPERVISOR'" >&2; exit 2 ;;
 esac
 if [[ "${APT_CACHE:-0}" == 1 ]] && [[ ! -x /usr/sbin/apt-cacher-ng ]]; then need+=(apt-cacher-ng); fi
+# The labs' host-side checks ping nodes from the host.
+command -v ping >/dev/null || need+=(iputils-ping)
 if ((${#need[@]})); then
   sudo=(); ((EUID == 0)) || sudo=(sudo)
   "${sudo[@]}" apt-get update -q >/dev/null

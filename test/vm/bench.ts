@@ -1,7 +1,9 @@
 // Benchmark of the QEMU path (npm run bench:vm): one JSON line per figure.
 //   image build cold (fresh cache folder) and warm; time to SSH-ready per node; one node alone vs
-//   the three nodes of the dev lab in parallel; first and second provisioning run.
+//   the three nodes of the dev lab in parallel; first and second provisioning run; then per
+//   networking lab: up, devices + checks, destroy.
 // Targets (reported, not asserted): three in parallel ≤ 1.5 × one alone; second run ≤ 0.1 × first.
+// Flags: --warm-only (skip the cold image build), --no-openstack, --no-network.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -44,6 +46,16 @@ async function main() {
   const stopCache = startUpstreamCache(ns.uplinkAddress);
   try {
     const credentials = await QemuLab.generateCredentials();
+    if (!process.argv.includes("--no-openstack")) await openstack(image, ns, credentials);
+    if (!process.argv.includes("--no-network")) await networkLabs(image, ns, credentials);
+  } finally {
+    stopCache();
+    ns.destroy();
+  }
+}
+
+async function openstack(image: ReturnType<typeof testImage>, ns: ReturnType<typeof createNamespace>, credentials: string) {
+  {
     const raw = namespacedLab("dev", image, "/unused", ns.uplinkAddress);
 
     const single = structuredClone(raw);
@@ -71,9 +83,23 @@ async function main() {
     const t4 = performance.now();
     await three.lab.destroy();
     emit("destroy", (performance.now() - t4) / 1000);
-  } finally {
-    stopCache();
-    ns.destroy();
+  }
+}
+
+const NETWORK_LABS = ["net-lab1", "net-lab2", "net-lab3", "net-lab4", "net-lab5", "net-lab6", "net-lab7", "net-lab8", "net-lab9", "net-lab10", "net-tunnels"];
+
+async function networkLabs(image: ReturnType<typeof testImage>, ns: ReturnType<typeof createNamespace>, credentials: string) {
+  for (const stack of NETWORK_LABS) {
+    const raw = namespacedLab(stack, image, "/unused", ns.uplinkAddress);
+    raw.hypervisor = { kind: "qemu", accel: "auto" };
+    const { lab, seconds } = await bringUp(raw, stack, ns, credentials);
+    const t = performance.now();
+    await lab.configureNetwork();
+    await lab.networkChecks();
+    const checks = (performance.now() - t) / 1000;
+    const d = performance.now();
+    await lab.destroy();
+    emit(`${stack}`, seconds + checks + (performance.now() - d) / 1000, "s", { up: Math.round(seconds), devices_and_checks: Math.round(checks), destroy: Math.round((performance.now() - d) / 1000) });
   }
 }
 

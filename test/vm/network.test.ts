@@ -32,7 +32,7 @@ const breakages: Record<string, Breakage> = {
   "net-lab4": {
     what: "the host gets an address on the internal network",
     check: "3-host-ping-host",
-    expected: "the lab host reaches 192.168.50.4, but it must be isolated",
+    expected: "ping 192.168.50.4 from the lab host: answered, but it must be isolated",
     async break(lab) {
       const dev = bridgeEnvironment(lab.labName, lab.lab.networks[1]).DEVICE;
       execFileSync("ip", ["-n", lab.ns.name, "addr", "add", "192.168.50.1/24", "dev", dev]);
@@ -45,7 +45,7 @@ const breakages: Record<string, Breakage> = {
   "net-lab5": {
     what: "boxB's bridge goes down",
     check: "1-ping-boxa",
-    expected: "ping 192.168.60.4 got no answer",
+    expected: "ping 192.168.60.4 from boxA: no answer",
     async break(lab) {
       await lab.ssh(lab.lab.nodes[1], "sudo ip link set myBridge down");
     },
@@ -56,7 +56,7 @@ const breakages: Record<string, Breakage> = {
   "net-lab8": {
     what: "boxC is put on VLAN 100",
     check: "3-l2-boxa",
-    expected: "192.168.70.6 answered ARP on ens4.100, but it must be on another segment",
+    expected: "ARP for 192.168.70.6 on ens4.100: answered, but it must be isolated",
     async break(lab) {
       await lab.configureNetwork(moveToVlan(lab.lab, "boxC", 200, 100));
     },
@@ -67,7 +67,7 @@ const breakages: Record<string, Breakage> = {
   "net-lab9": {
     what: "boxB uses VNI 101",
     check: "1-ping-boxa",
-    expected: "ping 192.168.60.5 got no answer",
+    expected: "ping 192.168.60.5 from boxA: no answer",
     async break(lab) {
       await lab.configureNetwork({ ...lab.lab, guest: { ...lab.lab.guest, vxlans: lab.lab.guest.vxlans.map((v) => (v.node === "boxB" ? { ...v, id: 101 } : v)) } });
     },
