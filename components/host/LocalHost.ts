@@ -28,14 +28,14 @@ export class LocalHost implements LabHostConnection {
       {
         create: `bash ${path} up`,
         delete: `bash ${path} down`,
-        // Without an explicit update, any parameter change would re-run `create` on top of the old state.
+        // A parameter change re-runs `up` in place: the scripts converge, so this is safe.
         update: `bash ${path} up`,
         environment: args.environment,
         triggers: args.triggers,
-        logging: args.secretOutput ? "none" : "stdoutAndStderr",
+        logging: "stdoutAndStderr",
         addPreviousOutputInEnv: false,
       },
-      { ...opts, additionalSecretOutputs: args.secretOutput ? ["stdout"] : undefined },
+      opts,
     );
   }
 

@@ -11,8 +11,6 @@ export interface HostScriptArgs {
   readonly environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Values whose change must rebuild the resource rather than re-run `up` in place. */
   readonly triggers?: pulumi.Input<unknown[]>;
-  /** True when stdout carries secrets. */
-  readonly secretOutput?: boolean;
 }
 
 /** A command resource with the output the components read. */

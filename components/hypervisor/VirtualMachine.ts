@@ -1,9 +1,8 @@
 // One node as a VM on the lab host, made by a driver's vm.sh. The drivers differ only in the
 // script and its parameters, so both use this component.
 import * as pulumi from "@pulumi/pulumi";
-import { join } from "node:path";
 import type { MachineArgs } from "./driver.js";
-import { vmDir, type MachineEnvironmentArgs } from "../plan/host.js";
+import type { MachineEnvironmentArgs } from "../plan/host.js";
 
 export interface VirtualMachineArgs extends MachineArgs {
   readonly labName: string;
@@ -16,13 +15,10 @@ export interface VirtualMachineArgs extends MachineArgs {
 export class VirtualMachine extends pulumi.ComponentResource {
   /** Changes whenever the VM is rebuilt; steps on the node carry it as a trigger. */
   readonly vmId: pulumi.Output<string>;
-  /** The VM's serial console log on the lab host, for debugging a node that does not come up. */
-  readonly serialLog: string;
 
   constructor(name: string, args: VirtualMachineArgs, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:hypervisor:VirtualMachine", name, {}, opts);
     const stateDir = args.host.stateDir;
-    this.serialLog = join(vmDir(stateDir, args.node), "serial.log");
     const environment = pulumi
       .all([args.seed, args.baseImage, args.networkDevices])
       .apply(([seed, baseImage, devices]) => args.environment({ ...args, seed, baseImage, devices: devices as Record<string, string>, stateDir }));

@@ -207,6 +207,4 @@ export const LabSchema = z.strictObject({
 export type Lab = z.infer<typeof LabSchema>;
 export type LabNode = Lab["nodes"][number];
 export type LabNetwork = Lab["networks"][number];
-export type LabNic = LabNode["nics"][number];
-export type LabImage = Lab["image"];
 export type LabCheck = Lab["checks"][number];
