@@ -1,6 +1,7 @@
 // The real engine (`pulumi preview` / `pulumi up` through the Automation API) on a bad lab config:
 // the program fails with the key and the problem, and no resource exists afterwards.
-import { beforeAll, describe, expect, it } from "vitest";
+import { rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stackLab } from "../helpers/labs.js";
 import { engineBin, engineProject, type EngineProject } from "../helpers/engine.js";
 
@@ -9,6 +10,7 @@ describe("real Pulumi engine", () => {
   beforeAll(async () => {
     project = await engineProject(engineBin());
   });
+  afterAll(() => rmSync(project.dir, { recursive: true, force: true }));
 
   it("preview and up fail on bad config, naming the key, and create nothing", async () => {
     const bad = stackLab("dev");

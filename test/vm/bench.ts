@@ -64,6 +64,7 @@ async function openstack(image: ReturnType<typeof testImage>, ns: ReturnType<typ
     const one = await bringUp(single, "one", ns, credentials);
     emit("bringup_one_node", one.seconds, "s", { ssh_ready: one.ready });
     await one.lab.destroy();
+    rmSync(one.stateDir, { recursive: true, force: true });
 
     const three = await bringUp(raw, "three", ns, credentials);
     emit("bringup_three_nodes_parallel", three.seconds, "s", { ssh_ready: three.ready, ratio_to_one: Math.round((three.seconds / one.seconds) * 100) / 100, target_ratio: 1.5 });
@@ -83,6 +84,7 @@ async function openstack(image: ReturnType<typeof testImage>, ns: ReturnType<typ
     const t4 = performance.now();
     await three.lab.destroy();
     emit("destroy", (performance.now() - t4) / 1000);
+    rmSync(three.stateDir, { recursive: true, force: true });
   }
 }
 
@@ -92,13 +94,14 @@ async function networkLabs(image: ReturnType<typeof testImage>, ns: ReturnType<t
   for (const stack of NETWORK_LABS) {
     const raw = namespacedLab(stack, image, "/unused", ns.uplinkAddress);
     raw.hypervisor = { kind: "qemu", accel: "auto" };
-    const { lab, seconds } = await bringUp(raw, stack, ns, credentials);
+    const { lab, seconds, stateDir } = await bringUp(raw, stack, ns, credentials);
     const t = performance.now();
     await lab.configureNetwork();
     await lab.networkChecks();
     const checks = (performance.now() - t) / 1000;
     const d = performance.now();
     await lab.destroy();
+    rmSync(stateDir, { recursive: true, force: true });
     emit(`${stack}`, seconds + checks + (performance.now() - d) / 1000, "s", { up: Math.round(seconds), devices_and_checks: Math.round(checks), destroy: Math.round((performance.now() - d) / 1000) });
   }
 }

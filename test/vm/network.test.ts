@@ -2,7 +2,7 @@
 // lab's guest devices, the posts' checks, a second run that changes nothing, isolation broken on
 // purpose where the lab is about isolation (the check must turn red), and destroy leaving nothing.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -98,6 +98,7 @@ describe.sequential.each(LABS)("%s on QEMU", (stack) => {
     await lab?.destroy().catch(() => undefined);
     stopCache?.();
     ns?.destroy();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("comes up, builds its devices and passes every check", async () => {

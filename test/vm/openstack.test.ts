@@ -3,7 +3,7 @@
 // every service. Then a second run that must change nothing, a broken service that must turn its
 // check red, and a destroy that must leave nothing behind.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,6 +32,7 @@ describe.sequential("dev OpenStack lab on QEMU", () => {
     await lab?.destroy().catch(() => undefined);
     stopCache?.();
     ns?.destroy();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("boots the three nodes in parallel to SSH and finished cloud-init", async () => {
