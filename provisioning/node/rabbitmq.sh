@@ -9,7 +9,8 @@ set -euo pipefail
 
 ensure_packages rabbitmq-server
 restart_if rabbitmq-server 0
-wait_for 120 "RabbitMQ to answer" rabbitmqctl -q await_startup
+# Erlang starts slowly on a busy, emulated CPU.
+wait_for 300 "RabbitMQ to answer" rabbitmqctl -q await_startup
 
 users=$(rabbitmqctl -s list_users | awk '{ print $1 }')
 # Passwords go on stdin, never on a command line another process could read.

@@ -2,17 +2,14 @@
 // lab's guest devices, the posts' checks, a second run that changes nothing, isolation broken on
 // purpose where the lab is about isolation (the check must turn red), and destroy leaving nothing.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseLab } from "../../components/model/parse.js";
 import type { Lab } from "../../components/model/schema.js";
 import { bridgeEnvironment } from "../../components/plan/host.js";
-import { startUpstreamCache, testImage } from "../helpers/cache.js";
-import { namespacedLab } from "../helpers/labs.js";
-import { createNamespace, namespaceLinks, type Namespace } from "../helpers/netns.js";
-import { changes, QemuLab, StepFailure } from "../helpers/qemuLab.js";
+import { openNamespacedLab, type NamespacedLab } from "../helpers/namespacedLab.js";
+import { namespaceLinks, type Namespace } from "../helpers/netns.js";
+import { changes, StepFailure, type QemuLab } from "../helpers/qemuLab.js";
 
 /** Breaks a lab's isolation on purpose; the named check must then fail. */
 interface Breakage {
@@ -80,26 +77,16 @@ const breakages: Record<string, Breakage> = {
 const LABS = ["net-lab1", "net-lab2", "net-lab3", "net-lab4", "net-lab5", "net-lab6", "net-lab7", "net-lab8", "net-lab9", "net-lab10", "net-tunnels"];
 
 describe.sequential.each(LABS)("%s on QEMU", (stack) => {
-  let ns: Namespace;
-  let stopCache: () => void;
+  let run: NamespacedLab;
   let lab: QemuLab;
+  let ns: Namespace;
   let stateDir: string;
 
   beforeAll(async () => {
-    ns = createNamespace(`lsvm-${stack}`.slice(0, 15), 3);
-    stopCache = startUpstreamCache(ns.uplinkAddress);
-    stateDir = mkdtempSync(join(tmpdir(), `labstack-${stack}-`));
-    const raw = namespacedLab(stack, testImage(), stateDir, ns.uplinkAddress);
-    raw.hypervisor = { kind: "qemu", accel: "auto" };
-    lab = new QemuLab(parseLab(raw), stack, ns, stateDir, await QemuLab.generateCredentials());
+    run = await openNamespacedLab(stack, 3, (raw) => (raw.hypervisor = { kind: "qemu", accel: "auto" }));
+    ({ lab, ns, stateDir } = run);
   });
-
-  afterAll(async () => {
-    await lab?.destroy().catch(() => undefined);
-    stopCache?.();
-    ns?.destroy();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-  });
+  afterAll(() => run?.close());
 
   it("comes up, builds its devices and passes every check", async () => {
     await lab.up();

@@ -3,37 +3,24 @@
 // every service. Then a second run that must change nothing, a broken service that must turn its
 // check red, and a destroy that must leave nothing behind.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseLab } from "../../components/model/parse.js";
-import { startUpstreamCache, testImage } from "../helpers/cache.js";
-import { namespacedLab } from "../helpers/labs.js";
-import { createNamespace, namespaceLinks, type Namespace } from "../helpers/netns.js";
-import { changes, QemuLab, StepFailure } from "../helpers/qemuLab.js";
+import { openNamespacedLab, type NamespacedLab } from "../helpers/namespacedLab.js";
+import { namespaceLinks, type Namespace } from "../helpers/netns.js";
+import { changes, StepFailure, type QemuLab } from "../helpers/qemuLab.js";
 
 describe.sequential("dev OpenStack lab on QEMU", () => {
-  let ns: Namespace;
-  let stopCache: () => void;
+  let run: NamespacedLab;
   let lab: QemuLab;
+  let ns: Namespace;
   let stateDir: string;
 
   beforeAll(async () => {
-    ns = createNamespace("lsvm-openstack", 1);
-    stopCache = startUpstreamCache(ns.uplinkAddress);
-    stateDir = mkdtempSync(join(tmpdir(), "labstack-vm-"));
-    const model = parseLab(namespacedLab("dev", testImage(), stateDir, ns.uplinkAddress));
-    lab = new QemuLab(model, "dev", ns, stateDir, await QemuLab.generateCredentials());
+    run = await openNamespacedLab("dev", 1);
+    ({ lab, ns, stateDir } = run);
   });
-
-  afterAll(async () => {
-    // Cleanup even after a failure; the destroy test below asserts it on the happy path.
-    await lab?.destroy().catch(() => undefined);
-    stopCache?.();
-    ns?.destroy();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-  });
+  afterAll(() => run?.close());
 
   it("boots the three nodes in parallel to SSH and finished cloud-init", async () => {
     const ready = await lab.up();
