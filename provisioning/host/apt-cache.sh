@@ -42,12 +42,15 @@ wait_listening() {
   return 1
 }
 
-# Through an upstream proxy, pipelined requests on one connection fail in bursts ("503
-# Connection closed") when the proxy closes a kept-alive connection; one request at a time does not.
+# Through an upstream proxy that is itself fetching cold files, bursts of requests fail with
+# "503 Connection closed" when the proxy drops kept-alive connections: one request at a time,
+# and many more retries and patience before giving up.
 settings="Port: $port
 BindAddress: $bind${UPSTREAM_PROXY:+
 Proxy: $UPSTREAM_PROXY
-PipelineDepth: 1}"
+PipelineDepth: 1
+DlMaxRetries: 50
+NetworkTimeout: 120}"
 
 case "$mode:$action" in
   systemd:up)
@@ -83,7 +86,7 @@ case "$mode:$action" in
     fi
     args=(-c "$RUN_DIR/conf" ForeGround=0 "Port=$port" "BindAddress=$bind" "CacheDir=$cache_dir"
       "LogDir=$RUN_DIR/log" "PidFile=$pidfile" "SocketPath=$RUN_DIR/socket")
-    [[ -n "${UPSTREAM_PROXY:-}" ]] && args+=("Proxy=$UPSTREAM_PROXY" "PipelineDepth=1")
+    [[ -n "${UPSTREAM_PROXY:-}" ]] && args+=("Proxy=$UPSTREAM_PROXY" "PipelineDepth=1" "DlMaxRetries=50" "NetworkTimeout=120")
     # Detached, with no stdio: whatever waits for this script's output must not wait for the daemon.
     setsid /usr/sbin/apt-cacher-ng "${args[@]}" </dev/null >/dev/null 2>&1
     wait_listening

@@ -32,14 +32,14 @@ ensure_packages() {
   apt_update_once
   # A cold cache chain can drop a burst of downloads; a fresh index and another go fix that.
   local attempt
-  for attempt in 1 2 3; do
+  for attempt in 1 2 3 4 5; do
     # shellcheck disable=SC2086 # one word per package
     if apt-get install -y -q -o DPkg::Lock::Timeout=600 -o Acquire::Retries=5 -o Dpkg::Options::=--force-confold --no-install-recommends $missing >/dev/null; then
       changed "installed ${missing//$'\n'/ }"
       return 0
     fi
-    echo "apt-get install failed (attempt $attempt of 3)" >&2
-    sleep 10
+    echo "apt-get install failed (attempt $attempt of 5)" >&2
+    sleep $((attempt * 10))
     apt-get update -q -o DPkg::Lock::Timeout=600 >/dev/null || true
   done
   return 1
