@@ -64,7 +64,10 @@ cloud-localds -N "$VM_DIR/network-config" "$VM_DIR/seed.img" "$VM_DIR/user-data"
 args=(-name "$NAME" -machine pc -m "$MEMORY_MIB" -smp "$CPUS" -display none -vga none
   -serial "file:$VM_DIR/serial.log" -daemonize -pidfile "$pidfile"
   -drive "file=$VM_DIR/disk.qcow2,if=none,id=disk0,format=qcow2,discard=unmap" -device virtio-blk-pci,drive=disk0,addr=0x10
-  -drive "file=$VM_DIR/seed.img,if=none,id=seed0,format=raw,readonly=on" -device virtio-blk-pci,drive=seed0,addr=0x11)
+  -drive "file=$VM_DIR/seed.img,if=none,id=seed0,format=raw,readonly=on" -device virtio-blk-pci,drive=seed0,addr=0x11
+  # Without an entropy source a guest under TCG can block in getrandom() for minutes at boot
+  # (seen: systemd-random-seed stuck 365 s in try_to_generate_entropy).
+  -object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0,addr=0x12)
 if [[ -n "${KERNEL:-}" ]]; then
   args+=(-kernel "$KERNEL" -initrd "${INITRD:?INITRD goes with KERNEL}" -append "${APPEND:-root=/dev/vda rw console=ttyS0}")
 fi
