@@ -109,7 +109,7 @@ export class QemuLab {
       [
         ...this.ns.exec, "ssh", "-i", this.keyFile, "-p", String(sshPort(node)),
         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-        "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "ServerAliveInterval=15",
+        "-o", "BatchMode=yes", "-o", "ConnectTimeout=60", "-o", "ServerAliveInterval=15",
         `${this.lab.user}@127.0.0.1`, command,
       ],
       { stdin },
