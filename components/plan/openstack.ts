@@ -53,7 +53,6 @@ export function planNodeSteps(lab: Lab, labName: string, node: LabNode): NodeSte
 
   const services: { name: string; step: Step }[] = [];
   const checks: { name: string; step: Step }[] = [];
-  const names = lab.nodes.map((n) => n.name).join(" ");
   checks.push({ name: "hosts", step: { script: "checks/hosts.sh", env: { HOSTS: hostsEntries(lab) } } });
 
   if (chrony !== undefined) {
@@ -85,7 +84,7 @@ export function planNodeSteps(lab: Lab, labName: string, node: LabNode): NodeSte
     checks.push({ name: "rabbitmq-login", step: { script: "checks/rabbitmq-login.sh", env: { RABBIT_HOST: rabbitmq.node, RABBIT_USER: rabbitmq.user }, secrets: { RABBIT_PASSWORD: "rabbitmqPassword" } } });
   }
   if (memcached !== undefined) {
-    checks.push({ name: "memcached", step: { script: "checks/memcached.sh", env: { MEMCACHED_HOST: memcached.node, MEMCACHED_IP: nodeIp(lab, memcached.node), NODE: node.name, ALL_NODES: names } } });
+    checks.push({ name: "memcached", step: { script: "checks/memcached.sh", env: { MEMCACHED_HOST: memcached.node, MEMCACHED_IP: nodeIp(lab, memcached.node), NODE: node.name } } });
   }
   return { node: node.name, base, services, checks };
 }
