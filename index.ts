@@ -5,8 +5,14 @@ import { totalmem } from "node:os";
 import { parseLab } from "./components/model/parse.js";
 import { buildLab } from "./stacks/index.js";
 
-const lab = parseLab(new pulumi.Config("labstack").getObject("lab"), { memoryMiB: Math.floor(totalmem() / 2 ** 20) });
-const outputs = buildLab(lab, pulumi.getStack());
+const config = new pulumi.Config("labstack");
+const hostPrivateKey = config.getSecret("hostPrivateKey");
+const lab = parseLab(config.getObject("lab"), {
+  memoryMiB: Math.floor(totalmem() / 2 ** 20),
+  hostPrivateKey: hostPrivateKey !== undefined,
+  digitaloceanToken: new pulumi.Config("digitalocean").get("token") !== undefined || process.env.DIGITALOCEAN_TOKEN !== undefined,
+});
+const outputs = buildLab(lab, pulumi.getStack(), { hostPrivateKey });
 
 export const description = outputs.description;
 export const nodes = outputs.nodes;
@@ -15,3 +21,4 @@ export const inventory = outputs.inventory;
 export const topology = outputs.topology;
 export const credentials = outputs.credentials;
 export const checks = outputs.checks;
+export const host = outputs.host;

@@ -4,7 +4,7 @@
 # when everything is there.
 set -euo pipefail
 
-packages=(qemu-system-x86 qemu-utils mmdebstrap cloud-image-utils apt-cacher-ng shellcheck iproute2 e2fsprogs openssh-client curl procps iputils-ping python3)
+packages=(qemu-system-x86 qemu-utils mmdebstrap cloud-image-utils apt-cacher-ng shellcheck iproute2 e2fsprogs openssh-client openssh-server curl procps iputils-ping python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")

@@ -7,21 +7,24 @@ import { createLabInfrastructure } from "../components/lab/infrastructure.js";
 import { HostService } from "../components/lab/HostService.js";
 import { NodeStep } from "../components/lab/NodeStep.js";
 import { guestNetworkStep, hostServices, networkBaseStep, planChecks } from "../components/plan/network.js";
-import { nodeSummaries, renderMermaid, renderSshConfig, type NodeSummary } from "../components/plan/outputs.js";
+import { renderMermaid, type NodeSummary } from "../components/plan/outputs.js";
 import type { LabStackArgs } from "./OpenStackLab.js";
 
 export class NetworkLab extends pulumi.ComponentResource {
   readonly description: string;
   readonly nodes: NodeSummary[];
-  readonly sshConfig: string;
+  readonly sshConfig: pulumi.Output<string>;
+  /** Remote hosts: the SSH command and tunnels from the laptop. */
+  readonly hostAccess: pulumi.Output<unknown> | undefined;
   readonly topology: string;
   /** What each check printed, by check name, in the order they ran. */
   readonly checks: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: LabStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:stacks:NetworkLab", name, {}, opts);
-    const { lab, labName, host } = args;
+    const { lab, labName } = args;
     const infra = createLabInfrastructure(name, this, { ...args, baseStep: (n) => networkBaseStep(lab, labName, n) });
+    const { host } = infra;
     const credentials = infra.credentials.values;
 
     const ready: pulumi.Resource[] = [...infra.hostResources];
@@ -51,8 +54,9 @@ export class NetworkLab extends pulumi.ComponentResource {
     }
 
     this.description = lab.description ?? "";
-    this.nodes = nodeSummaries(lab);
-    this.sshConfig = renderSshConfig(this.nodes, join(lab.credentialsDir ?? "~/.os_credentials", "lab-key"));
+    this.nodes = infra.access.nodes;
+    this.sshConfig = infra.access.sshConfig;
+    this.hostAccess = infra.access.host;
     this.topology = renderMermaid(lab, labName);
     this.checks = pulumi.output(results);
     this.registerOutputs({ nodes: this.nodes, checks: this.checks });

@@ -2,26 +2,27 @@
 // hypervisor's networks and one VM per node, base setup, Chrony, MariaDB, RabbitMQ, Memcached,
 // and the learner's checks, which fail `up` when the lab is not what the posts promise.
 import * as pulumi from "@pulumi/pulumi";
-import { join } from "node:path";
-import type { LabHostConnection } from "../components/host/connection.js";
 import { createLabInfrastructure } from "../components/lab/infrastructure.js";
 import { NodeStep } from "../components/lab/NodeStep.js";
 import type { Lab } from "../components/model/schema.js";
-import { planNodeSteps, serverNodes } from "../components/plan/openstack.js";
-import { nodeSummaries, renderInventory, renderMermaid, renderSshConfig, type NodeSummary } from "../components/plan/outputs.js";
+import { planNodeSteps, serverNodes, serviceEndpoints } from "../components/plan/openstack.js";
+import { renderInventory, renderMermaid, type NodeSummary } from "../components/plan/outputs.js";
 import type { CredentialValues } from "../components/plan/steps.js";
 
 export interface LabStackArgs {
   readonly lab: Lab;
   /** Names host devices and state; the stack name. */
   readonly labName: string;
-  readonly host: LabHostConnection;
+  /** Private key for an `ssh` lab host. */
+  readonly hostPrivateKey?: pulumi.Input<string>;
 }
 
 export class OpenStackLab extends pulumi.ComponentResource {
   readonly nodes: NodeSummary[];
-  readonly sshConfig: string;
-  readonly inventory: string;
+  readonly sshConfig: pulumi.Output<string>;
+  readonly inventory: pulumi.Output<string>;
+  /** Remote hosts: the SSH command and tunnels from the laptop. */
+  readonly hostAccess: pulumi.Output<unknown> | undefined;
   readonly topology: string;
   readonly credentials: pulumi.Output<CredentialValues>;
   readonly credentialsFile: pulumi.Output<string>;
@@ -32,7 +33,7 @@ export class OpenStackLab extends pulumi.ComponentResource {
     super("labstack:stacks:OpenStackLab", name, {}, opts);
     const { lab, labName } = args;
     const steps = new Map(lab.nodes.map((n) => [n.name, planNodeSteps(lab, labName, n)]));
-    const infra = createLabInfrastructure(name, this, { ...args, baseStep: (n) => steps.get(n.name)!.base });
+    const infra = createLabInfrastructure(name, this, { ...args, baseStep: (n) => steps.get(n.name)!.base, services: serviceEndpoints(lab) });
     const credentials = infra.credentials.values;
 
     const servers = serverNodes(lab);
@@ -70,13 +71,14 @@ export class OpenStackLab extends pulumi.ComponentResource {
       }
     }
 
-    const identityFile = join(lab.credentialsDir ?? "~/.os_credentials", "lab-key");
-    this.nodes = nodeSummaries(lab);
-    this.sshConfig = renderSshConfig(this.nodes, identityFile);
-    this.inventory = renderInventory(lab, this.nodes, servers, identityFile);
+    const { access } = infra;
+    this.nodes = access.nodes;
+    this.sshConfig = access.sshConfig;
+    this.inventory = pulumi.output(access.jump).apply((jump) => renderInventory(lab, this.nodes, servers, access.identityFile, jump));
+    this.hostAccess = access.host;
     this.topology = renderMermaid(lab, labName);
     this.credentials = credentials;
-    this.credentialsFile = infra.credentials.file;
+    this.credentialsFile = infra.credentialsFile;
     this.checks = pulumi.output(checkOutputs);
     this.registerOutputs({ nodes: this.nodes, credentials: this.credentials, checks: this.checks });
   }

@@ -1,6 +1,5 @@
 // Stack kind → the component that builds it. The entry point calls this after parsing the config.
 import * as pulumi from "@pulumi/pulumi";
-import { LocalHost } from "../components/host/LocalHost.js";
 import type { Lab } from "../components/model/schema.js";
 import { NetworkLab } from "./NetworkLab.js";
 import { OpenStackLab } from "./OpenStackLab.js";
@@ -15,14 +14,20 @@ export interface StackOutputs {
   readonly topology: pulumi.Input<string>;
   readonly credentials: pulumi.Output<unknown>;
   readonly checks: pulumi.Output<unknown>;
+  /** Remote lab hosts: the SSH command and the tunnels to nodes and services. */
+  readonly host: pulumi.Output<unknown> | undefined;
 }
 
-export function buildLab(lab: Lab, stack: string, opts?: pulumi.ComponentResourceOptions): StackOutputs {
-  const host = new LocalHost({ stack, stateDir: lab.host.stateDir });
-  const args = { lab, labName: stack, host };
+export interface BuildOptions {
+  /** Private key for an `ssh` lab host. */
+  readonly hostPrivateKey?: pulumi.Input<string>;
+}
+
+export function buildLab(lab: Lab, stack: string, build: BuildOptions = {}, opts?: pulumi.ComponentResourceOptions): StackOutputs {
+  const args = { lab, labName: stack, hostPrivateKey: build.hostPrivateKey };
   if (lab.kind === "network") {
     const built = new NetworkLab(stack, args, opts);
-    return { description: built.description, nodes: built.nodes, sshConfig: built.sshConfig, inventory: undefined, topology: built.topology, credentials: pulumi.secret(pulumi.output({})), checks: built.checks };
+    return { description: built.description, nodes: built.nodes, sshConfig: built.sshConfig, inventory: undefined, topology: built.topology, credentials: pulumi.secret(pulumi.output({})), checks: built.checks, host: built.hostAccess };
   }
   const built = new OpenStackLab(stack, args, opts);
   return {
@@ -33,5 +38,6 @@ export function buildLab(lab: Lab, stack: string, opts?: pulumi.ComponentResourc
     topology: built.topology,
     credentials: pulumi.secret(built.credentials),
     checks: built.checks,
+    host: built.hostAccess,
   };
 }

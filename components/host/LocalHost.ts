@@ -2,24 +2,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { types } from "@pulumi/command";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { scriptPath, shellQuote } from "../plan/steps.js";
 import type { HostCommand, HostScriptArgs, LabHostConnection } from "./connection.js";
 
-export interface LocalHostArgs {
-  /** Stack name, which names the state folder. */
-  readonly stack: string;
-  /** @default ~/.local/share/labstack/<stack> */
-  readonly stateDir?: string;
-}
-
 export class LocalHost implements LabHostConnection {
-  readonly stateDir: string;
-
-  constructor(args: LocalHostArgs) {
-    this.stateDir = args.stateDir ?? join(homedir(), ".local", "share", "labstack", args.stack);
-  }
+  /** @param stateDir the lab's state folder (see hostStateDir) */
+  constructor(readonly stateDir: string) {}
 
   script(name: string, args: HostScriptArgs, opts: pulumi.CustomResourceOptions): HostCommand {
     const path = shellQuote(scriptPath(args.script));

@@ -1,26 +1,19 @@
 // Every password the lab needs and its SSH key pair: generated once where Pulumi runs, kept only
-// as Pulumi secrets, stable across `up`s, rotated by bumping `credentialsRotation`. A copy goes
-// to the lab host as the seed's ~/.os_credentials, readable by its owner only.
+// as Pulumi secrets, stable across `up`s, rotated by bumping `credentialsRotation`. Generated
+// before the lab host exists, since a droplet host is made with the lab's public key.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import type { LabHostConnection } from "../host/connection.js";
-import { credentialsFileEnvironment } from "../plan/host.js";
 import { scriptPath, shellQuote, type CredentialValues } from "../plan/steps.js";
 
 export interface CredentialsArgs {
-  readonly host: LabHostConnection;
   /** Bump to regenerate everything. @default 0 */
   readonly rotation?: number;
-  /** Folder on the lab host for the credentials file and key. @default ~/.os_credentials/<stack> */
-  readonly directory?: string;
 }
 
 export class Credentials extends pulumi.ComponentResource {
   readonly values: pulumi.Output<CredentialValues>;
   readonly sshPublicKey: pulumi.Output<string>;
   readonly sshPrivateKey: pulumi.Output<string>;
-  /** The credentials file on the lab host. */
-  readonly file: pulumi.Output<string>;
 
   constructor(name: string, args: CredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:lab:Credentials", name, {}, opts);
@@ -37,15 +30,6 @@ export class Credentials extends pulumi.ComponentResource {
     // The public key is not secret: it goes into every node's cloud-init seed in plain sight.
     this.sshPublicKey = pulumi.unsecret(this.values.apply((v) => v.sshPublicKey));
     this.sshPrivateKey = pulumi.secret(this.values.apply((v) => v.sshPrivateKey));
-    const file = args.host.script(
-      `${name}-file`,
-      {
-        script: "host/credentials-file.sh",
-        environment: pulumi.secret(this.values.apply((v) => credentialsFileEnvironment(args.directory, v))),
-      },
-      { parent: this },
-    );
-    this.file = file.stdout;
-    this.registerOutputs({ values: this.values, file: this.file });
+    this.registerOutputs({ values: this.values });
   }
 }

@@ -7,7 +7,7 @@ export interface HostServiceArgs {
   readonly host: LabHostConnection;
   /** Script under provisioning/ (called with up/down). */
   readonly script: string;
-  readonly environment: Record<string, pulumi.Input<string>>;
+  readonly environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Changes that rebuild rather than update. */
   readonly triggers?: pulumi.Input<unknown[]>;
 }

@@ -1,12 +1,15 @@
-// What every lab stands on, whatever it teaches: the lab host prepared, the lab's credentials,
-// the APT cache, the base image, the hypervisor's networks and one node per VM with its base
-// setup. A function rather than a component (like pulumi-eks's createCluster), so the stacks'
+// What every lab stands on, whatever it teaches: the lab's credentials, the lab host (local,
+// SSH or a droplet) checked and prepared, the credentials file, the APT cache, the base image,
+// the hypervisor's networks and one node per VM with its base setup, and how to reach them. A function rather than a component (like pulumi-eks's createCluster), so the stacks'
 // resources keep short names directly under the lab.
 import * as pulumi from "@pulumi/pulumi";
+import { join } from "node:path";
 import type { LabHostConnection } from "../host/connection.js";
+import { labHost, remoteIdentityFile } from "../host/index.js";
 import { hypervisorDriver } from "../hypervisor/index.js";
 import type { Lab, LabNode as LabNodeModel } from "../model/schema.js";
-import { aptCacheEnvironment, imageEnvironment, prepareEnvironment } from "../plan/host.js";
+import { aptCacheEnvironment, credentialsFileEnvironment, imageEnvironment, preflightEnvironment, prepareEnvironment } from "../plan/host.js";
+import { nodeSummaries, renderHostAccess, renderSshConfig, type JumpHost, type NodeSummary, type ServiceEndpoint } from "../plan/outputs.js";
 import type { Step } from "../plan/steps.js";
 import { Credentials } from "./Credentials.js";
 import { HostService } from "./HostService.js";
@@ -15,24 +18,53 @@ import { LabNode } from "./LabNode.js";
 export interface LabInfrastructureArgs {
   readonly lab: Lab;
   readonly labName: string;
-  readonly host: LabHostConnection;
+  /** Private key for an `ssh` lab host. */
+  readonly hostPrivateKey?: pulumi.Input<string>;
   /** Each node's base setup step. */
   readonly baseStep: (node: LabNodeModel) => Step;
+  /** Services worth an SSH tunnel from the laptop when the lab host is remote. */
+  readonly services?: Readonly<Record<string, ServiceEndpoint>>;
+}
+
+/** How a learner reaches the lab from where Pulumi runs. */
+export interface LabAccess {
+  readonly nodes: NodeSummary[];
+  /** The lab's private key as the learner's SSH client should find it. */
+  readonly identityFile: string;
+  readonly sshConfig: pulumi.Output<string>;
+  /** Remote hosts only: the host itself, and nodes and services through it. */
+  readonly jump?: pulumi.Output<JumpHost>;
+  readonly host?: pulumi.Output<{ ssh: string; tunnels: Record<string, string> }>;
 }
 
 export interface LabInfrastructure {
+  readonly host: LabHostConnection;
   readonly credentials: Credentials;
+  /** The credentials file on the lab host (the seed's ~/.os_credentials). */
+  readonly credentialsFile: pulumi.Output<string>;
   /** Host-side resources every later step may rely on (preparation, cache, image, networks). */
   readonly hostResources: pulumi.Resource[];
   readonly nodes: Map<string, LabNode>;
+  readonly access: LabAccess;
 }
 
 export function createLabInfrastructure(name: string, parent: pulumi.ComponentResource, args: LabInfrastructureArgs): LabInfrastructure {
-  const { lab, labName, host } = args;
+  const { lab, labName } = args;
   const opts = { parent };
   const driver = hypervisorDriver(lab, labName);
-  const prepare = new HostService(`${name}-prepare`, { host, script: "host/prepare.sh", environment: prepareEnvironment(lab) }, opts);
-  const credentials = new Credentials(`${name}-credentials`, { host, rotation: lab.credentialsRotation, directory: lab.credentialsDir }, opts);
+  const credentials = new Credentials(`${name}-credentials`, { rotation: lab.credentialsRotation }, opts);
+  const remote = labHost(`${name}-host`, parent, {
+    lab, labName, sshPublicKey: credentials.sshPublicKey, sshPrivateKey: credentials.sshPrivateKey, hostPrivateKey: args.hostPrivateKey,
+  });
+  const host = remote.connection;
+  // Nothing is built on a host that cannot carry the lab.
+  const preflight = new HostService(`${name}-preflight`, { host, script: "host/preflight.sh", environment: preflightEnvironment(lab) }, opts);
+  const prepare = new HostService(`${name}-prepare`, { host, script: "host/prepare.sh", environment: prepareEnvironment(lab) }, { parent, dependsOn: [preflight] });
+  const credentialsFile = new HostService(
+    `${name}-credentials-file`,
+    { host, script: "host/credentials-file.sh", environment: pulumi.secret(credentials.values.apply((v) => credentialsFileEnvironment(lab.credentialsDir, v))) },
+    { parent, dependsOn: [preflight] },
+  );
   const hostResources: pulumi.Resource[] = [prepare];
   if (lab.aptCache.enabled) {
     hostResources.push(new HostService(`${name}-apt-cache`, { host, script: "host/apt-cache.sh", environment: aptCacheEnvironment(lab, host.stateDir) }, { parent, dependsOn: [prepare] }));
@@ -58,5 +90,17 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
       ),
     ]),
   );
-  return { credentials, hostResources, nodes };
+  return { host, credentials, credentialsFile: credentialsFile.stdout, hostResources, nodes, access: labAccess(lab, labName, remote.jump, args.services) };
+}
+
+function labAccess(lab: Lab, labName: string, jump: pulumi.Output<JumpHost> | undefined, services: Readonly<Record<string, ServiceEndpoint>> = {}): LabAccess {
+  const nodes = nodeSummaries(lab);
+  // Locally the key is the credentials file's copy; a remote host's copy is out of the SSH client's reach.
+  const identityFile = jump === undefined ? join(lab.credentialsDir ?? "~/.os_credentials", "lab-key") : remoteIdentityFile(labName);
+  if (jump === undefined) return { nodes, identityFile, sshConfig: pulumi.output(renderSshConfig(nodes, identityFile)) };
+  return {
+    nodes, identityFile, jump,
+    sshConfig: jump.apply((j) => renderSshConfig(nodes, identityFile, j, labName)),
+    host: jump.apply((j) => renderHostAccess(nodes, j, services)),
+  };
 }

@@ -18,7 +18,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function format(issue: LabIssue | { path: readonly PropertyKey[]; message: string }): string {
-  return `${formatPath(issue.path)}: ${issue.message}`;
+  return `${"key" in issue && issue.key !== undefined ? issue.key : formatPath(issue.path)}: ${issue.message}`;
 }
 
 export function parseLab(raw: unknown, facts: HostFacts = {}): Lab {

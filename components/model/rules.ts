@@ -1,17 +1,23 @@
 // Rules that relate one part of the lab to another. Each returns the key it is about, so the
 // error the learner sees names the line of their stack config to fix.
-import type { Lab } from "./schema.js";
+import { dropletMemoryMiB, type Lab } from "./schema.js";
 import { cidrContains, cidrsOverlap, formatCidr, isReservedInCidr, parseCidr, parseIpv4, type Cidr } from "../plan/ipv4.js";
 
 export interface LabIssue {
   readonly path: (string | number)[];
   readonly message: string;
+  /** A config key outside `labstack:lab` the issue is about instead. */
+  readonly key?: string;
 }
 
 /** What is known about the lab host before anything is created. */
 export interface HostFacts {
   /** Total memory of the lab host in MiB, when it can be measured. */
   readonly memoryMiB?: number;
+  /** Whether the secret config `labstack:hostPrivateKey` is set (needed by an ssh host). */
+  readonly hostPrivateKey?: boolean;
+  /** Whether a DigitalOcean API token is configured (`digitalocean:token` or DIGITALOCEAN_TOKEN). */
+  readonly digitaloceanToken?: boolean;
 }
 
 /** VirtualBox ≥ 6.1.28 only accepts these host-only ranges on Linux without /etc/vbox/networks.conf. */
@@ -144,12 +150,27 @@ export function checkLab(lab: Lab, facts: HostFacts = {}): LabIssue[] {
     if (node !== undefined && !nodes.has(node)) add(["services", ...key.split(".")], unknownNode(node, nodes));
   }
 
+  if (lab.host.kind === "ssh" && facts.hostPrivateKey === false) {
+    issues.push({ path: [], key: "labstack:hostPrivateKey", message: "is required for an ssh lab host: pulumi config set --secret labstack:hostPrivateKey < ~/.ssh/id_ed25519" });
+  }
+  if (lab.host.kind === "digitalocean" && facts.digitaloceanToken === false) {
+    issues.push({ path: [], key: "digitalocean:token", message: "is required for a digitalocean lab host: pulumi config set --secret digitalocean:token <token> (or export DIGITALOCEAN_TOKEN)" });
+  }
   const needed = lab.nodes.reduce((sum, n) => sum + n.memoryMiB, 0);
-  const available = lab.host.memoryMiB ?? facts.memoryMiB;
+  const available = lab.host.memoryMiB ?? hostMemory(lab.host, facts);
   if (available !== undefined && needed > available) {
-    add(["nodes"], `the nodes need ${needed} MiB of memory but the lab host has ${available} MiB`);
+    const host = lab.host.kind === "digitalocean" && lab.host.memoryMiB === undefined ? `a ${lab.host.size} droplet` : "the lab host";
+    add(["nodes"], `the nodes need ${needed} MiB of memory but ${host} has ${available} MiB`);
   }
   return issues;
+}
+
+// Only a local host's memory is measured here; a droplet's follows from its size, and an SSH
+// host's is checked by host preparation on the host itself.
+function hostMemory(host: Lab["host"], facts: HostFacts): number | undefined {
+  if (host.kind === "local") return facts.memoryMiB;
+  if (host.kind === "digitalocean") return dropletMemoryMiB(host.size);
+  return undefined;
 }
 
 function unknownNode(node: string, nodes: Set<string>): string {

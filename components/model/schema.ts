@@ -21,18 +21,53 @@ const hostDevice = z
   .string()
   .regex(/^[a-zA-Z0-9_.-]{1,15}$/, "must be a Linux interface name (at most 15 letters, digits, '_', '.', '-')");
 
-export const LocalHostSchema = z.strictObject({
-  /** The machine running `pulumi up`. */
-  kind: z.literal("local"),
-  /** Where VM disks, seeds, pidfiles and logs live. @default ~/.local/share/labstack/<stack> */
+// Fields every lab host kind has.
+const hostCommon = {
+  /** Where VM disks, seeds, pidfiles and logs live on the lab host.
+   * @default ~/.local/share/labstack/<stack> (local), /var/lib/labstack/<stack> (remote) */
   stateDir: z.string().optional(),
-  /** Known memory of the host in MiB; checked against what the nodes need. @default measured */
+  /** Known memory of the host in MiB; checked against what the nodes need. @default measured (local) */
   memoryMiB: z.number().int().positive().optional(),
   /** Host preparation writes /etc/vbox/networks.conf so VirtualBox accepts the lab's host-only ranges. */
   vboxNetworksConf: z.boolean().default(false),
+};
+
+export const LocalHostSchema = z.strictObject({
+  /** The machine running `pulumi up`. */
+  kind: z.literal("local"),
+  ...hostCommon,
 });
 
-export const HostSchema = z.discriminatedUnion("kind", [LocalHostSchema]);
+/** An existing Linux machine reached over SSH; its private key is the secret config `labstack:hostPrivateKey`. */
+export const SshHostSchema = z.strictObject({
+  kind: z.literal("ssh"),
+  /** Address or DNS name of the lab host, as seen from where Pulumi runs. */
+  address: z.string().regex(/^[a-zA-Z0-9.:-]+$/, "must be an address or a host name"),
+  port: z.number().int().min(1).max(65535).default(22),
+  /** Root, or a user with password-less sudo. */
+  user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name").default("root"),
+  ...hostCommon,
+});
+
+/** DigitalOcean droplet sizes carry their memory in the slug (s-8vcpu-16gb). */
+export const dropletMemoryMiB = (size: string): number | undefined => {
+  const m = /-(\d+)gb(-|$)/.exec(size);
+  return m ? Number(m[1]) * 1024 : undefined;
+};
+
+/** A droplet created with the lab (nested virtualization), its firewall and SSH key; the token is `digitalocean:token`. */
+export const DropletHostSchema = z.strictObject({
+  kind: z.literal("digitalocean"),
+  region: z.string().regex(/^[a-z]{3}\d$/, "must be a region slug like fra1").default("fra1"),
+  /** At least 16 GB of RAM by default: the seed's lab needs 14 GiB for its VMs. */
+  size: z.string().regex(/^[a-z0-9-]+$/, "must be a size slug like s-8vcpu-16gb").default("s-8vcpu-16gb"),
+  image: z.string().regex(/^[a-z0-9.-]+$/, "must be an image slug like ubuntu-24-04-x64").default("ubuntu-24-04-x64"),
+  /** Who may SSH to the droplet; nothing else is admitted. */
+  sshSourceCidrs: z.array(cidr).min(1, "name at least one network allowed to SSH to the droplet (your address as x.y.z.w/32)"),
+  ...hostCommon,
+});
+
+export const HostSchema = z.discriminatedUnion("kind", [LocalHostSchema, SshHostSchema, DropletHostSchema]);
 
 export const HypervisorSchema = z.strictObject({
   kind: z.enum(["virtualbox", "qemu"]),

@@ -17,6 +17,31 @@ export function prepareEnvironment(lab: Lab): Record<string, string> {
   };
 }
 
+/** What the lab host must have before anything is built on it (host/preflight.sh). */
+export function preflightEnvironment(lab: Lab): Record<string, string> {
+  const { hypervisor, host } = lab;
+  // On a droplet QEMU without KVM would crawl; elsewhere `auto` may fall back to TCG on purpose.
+  const requireKvm = hypervisor.kind === "qemu" && (hypervisor.accel === "kvm" || (host.kind === "digitalocean" && hypervisor.accel === "auto"));
+  return {
+    MEMORY_MIB: String(lab.nodes.reduce((sum, n) => sum + n.memoryMiB, 0)),
+    HYPERVISOR: hypervisor.kind,
+    REQUIRE_KVM: requireKvm ? "1" : "0",
+    HOST_KIND: host.kind,
+  };
+}
+
+/** The lab's state folder on its host: under the user's home locally, system-wide on a remote host (scripts run as root there). */
+export function hostStateDir(host: Lab["host"], stack: string, home: string): string {
+  return host.stateDir ?? (host.kind === "local" ? join(home, ".local", "share", "labstack", stack) : join("/var/lib/labstack", stack));
+}
+
+/** Packages a fresh Ubuntu droplet needs for the lab, installed by cloud-init before the readiness gate opens. */
+export function dropletUserData(lab: Lab): string {
+  const packages = lab.hypervisor.kind === "qemu" ? ["qemu-system-x86", "qemu-utils", "cloud-image-utils"] : ["virtualbox", "qemu-utils", "cloud-image-utils"];
+  if (lab.aptCache.enabled) packages.push("apt-cacher-ng");
+  return ["#cloud-config", "package_update: true", "packages:", ...packages.map((p) => `  - ${p}`), ""].join("\n");
+}
+
 export function aptCacheEnvironment(lab: Lab, stateDir: string): Record<string, string> {
   return { PORT: String(lab.aptCache.port), UPSTREAM_PROXY: lab.aptCache.upstreamProxy ?? "", RUN_DIR: join(stateDir, "apt-cacher-ng") };
 }

@@ -89,6 +89,16 @@ export function planNodeSteps(lab: Lab, labName: string, node: LabNode): NodeSte
   return { node: node.name, base, services, checks };
 }
 
+/** The lab's services as a learner would tunnel to them from a laptop when the lab host is remote. */
+export function serviceEndpoints(lab: Lab): Record<string, { address: string; port: number }> {
+  const { mariadb, rabbitmq, memcached } = lab.services;
+  const endpoints: Record<string, { address: string; port: number }> = {};
+  if (mariadb) endpoints.mariadb = { address: nodeIp(lab, mariadb.node), port: 3306 };
+  if (rabbitmq) endpoints.rabbitmq = { address: nodeIp(lab, rabbitmq.node), port: 5672 };
+  if (memcached) endpoints.memcached = { address: nodeIp(lab, memcached.node), port: 11211 };
+  return endpoints;
+}
+
 /** Nodes whose services others depend on, so their setup must come first. */
 export function serverNodes(lab: Lab): Set<string> {
   const { chrony, mariadb, rabbitmq, memcached } = lab.services;

@@ -18,33 +18,79 @@ export function nodeSummaries(lab: Lab, sshHost = "127.0.0.1"): NodeSummary[] {
   }));
 }
 
-export function renderSshConfig(nodes: readonly NodeSummary[], identityFile: string): string {
-  return nodes
-    .map((n) =>
-      [
-        `Host ${n.name}`,
-        `  HostName ${n.ssh.host}`,
-        `  Port ${n.ssh.port}`,
-        `  User ${n.ssh.user}`,
-        `  IdentityFile ${identityFile}`,
-        `  IdentitiesOnly yes`,
-        // Each rebuild makes new host keys on the same forwarded port.
-        `  StrictHostKeyChecking no`,
-        `  UserKnownHostsFile /dev/null`,
-        `  LogLevel ERROR`,
-      ].join("\n"),
-    )
-    .join("\n\n") + "\n";
+/** A remote lab host that nodes are reached through (their SSH forwards listen on its loopback). */
+export interface JumpHost {
+  readonly address: string;
+  readonly port: number;
+  readonly user: string;
+  /** Key for the host itself; none = the user's own SSH setup (agent, ~/.ssh/config). */
+  readonly identityFile?: string;
+}
+
+const sshOptions = [
+  // Each rebuild makes new host keys on the same forwarded port.
+  `  StrictHostKeyChecking no`,
+  `  UserKnownHostsFile /dev/null`,
+  `  LogLevel ERROR`,
+];
+
+export function renderSshConfig(nodes: readonly NodeSummary[], identityFile: string, jump?: JumpHost, labName = "lab"): string {
+  const jumpAlias = `${labName}-host`;
+  const hostEntry =
+    jump === undefined
+      ? []
+      : [
+          [
+            `Host ${jumpAlias}`,
+            `  HostName ${jump.address}`,
+            `  Port ${jump.port}`,
+            `  User ${jump.user}`,
+            ...(jump.identityFile !== undefined ? [`  IdentityFile ${jump.identityFile}`, `  IdentitiesOnly yes`] : []),
+          ].join("\n"),
+        ];
+  const nodeEntries = nodes.map((n) =>
+    [
+      `Host ${n.name}`,
+      `  HostName ${n.ssh.host}`,
+      `  Port ${n.ssh.port}`,
+      `  User ${n.ssh.user}`,
+      `  IdentityFile ${identityFile}`,
+      `  IdentitiesOnly yes`,
+      ...(jump !== undefined ? [`  ProxyJump ${jumpAlias}`] : []),
+      ...sshOptions,
+    ].join("\n"),
+  );
+  return [...hostEntry, ...nodeEntries].join("\n\n") + "\n";
+}
+
+/** A service on a node that a learner may want on their laptop (MariaDB, RabbitMQ, ...). */
+export interface ServiceEndpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** How to reach a remote lab host and, through SSH tunnels, each node's SSH and the lab's services from the laptop. */
+export function renderHostAccess(nodes: readonly NodeSummary[], jump: JumpHost, services: Readonly<Record<string, ServiceEndpoint>> = {}): { ssh: string; tunnels: Record<string, string> } {
+  const target = `${jump.identityFile !== undefined ? `-i ${jump.identityFile} ` : ""}-p ${jump.port} ${jump.user}@${jump.address}`;
+  const tunnel = (local: number, address: string, port: number) => `ssh -N -L ${local}:${address}:${port} ${target}`;
+  return {
+    ssh: `ssh ${target}`,
+    tunnels: {
+      ...Object.fromEntries(nodes.map((n) => [n.name, tunnel(n.ssh.port, "127.0.0.1", n.ssh.port)])),
+      ...Object.fromEntries(Object.entries(services).map(([name, s]) => [name, tunnel(s.port, s.address, s.port)])),
+    },
+  };
 }
 
 /** Ansible inventory in the seed's hosts.ini shape: controller_nodes and compute_nodes. */
-export function renderInventory(lab: Lab, nodes: readonly NodeSummary[], controllers: ReadonlySet<string>, identityFile: string): string {
+export function renderInventory(lab: Lab, nodes: readonly NodeSummary[], controllers: ReadonlySet<string>, identityFile: string, jump?: JumpHost): string {
+  const proxy = jump === undefined ? "" : ` -o ProxyJump=${jump.user}@${jump.address}:${jump.port}`;
   const line = (n: NodeSummary) => `${n.name} mgmt_ip=${n.managementIp} ansible_host=${n.ssh.host} ansible_port=${n.ssh.port}`;
   const group = (title: string, members: NodeSummary[]) => `[${title}]\n${members.map(line).join("\n")}\n`;
   return [
     group("controller_nodes", nodes.filter((n) => controllers.has(n.name))),
     group("compute_nodes", nodes.filter((n) => !controllers.has(n.name))),
-    `[all:vars]\nansible_user=${lab.user}\nansible_ssh_private_key_file=${identityFile}\nansible_python_interpreter=/usr/bin/python3\nansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n`,
+    `[all:vars]\nansible_user=${lab.user}\nansible_ssh_private_key_file=${identityFile}\nansible_python_interpreter=/usr/bin/python3\nansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null${proxy}'\n`,
   ].join("\n");
 }
 

@@ -1,7 +1,7 @@
 // A step is one provisioning script plus its parameters. Components turn steps into command
 // resources; the VM tests run the very same steps over SSH. Scripts stay plain files: parameters
 // travel as environment variables, never as edits to the script text.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -80,4 +80,39 @@ export function nodeStdin(step: Step, credentials?: CredentialValues): string {
 
 export function hasSecrets(step: Step): boolean {
   return Object.keys(step.secrets ?? {}).length > 0;
+}
+
+/**
+ * What a remote lab host runs for a host script: `bash -s up|down` (through `sudo -n` unless the
+ * user is root), with this program on stdin. It writes the script and the sibling scripts it
+ * names (lib.sh, accel.sh) into a temporary folder, exports the parameters and runs it there, so
+ * the host needs no copy of the repository and no parameter travels on a command line.
+ */
+export function hostStdin(script: string, env: Readonly<Record<string, string>>): string {
+  const folder = dirname(script);
+  const text = readScript(script);
+  const siblings = readdirSync(join(PROVISIONING_DIR, folder))
+    .filter((f) => f.endsWith(".sh") && `${folder}/${f}` !== script && text.includes(f))
+    .sort();
+  const files = [script, ...siblings.map((f) => `${folder}/${f}`)];
+  const exports = Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
+  return [
+    "labstack_host() {",
+    "  local dir",
+    "  dir=$(mktemp -d)",
+    `  trap 'rm -rf "$dir"' RETURN`,
+    `  mkdir -p "$dir/${folder}"`,
+    ...files.map((f) => `  printf '%s' ${shellQuote(readScript(f))} > "$dir/${f}"`),
+    `  chmod +x "$dir/${folder}"/*.sh`,
+    ...exports.map((e) => `  ${e}`),
+    `  bash "$dir/${script}" "$1"`,
+    "}",
+    'labstack_host "$1" </dev/null',
+    "",
+  ].join("\n");
+}
+
+/** The command line for a host script on a remote host; the program comes on stdin. */
+export function hostCommand(action: "up" | "down", user: string): string {
+  return `${user === "root" ? "" : "sudo -n "}bash -s ${action}`;
 }

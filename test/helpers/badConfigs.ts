@@ -5,7 +5,13 @@ import { stackLab } from "./labs.js";
 const dev = () => stackLab("dev");
 const vbox = () => stackLab("openstack-lab");
 
+const droplet = () => stackLab("openstack-do");
+
 export const BAD_CONFIGS: [name: string, make: () => unknown, error: string][] = [
+  ["droplet open to nobody", () => { const l = droplet(); l.host.sshSourceCidrs = []; return l; }, "labstack:lab.host.sshSourceCidrs: name at least one network allowed to SSH to the droplet (your address as x.y.z.w/32)"],
+  ["droplet region typo", () => { const l = droplet(); l.host.region = "frankfurt"; return l; }, "labstack:lab.host.region: must be a region slug like fra1"],
+  ["droplet too small for the lab", () => { const l = droplet(); l.host.size = "s-2vcpu-4gb"; return l; }, "labstack:lab.nodes: the nodes need 14336 MiB of memory but a s-2vcpu-4gb droplet has 4096 MiB"],
+  ["unknown host kind", () => ({ ...dev(), host: { kind: "aws" } }), "labstack:lab.host.kind: Invalid discriminator value. Expected 'local' | 'ssh' | 'digitalocean'"],
   ["missing config", () => undefined, "labstack:lab: is missing; set it in Pulumi.<stack>.yaml"],
   ["unknown hypervisor", () => ({ ...dev(), hypervisor: { kind: "hyperv" } }), 'labstack:lab.hypervisor.kind: Invalid option: expected one of "virtualbox"|"qemu"'],
   ["IP outside its network", () => { const l = dev(); l.nodes[1].nics[1].ip = "192.168.2.21"; return l; }, "labstack:lab.nodes[1].nics[1].ip: 192.168.2.21 is outside network 'management' (192.168.1.0/24)"],

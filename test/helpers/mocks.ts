@@ -45,6 +45,9 @@ export const FAKE_CREDENTIALS = JSON.stringify({
   sshPublicKey: "ssh-ed25519 AAAAfake labstack",
 });
 
+/** The address the mocked droplet gets (TEST-NET-3: never routed). */
+export const DROPLET_ADDRESS = "203.0.113.10";
+
 export async function installMocks(stack = "dev"): Promise<void> {
   await pulumi.runtime.setMocks(
     {
@@ -55,6 +58,8 @@ export async function installMocks(stack = "dev"): Promise<void> {
         recorded.push({ type: args.type, name: args.name, inputs: args.inputs, id });
         const state = { ...args.inputs };
         if (args.type === "command:local:Command" && args.name.endsWith("-generate")) state.stdout = FAKE_CREDENTIALS;
+        else if (args.type === "digitalocean:index/droplet:Droplet") state.ipv4Address = DROPLET_ADDRESS;
+        else if (args.type === "digitalocean:index/sshKey:SshKey") state.fingerprint = "fp:lab-key";
         else if (args.type.startsWith("command:")) state.stdout = args.name.endsWith("-image-run") ? "/cache/base.qcow2" : `${args.name} done`;
         return { id, state };
       },

@@ -7,6 +7,8 @@ export interface Namespace {
   readonly name: string;
   /** The address of the root-namespace side of the link (where the upstream cache listens). */
   readonly uplinkAddress: string;
+  /** The namespace's own address on that link. */
+  readonly address: string;
   /** argv prefix that runs a command inside the namespace. */
   readonly exec: string[];
   destroy(): void;
@@ -33,6 +35,7 @@ export function createNamespace(name: string, linkIndex = 0): Namespace {
   return {
     name,
     uplinkAddress: `${net}.1`,
+    address: `${net}.2`,
     exec: ["ip", "netns", "exec", name],
     destroy() {
       // Deleting the namespace also removes the veth pair and every device inside it.

@@ -7,11 +7,11 @@ import { join } from "node:path";
 import { READY_COMMAND } from "../../components/lab/LabNode.js";
 import type { Lab, LabNode } from "../../components/model/schema.js";
 import { renderSeed } from "../../components/plan/cloudinit.js";
-import { aptCacheEnvironment, BRIDGE_SCRIPT, bridgeEnvironment, credentialsFileEnvironment, imageEnvironment, prepareEnvironment, qemuMachineEnvironment, vmDir } from "../../components/plan/host.js";
+import { aptCacheEnvironment, BRIDGE_SCRIPT, bridgeEnvironment, credentialsFileEnvironment, imageEnvironment, preflightEnvironment, prepareEnvironment, qemuMachineEnvironment, vmDir } from "../../components/plan/host.js";
 import { planNics, sshPort } from "../../components/plan/nics.js";
 import { guestNetworkStep, hostServices, networkBaseStep, planChecks } from "../../components/plan/network.js";
 import { planNodeSteps, serverNodes, type NodeSteps } from "../../components/plan/openstack.js";
-import { NODE_COMMAND, nodeStdin, scriptPath, type CredentialValues, type Step } from "../../components/plan/steps.js";
+import { hostCommand, hostStdin, NODE_COMMAND, nodeStdin, scriptPath, type CredentialValues, type Step } from "../../components/plan/steps.js";
 import type { Namespace } from "./netns.js";
 
 export interface Run {
@@ -30,6 +30,9 @@ export function run(argv: string[], opts: { stdin?: string; env?: NodeJS.Process
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
+    // A command that exits without reading its stdin (ssh to a VM that went away, a failing check)
+    // closes the pipe early; its exit code and output already tell the story.
+    child.stdin.on("error", () => {});
     child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, seconds: (performance.now() - started) / 1000 }));
     child.stdin.end(opts.stdin ?? "");
   });
@@ -45,6 +48,16 @@ export interface StepResult extends Run {
   readonly script: string;
 }
 
+/** A lab host reached over SSH, as the SshHost component reaches it. */
+export interface RemoteHost {
+  readonly address: string;
+  readonly port: number;
+  readonly user: string;
+  readonly keyFile: string;
+}
+
+const SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=60", "-o", "ServerAliveInterval=15"];
+
 export class QemuLab {
   readonly credentials: CredentialValues;
   readonly keyFile: string;
@@ -57,6 +70,8 @@ export class QemuLab {
     readonly ns: Namespace,
     readonly stateDir: string,
     credentialsJson: string,
+    /** Run host scripts over SSH on this host (the lab's `ssh` host kind) instead of in the namespace directly. */
+    readonly remote?: RemoteHost,
   ) {
     this.credentials = JSON.parse(credentialsJson);
     mkdirSync(stateDir, { recursive: true });
@@ -74,7 +89,11 @@ export class QemuLab {
   }
 
   async hostScript(script: string, action: "up" | "down", env: Record<string, string>): Promise<Run> {
-    const r = await run([...this.ns.exec, "bash", scriptPath(script), action], { env: { ...process.env, ...env } });
+    const remote = this.remote;
+    const r =
+      remote === undefined
+        ? await run([...this.ns.exec, "bash", scriptPath(script), action], { env: { ...process.env, ...env } })
+        : await run(["ssh", ...SSH_OPTIONS, "-i", remote.keyFile, "-p", String(remote.port), `${remote.user}@${remote.address}`, hostCommand(action, remote.user)], { stdin: hostStdin(script, env) });
     if (r.code !== 0) throw new StepFailure(`lab host: ${script} ${action} failed (exit ${r.code})\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
     return r;
   }
@@ -93,6 +112,7 @@ export class QemuLab {
   /** Host side, in the stack's order: preparation, APT cache, credentials file, image, networks, VMs. */
   async up(): Promise<Record<string, number>> {
     const lab = this.lab;
+    await this.hostScript("host/preflight.sh", "up", preflightEnvironment(lab));
     await this.hostScript("host/prepare.sh", "up", prepareEnvironment(lab));
     await this.hostScript("host/apt-cache.sh", "up", aptCacheEnvironment(lab, this.stateDir));
     await this.hostScript("host/credentials-file.sh", "up", credentialsFileEnvironment(lab.credentialsDir, this.credentials));
@@ -105,15 +125,13 @@ export class QemuLab {
   }
 
   ssh(node: LabNode, command: string, stdin = ""): Promise<Run> {
-    return run(
-      [
-        ...this.ns.exec, "ssh", "-i", this.keyFile, "-p", String(sshPort(node)),
-        "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-        "-o", "BatchMode=yes", "-o", "ConnectTimeout=60", "-o", "ServerAliveInterval=15",
-        `${this.lab.user}@127.0.0.1`, command,
-      ],
-      { stdin },
-    );
+    const remote = this.remote;
+    // A remote host is a jump host: the node's forward listens on the host's loopback.
+    const client =
+      remote === undefined
+        ? [...this.ns.exec, "ssh"]
+        : ["ssh", "-o", `ProxyCommand=ssh ${SSH_OPTIONS.join(" ")} -i ${remote.keyFile} -p ${remote.port} -W %h:%p ${remote.user}@${remote.address}`];
+    return run([...client, "-i", this.keyFile, "-p", String(sshPort(node)), ...SSH_OPTIONS, `${this.lab.user}@127.0.0.1`, command], { stdin });
   }
 
   /** The readiness gate of the Node component: SSH answers and cloud-init has finished. */
@@ -218,5 +236,6 @@ export class QemuLab {
     await this.hostScript("host/credentials-file.sh", "down", credentialsFileEnvironment(this.lab.credentialsDir, this.credentials));
     await this.hostScript("host/apt-cache.sh", "down", aptCacheEnvironment(this.lab, this.stateDir));
     await this.hostScript("host/prepare.sh", "down", prepareEnvironment(this.lab));
+    await this.hostScript("host/preflight.sh", "down", preflightEnvironment(this.lab));
   }
 }

@@ -12,7 +12,7 @@ beforeAll(() => installMocks());
 beforeEach(reset);
 
 async function build(raw: Record<string, any>) {
-  const outputs = buildLab(parseLab(raw), "dev", recordingOptions);
+  const outputs = buildLab(parseLab(raw), "dev", {}, recordingOptions);
   await settle();
   return outputs;
 }
@@ -120,7 +120,7 @@ describe("OpenStack lab resource graph", () => {
     const mariadb = runOf("dev-controller-mariadb");
     expect(isSecretEnvelope(mariadb.inputs.stdin)).toBe(true);
     expect(unwrap(mariadb.inputs.stdin)).toContain("export ROOT_PASSWORD='mariadbSecret1'");
-    expect(unwrap(recorded.find((r) => r.name === "dev-credentials-file")!.inputs.environment).RABBITMQ_PASSWORD).toBe("rabbitSecret2");
+    expect(unwrap(recorded.find((r) => r.name === "dev-credentials-file-run")!.inputs.environment).RABBITMQ_PASSWORD).toBe("rabbitSecret2");
     // Steps without secrets stay readable in previews.
     expect(isSecretEnvelope(runOf("dev-controller-memcached").inputs.stdin)).toBe(false);
   });
@@ -137,14 +137,18 @@ describe("OpenStack lab resource graph", () => {
     const differing = [...after].filter(([name, id]) => before.get(name) !== id).map(([name]) => name).sort();
     expect(differing).toContain("dev-compute2-machine-vm");
     expect(differing).toContain("dev-compute2-base-run");
-    expect(differing.filter((n) => !n.startsWith("dev-compute2-"))).toEqual([]);
+    // The host's preflight re-checks the new memory total in place; nothing else moves.
+    expect(differing.filter((n) => !n.startsWith("dev-compute2-"))).toEqual(["dev-preflight-run"]);
   });
 
   it("exports inventory, ssh_config and topology for other tools", async () => {
     const outputs = await build(stackLab("dev"));
-    expect(outputs.inventory).toContain("[controller_nodes]\ncontroller mgmt_ip=192.168.1.11 ansible_host=127.0.0.1 ansible_port=8222");
-    expect(outputs.inventory).toContain("compute2 mgmt_ip=192.168.1.22 ansible_host=127.0.0.1 ansible_port=8201");
-    expect(outputs.sshConfig).toContain("Host compute1\n  HostName 127.0.0.1\n  Port 8200\n  User stack");
+    const inventory = await promiseOf(pulumi.output(outputs.inventory));
+    expect(inventory).toContain("[controller_nodes]\ncontroller mgmt_ip=192.168.1.11 ansible_host=127.0.0.1 ansible_port=8222");
+    expect(inventory).toContain("compute2 mgmt_ip=192.168.1.22 ansible_host=127.0.0.1 ansible_port=8201");
+    expect(inventory).not.toContain("ProxyJump");
+    expect(await promiseOf(pulumi.output(outputs.sshConfig))).toContain("Host compute1\n  HostName 127.0.0.1\n  Port 8200\n  User stack");
+    expect(outputs.host).toBeUndefined();
     expect(outputs.topology).toMatch(/^flowchart LR\n/);
     expect(outputs.nodes).toEqual([
       { name: "controller", managementIp: "192.168.1.11", ssh: { host: "127.0.0.1", port: 8222, user: "stack" } },
@@ -180,7 +184,7 @@ describe("entry point", () => {
     pulumi.runtime.setAllConfig({ "labstack:lab": JSON.stringify(stackLab("dev")) });
     const program = await import("../../index.js");
     await settle();
-    expect(program.ssh_config).toContain("Host controller");
+    expect(await promiseOf(pulumi.output(program.ssh_config))).toContain("Host controller");
     expect(await pulumi.isSecret(program.credentials)).toBe(true);
     expect(recorded.filter((r) => r.type === "command:local:Command" && r.name.endsWith("-machine-vm"))).toHaveLength(3);
   });

@@ -78,7 +78,7 @@ describe("networking lab graph", () => {
   beforeEach(reset);
 
   it("chains the checks in order after every node's devices and the host's web server", async () => {
-    buildLab(parseLab(stackLab("net-lab1")), "net-lab1", recordingOptions);
+    buildLab(parseLab(stackLab("net-lab1")), "net-lab1", {}, recordingOptions);
     await settle();
     const check = registrations.find((r) => r.name === "net-lab1-check-1-nat-service-boxa" && r.type === "labstack:lab:NodeStep")!;
     const deps = (check.opts.dependsOn as pulumi.Resource[]).map((d) => registrations.find((r) => r.resource === d)!.name);
@@ -92,7 +92,7 @@ describe("networking lab graph", () => {
   });
 
   it("creates guest devices only on the nodes that have them", async () => {
-    buildLab(parseLab(stackLab("net-lab5")), "net-lab5", recordingOptions);
+    buildLab(parseLab(stackLab("net-lab5")), "net-lab5", {}, recordingOptions);
     await settle();
     expect(registrations.filter((r) => r.name.endsWith("-guest-network") && r.type === "labstack:lab:NodeStep").map((r) => r.name)).toEqual(["net-lab5-boxB-guest-network"]);
   });

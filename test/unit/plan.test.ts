@@ -3,12 +3,12 @@ import { describe, expect, it } from "vitest";
 import { parseLab } from "../../components/model/parse.js";
 import { renderSeed } from "../../components/plan/cloudinit.js";
 import { qemuBridgeName, tapName } from "../../components/plan/devices.js";
-import { qemuMachineEnvironment, vboxMachineEnvironment } from "../../components/plan/host.js";
+import { dropletUserData, hostStateDir, preflightEnvironment, qemuMachineEnvironment, vboxMachineEnvironment } from "../../components/plan/host.js";
 import { cidrContains, cidrsOverlap, formatIpv4, isReservedInCidr, netmask, parseCidr, parseIpv4 } from "../../components/plan/ipv4.js";
 import { guestDevice, macAddress, planNics } from "../../components/plan/nics.js";
 import { aptProxyUrl, hostsEntries, planNodeSteps } from "../../components/plan/openstack.js";
 import { renderMermaid } from "../../components/plan/outputs.js";
-import { nodeStdin, shellQuote } from "../../components/plan/steps.js";
+import { hostCommand, hostStdin, nodeStdin, shellQuote } from "../../components/plan/steps.js";
 import { stackLab } from "../helpers/labs.js";
 
 const dev = () => parseLab(stackLab("dev"));
@@ -152,6 +152,39 @@ describe("host parameters", () => {
 
   it("describes VirtualBox NICs with their attachment and promiscuous mode", () => {
     expect(vboxMachineEnvironment(args).NICS).toBe(`nat ${nics[0].mac} 8222\nhostonly ${nics[1].mac} br-m allow-all\nhostonly ${nics[2].mac} br-g allow-all`);
+  });
+});
+
+describe("remote lab hosts", () => {
+  it("ships a host script with the siblings it names, runs it in a folder it removes, and keeps parameters off the command line", () => {
+    const env = { NAME: "it's", VM_DIR: "/var/lib/labstack/dev/vms/a" };
+    const vm = hostStdin("qemu/vm.sh", env);
+    expect(vm).toContain('> "$dir/qemu/vm.sh"');
+    expect(vm).toContain('> "$dir/qemu/accel.sh"');
+    expect(hostStdin("checks/host-ping.sh", {})).toContain('> "$dir/checks/lib.sh"');
+    expect(hostStdin("checks/host-ping.sh", {})).not.toContain("checks/arp.sh");
+    expect(vm).toContain(`export NAME='it'\\''s'`);
+    expect(hostCommand("up", "lab")).toBe("sudo -n bash -s up");
+    expect(hostCommand("down", "root")).toBe("bash -s down");
+    // It really runs: a check script with its lib.sh, from stdin, leaving no folder behind.
+    const tmp = execFileSync("mktemp", ["-d"], { encoding: "utf8" }).trim();
+    const out = execFileSync("bash", ["-s", "up"], { input: hostStdin("checks/host-ping.sh", { TARGET: "127.0.0.1", EXPECT: "reach" }), encoding: "utf8", env: { ...process.env, TMPDIR: tmp } });
+    expect(out).toContain("ok: ping 127.0.0.1 from the lab host: reached");
+    expect(execFileSync("ls", ["-A", tmp], { encoding: "utf8" })).toBe("");
+  });
+
+  it("keeps state under the user's home locally and system-wide on remote hosts", () => {
+    expect(hostStateDir({ kind: "local", vboxNetworksConf: false }, "dev", "/home/u")).toBe("/home/u/.local/share/labstack/dev");
+    expect(hostStateDir({ kind: "ssh", address: "h", port: 22, user: "root", vboxNetworksConf: false }, "dev", "/home/u")).toBe("/var/lib/labstack/dev");
+    expect(hostStateDir({ kind: "local", stateDir: "/srv/lab", vboxNetworksConf: false }, "dev", "/home/u")).toBe("/srv/lab");
+  });
+
+  it("demands KVM on a droplet unless TCG is chosen, and sums the nodes' memory", () => {
+    const onDroplet = (accel: string) => parseLab({ ...dev(), host: { kind: "digitalocean", sshSourceCidrs: ["203.0.113.7/32"] }, hypervisor: { kind: "qemu", accel } });
+    expect(preflightEnvironment(onDroplet("auto"))).toEqual({ MEMORY_MIB: "4096", HYPERVISOR: "qemu", REQUIRE_KVM: "1", HOST_KIND: "digitalocean" });
+    expect(preflightEnvironment(onDroplet("tcg")).REQUIRE_KVM).toBe("0");
+    expect(preflightEnvironment(dev()).REQUIRE_KVM).toBe("0");
+    expect(dropletUserData(onDroplet("auto"))).toBe("#cloud-config\npackage_update: true\npackages:\n  - qemu-system-x86\n  - qemu-utils\n  - cloud-image-utils\n  - apt-cacher-ng\n");
   });
 });
 

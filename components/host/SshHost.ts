@@ -1,0 +1,69 @@
+// A lab host reached over SSH: an existing Linux machine, or a droplet the lab created. Host
+// scripts travel on stdin (see hostStdin), and nodes are reached through the host as a jump host,
+// since their SSH forwards listen on the host's loopback only.
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import type { types } from "@pulumi/command";
+import { hostCommand, hostStdin } from "../plan/steps.js";
+import type { HostCommand, HostScriptArgs, LabHostConnection } from "./connection.js";
+
+export interface SshHostArgs {
+  /** Address (or name) of the host as seen from where Pulumi runs. */
+  readonly address: pulumi.Input<string>;
+  /** @default 22 */
+  readonly port?: number;
+  /** Root, or a user with password-less sudo. @default root */
+  readonly user?: string;
+  readonly privateKey: pulumi.Input<string>;
+  /** The lab's state folder on the host. */
+  readonly stateDir: string;
+  /** Resources every host script waits for (a droplet's readiness gate). */
+  readonly dependsOn?: pulumi.Resource[];
+  /** When this resource goes, the host's scripts go with it without running `down` (a droplet). */
+  readonly deletedWith?: pulumi.Resource;
+}
+
+export class SshHost implements LabHostConnection {
+  readonly stateDir: string;
+  readonly connection: types.input.remote.ConnectionArgs;
+  private readonly user: string;
+
+  constructor(private readonly args: SshHostArgs) {
+    this.stateDir = args.stateDir;
+    this.user = args.user ?? "root";
+    // A fresh droplet or a busy host can take a while to accept SSH.
+    this.connection = { host: args.address, port: args.port ?? 22, user: this.user, privateKey: args.privateKey, dialErrorLimit: 60, perDialTimeout: 10 };
+  }
+
+  script(name: string, args: HostScriptArgs, opts: pulumi.CustomResourceOptions): HostCommand {
+    const stdin = pulumi.output(args.environment).apply((env) => hostStdin(args.script, env as Record<string, string>));
+    return new command.remote.Command(
+      name,
+      {
+        connection: this.connection,
+        create: hostCommand("up", this.user),
+        delete: hostCommand("down", this.user),
+        update: hostCommand("up", this.user),
+        stdin,
+        triggers: args.triggers,
+        logging: "stdoutAndStderr",
+        addPreviousOutputInEnv: false,
+      },
+      {
+        ...opts,
+        dependsOn: [...toArray(opts.dependsOn), ...(this.args.dependsOn ?? [])],
+        deletedWith: opts.deletedWith ?? this.args.deletedWith,
+      },
+    );
+  }
+
+  nodeConnection(port: number, user: string, privateKey: pulumi.Input<string>): types.input.remote.ConnectionArgs {
+    const { host, port: hostPort, user: hostUser, privateKey: hostKey } = this.connection;
+    return { host: "127.0.0.1", port, user, privateKey, dialErrorLimit: 200, perDialTimeout: 10, proxy: { host, port: hostPort, user: hostUser, privateKey: hostKey } };
+  }
+}
+
+function toArray(d: pulumi.CustomResourceOptions["dependsOn"]): pulumi.Input<pulumi.Resource>[] {
+  if (d === undefined) return [];
+  return Array.isArray(d) ? d : [d as pulumi.Input<pulumi.Resource>];
+}

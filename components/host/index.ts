@@ -1,0 +1,52 @@
+// The one place that maps a lab host kind to its connection: the local machine, an existing
+// host over SSH, or a droplet made with the lab.
+import * as pulumi from "@pulumi/pulumi";
+import { homedir } from "node:os";
+import type { Lab } from "../model/schema.js";
+import { hostStateDir } from "../plan/host.js";
+import type { JumpHost } from "../plan/outputs.js";
+import type { LabHostConnection } from "./connection.js";
+import { DropletHost } from "./DropletHost.js";
+import { LocalHost } from "./LocalHost.js";
+import { SshHost } from "./SshHost.js";
+
+export interface LabHostArgs {
+  readonly lab: Lab;
+  readonly labName: string;
+  /** The lab's generated key pair (a droplet admits it for root). */
+  readonly sshPublicKey: pulumi.Input<string>;
+  readonly sshPrivateKey: pulumi.Input<string>;
+  /** Private key for an `ssh` host (the secret config `labstack:hostPrivateKey`). */
+  readonly hostPrivateKey?: pulumi.Input<string>;
+}
+
+export interface LabHost {
+  readonly connection: LabHostConnection;
+  /** Remote hosts only: how the laptop reaches the host, and nodes through it. */
+  readonly jump?: pulumi.Output<JumpHost>;
+}
+
+/** Where the learner keeps the lab's private key on their laptop when the lab host is remote. */
+export const remoteIdentityFile = (labName: string) => `~/.ssh/labstack-${labName}`;
+
+export function labHost(name: string, parent: pulumi.Resource, args: LabHostArgs): LabHost {
+  const { lab, labName } = args;
+  const host = lab.host;
+  const stateDir = hostStateDir(host, labName, homedir());
+  switch (host.kind) {
+    case "local":
+      return { connection: new LocalHost(stateDir) };
+    case "ssh": {
+      if (args.hostPrivateKey === undefined) throw new Error("labstack:hostPrivateKey is required for an ssh lab host");
+      const connection = new SshHost({ address: host.address, port: host.port, user: host.user, privateKey: args.hostPrivateKey, stateDir });
+      return { connection, jump: pulumi.output({ address: host.address, port: host.port, user: host.user }) };
+    }
+    case "digitalocean": {
+      const droplet = new DropletHost(name, { lab, labName, host, sshPublicKey: args.sshPublicKey, sshPrivateKey: args.sshPrivateKey, stateDir }, { parent });
+      return {
+        connection: droplet.connection,
+        jump: droplet.ipv4Address.apply((address) => ({ address, port: 22, user: "root", identityFile: remoteIdentityFile(labName) })),
+      };
+    }
+  }
+}
