@@ -17,6 +17,8 @@ export class NetworkLab extends pulumi.ComponentResource {
   /** Remote hosts: the SSH command and tunnels from the laptop. */
   readonly hostAccess: pulumi.Output<unknown> | undefined;
   readonly topology: string;
+  /** The lab's SSH key pair (and the passwords every lab generates). */
+  readonly credentials: pulumi.Output<unknown>;
   /** What each check printed, by check name, in the order they ran. */
   readonly checks: pulumi.Output<Record<string, string>>;
 
@@ -26,6 +28,7 @@ export class NetworkLab extends pulumi.ComponentResource {
     const infra = createLabInfrastructure(name, this, { ...args, baseStep: (n) => networkBaseStep(lab, labName, n) });
     const { host } = infra;
     const credentials = infra.credentials.values;
+    this.credentials = credentials;
 
     const ready: pulumi.Resource[] = [...infra.hostResources];
     for (const node of lab.nodes) {

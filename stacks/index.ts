@@ -27,7 +27,7 @@ export function buildLab(lab: Lab, stack: string, build: BuildOptions = {}, opts
   const args = { lab, labName: stack, hostPrivateKey: build.hostPrivateKey };
   if (lab.kind === "network") {
     const built = new NetworkLab(stack, args, opts);
-    return { description: built.description, nodes: built.nodes, sshConfig: built.sshConfig, inventory: undefined, topology: built.topology, credentials: pulumi.secret(pulumi.output({})), checks: built.checks, host: built.hostAccess };
+    return { description: built.description, nodes: built.nodes, sshConfig: built.sshConfig, inventory: undefined, topology: built.topology, credentials: pulumi.secret(built.credentials), checks: built.checks, host: built.hostAccess };
   }
   const built = new OpenStackLab(stack, args, opts);
   return {
