@@ -2,12 +2,12 @@
 // exists, then build the lab and export what other tools consume.
 import * as pulumi from "@pulumi/pulumi";
 import { totalmem } from "node:os";
-import { parseLab } from "./components/model/parse.js";
+import { parseStack } from "./components/model/parse.js";
 import { buildLab } from "./stacks/index.js";
 
 const config = new pulumi.Config("labstack");
 const hostPrivateKey = config.getSecret("hostPrivateKey");
-const lab = parseLab(config.getObject("lab"), {
+const lab = parseStack(config.getObject("lab"), {
   memoryMiB: Math.floor(totalmem() / 2 ** 20),
   hostPrivateKey: hostPrivateKey !== undefined,
   digitaloceanToken: new pulumi.Config("digitalocean").get("token") !== undefined || process.env.DIGITALOCEAN_TOKEN !== undefined,
@@ -22,3 +22,6 @@ export const topology = outputs.topology;
 export const credentials = outputs.credentials;
 export const checks = outputs.checks;
 export const host = outputs.host;
+export const kubeconfig = outputs.kubeconfig;
+export const urls = outputs.urls;
+export const dashboard = outputs.dashboard;

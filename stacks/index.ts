@@ -1,6 +1,8 @@
 // Stack kind → the component that builds it. The entry point calls this after parsing the config.
 import * as pulumi from "@pulumi/pulumi";
-import type { Lab } from "../components/model/schema.js";
+import type { AnyLab } from "../components/model/schema.js";
+import { minikubeProfile } from "../components/plan/minikube.js";
+import { MinikubeLab } from "./MinikubeLab.js";
 import { NetworkLab } from "./NetworkLab.js";
 import { OpenStackLab } from "./OpenStackLab.js";
 
@@ -16,6 +18,10 @@ export interface StackOutputs {
   readonly checks: pulumi.Output<unknown>;
   /** Remote lab hosts: the SSH command and the tunnels to nodes and services. */
   readonly host: pulumi.Output<unknown> | undefined;
+  /** Kubernetes labs: the cluster's kubeconfig (secret), service URLs, how to open the dashboard. */
+  readonly kubeconfig?: pulumi.Output<string>;
+  readonly urls?: pulumi.Output<unknown>;
+  readonly dashboard?: string;
 }
 
 export interface BuildOptions {
@@ -23,7 +29,23 @@ export interface BuildOptions {
   readonly hostPrivateKey?: pulumi.Input<string>;
 }
 
-export function buildLab(lab: Lab, stack: string, build: BuildOptions = {}, opts?: pulumi.ComponentResourceOptions): StackOutputs {
+export function buildLab(lab: AnyLab, stack: string, build: BuildOptions = {}, opts?: pulumi.ComponentResourceOptions): StackOutputs {
+  if (lab.kind === "minikube") {
+    const built = new MinikubeLab(stack, { lab, labName: stack, hostPrivateKey: build.hostPrivateKey }, opts);
+    return {
+      description: lab.description ?? "Kubernetes on your PC: a minikube cluster with the posts' deployment, service, PVC and pod",
+      nodes: built.nodeIp.apply((ip) => [{ name: minikubeProfile(stack), ip }]),
+      sshConfig: "",
+      inventory: undefined,
+      topology: built.topology,
+      credentials: pulumi.secret(built.credentials),
+      checks: built.checks,
+      host: built.hostAccess,
+      kubeconfig: pulumi.secret(built.kubeconfig),
+      urls: built.urls,
+      dashboard: built.dashboard,
+    };
+  }
   const args = { lab, labName: stack, hostPrivateKey: build.hostPrivateKey };
   if (lab.kind === "network") {
     const built = new NetworkLab(stack, args, opts);

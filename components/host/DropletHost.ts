@@ -5,13 +5,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as digitalocean from "@pulumi/digitalocean";
-import type { DropletHostSchema, Lab } from "../model/schema.js";
+import type { AnyLab, DropletHostSchema } from "../model/schema.js";
 import type { z } from "zod";
 import { dropletUserData } from "../plan/host.js";
 import { SshHost } from "./SshHost.js";
 
 export interface DropletHostArgs {
-  readonly lab: Lab;
+  readonly lab: AnyLab;
   readonly labName: string;
   readonly host: z.infer<typeof DropletHostSchema>;
   /** The lab's generated key pair: the droplet admits its public half for root. */

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { types } from "@pulumi/command";
 import { scriptPath, shellQuote } from "../plan/steps.js";
-import type { HostCommand, HostScriptArgs, LabHostConnection } from "./connection.js";
+import { outputHandling, type HostCommand, type HostScriptArgs, type LabHostConnection } from "./connection.js";
 
 export class LocalHost implements LabHostConnection {
   /** @param stateDir the lab's state folder (see hostStateDir) */
@@ -11,6 +11,7 @@ export class LocalHost implements LabHostConnection {
 
   script(name: string, args: HostScriptArgs, opts: pulumi.CustomResourceOptions): HostCommand {
     const path = shellQuote(scriptPath(args.script));
+    const output = outputHandling(args, opts);
     return new command.local.Command(
       name,
       {
@@ -20,10 +21,10 @@ export class LocalHost implements LabHostConnection {
         update: `bash ${path} up`,
         environment: args.environment,
         triggers: args.triggers,
-        logging: "stdoutAndStderr",
+        logging: output.logging,
         addPreviousOutputInEnv: false,
       },
-      opts,
+      output.opts,
     );
   }
 

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { types } from "@pulumi/command";
 import { hostCommand, hostStdin } from "../plan/steps.js";
-import type { HostCommand, HostScriptArgs, LabHostConnection } from "./connection.js";
+import { outputHandling, type HostCommand, type HostScriptArgs, type LabHostConnection } from "./connection.js";
 
 export interface SshHostArgs {
   /** Address (or name) of the host as seen from where Pulumi runs. */
@@ -37,6 +37,7 @@ export class SshHost implements LabHostConnection {
 
   script(name: string, args: HostScriptArgs, opts: pulumi.CustomResourceOptions): HostCommand {
     const stdin = pulumi.output(args.environment).apply((env) => hostStdin(args.script, env as Record<string, string>));
+    const output = outputHandling(args, opts);
     return new command.remote.Command(
       name,
       {
@@ -46,11 +47,11 @@ export class SshHost implements LabHostConnection {
         update: hostCommand("up", this.user),
         stdin,
         triggers: args.triggers,
-        logging: "stdoutAndStderr",
+        logging: output.logging,
         addPreviousOutputInEnv: false,
       },
       {
-        ...opts,
+        ...output.opts,
         dependsOn: [...toArray(opts.dependsOn), ...(this.args.dependsOn ?? [])],
         deletedWith: opts.deletedWith ?? this.args.deletedWith,
       },

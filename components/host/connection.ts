@@ -11,6 +11,15 @@ export interface HostScriptArgs {
   readonly environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Values whose change must rebuild the resource rather than re-run `up` in place. */
   readonly triggers?: pulumi.Input<unknown[]>;
+  /** What the script prints is a secret (a kubeconfig): kept secret in state, never logged. */
+  readonly secretOutput?: boolean;
+}
+
+/** Logging and output options of a host command, from whether its output is secret. */
+export function outputHandling(args: HostScriptArgs, opts: pulumi.CustomResourceOptions) {
+  return args.secretOutput
+    ? { logging: "none" as const, opts: { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "stdout"] } }
+    : { logging: "stdoutAndStderr" as const, opts };
 }
 
 /** A command resource with the output the components read. */

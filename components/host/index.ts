@@ -2,7 +2,7 @@
 // host over SSH, or a droplet made with the lab.
 import * as pulumi from "@pulumi/pulumi";
 import { homedir } from "node:os";
-import type { Lab } from "../model/schema.js";
+import type { AnyLab } from "../model/schema.js";
 import { hostStateDir } from "../plan/host.js";
 import type { JumpHost } from "../plan/outputs.js";
 import type { LabHostConnection } from "./connection.js";
@@ -11,7 +11,7 @@ import { LocalHost } from "./LocalHost.js";
 import { SshHost } from "./SshHost.js";
 
 export interface LabHostArgs {
-  readonly lab: Lab;
+  readonly lab: AnyLab;
   readonly labName: string;
   /** The lab's generated key pair (a droplet admits it for root). */
   readonly sshPublicKey: pulumi.Input<string>;

@@ -1,7 +1,7 @@
 // The one entry into the lab model: raw stack config in, a typed lab or one error naming every
 // bad key out. Called before any resource is constructed, so bad config changes nothing.
-import { LabSchema, type Lab } from "./schema.js";
-import { checkLab, type HostFacts, type LabIssue } from "./rules.js";
+import { LabSchema, MinikubeLabSchema, type AnyLab, type Lab, type MinikubeLab } from "./schema.js";
+import { checkLab, checkMinikubeLab, type HostFacts, type LabIssue } from "./rules.js";
 
 /** The stack config key the lab lives under (`labstack:lab` in Pulumi.<stack>.yaml). */
 export const CONFIG_KEY = "labstack:lab";
@@ -28,4 +28,23 @@ export function parseLab(raw: unknown, facts: HostFacts = {}): Lab {
   const issues = checkLab(parsed.data, facts);
   if (issues.length) throw new LabConfigError(issues.map(format));
   return parsed.data;
+}
+
+export function parseMinikubeLab(raw: unknown, facts: HostFacts = {}): MinikubeLab {
+  const parsed = MinikubeLabSchema.safeParse(raw);
+  if (!parsed.success) throw new LabConfigError(parsed.error.issues.map(format));
+  const issues = checkMinikubeLab(parsed.data, facts);
+  if (issues.length) throw new LabConfigError(issues.map(format));
+  return parsed.data;
+}
+
+const KINDS = ["openstack", "network", "minikube"];
+
+/** The entry point's parser: any kind of lab, chosen by `kind`. */
+export function parseStack(raw: unknown, facts: HostFacts = {}): AnyLab {
+  const kind = raw !== null && typeof raw === "object" ? (raw as { kind?: unknown }).kind : undefined;
+  if (raw !== undefined && raw !== null && !KINDS.includes(kind as string)) {
+    throw new LabConfigError([`${CONFIG_KEY}.kind: must be one of ${KINDS.join(", ")}${kind === undefined ? "" : ` (got ${JSON.stringify(kind)})`}`]);
+  }
+  return kind === "minikube" ? parseMinikubeLab(raw, facts) : parseLab(raw, facts);
 }

@@ -1,6 +1,6 @@
 // Rules that relate one part of the lab to another. Each returns the key it is about, so the
 // error the learner sees names the line of their stack config to fix.
-import { dropletMemoryMiB, type Lab } from "./schema.js";
+import { dropletMemoryMiB, type Lab, type MinikubeLab } from "./schema.js";
 import { cidrContains, cidrsOverlap, formatCidr, isReservedInCidr, parseCidr, parseIpv4, type Cidr } from "../plan/ipv4.js";
 
 export interface LabIssue {
@@ -150,17 +150,28 @@ export function checkLab(lab: Lab, facts: HostFacts = {}): LabIssue[] {
     if (node !== undefined && !nodes.has(node)) add(["services", ...key.split(".")], unknownNode(node, nodes));
   }
 
-  if (lab.host.kind === "ssh" && facts.hostPrivateKey === false) {
+  issues.push(...checkHost(lab.host, lab.nodes.reduce((sum, n) => sum + n.memoryMiB, 0), "nodes", facts));
+  return issues;
+}
+
+/** The minikube lab: its host, and the cluster's memory against it. */
+export function checkMinikubeLab(lab: MinikubeLab, facts: HostFacts = {}): LabIssue[] {
+  return checkHost(lab.host, lab.minikube.memoryMiB, "minikube.memoryMiB", facts);
+}
+
+// What every lab needs of its host: the secret that reaches it, and the memory for its VMs.
+function checkHost(host: Lab["host"], needed: number, what: string, facts: HostFacts): LabIssue[] {
+  const issues: LabIssue[] = [];
+  if (host.kind === "ssh" && facts.hostPrivateKey === false) {
     issues.push({ path: [], key: "labstack:hostPrivateKey", message: "is required for an ssh lab host: pulumi config set --secret labstack:hostPrivateKey < ~/.ssh/id_ed25519" });
   }
-  if (lab.host.kind === "digitalocean" && facts.digitaloceanToken === false) {
+  if (host.kind === "digitalocean" && facts.digitaloceanToken === false) {
     issues.push({ path: [], key: "digitalocean:token", message: "is required for a digitalocean lab host: pulumi config set --secret digitalocean:token <token> (or export DIGITALOCEAN_TOKEN)" });
   }
-  const needed = lab.nodes.reduce((sum, n) => sum + n.memoryMiB, 0);
-  const available = lab.host.memoryMiB ?? hostMemory(lab.host, facts);
+  const available = host.memoryMiB ?? hostMemory(host, facts);
   if (available !== undefined && needed > available) {
-    const host = lab.host.kind === "digitalocean" && lab.host.memoryMiB === undefined ? `a ${lab.host.size} droplet` : "the lab host";
-    add(["nodes"], `the nodes need ${needed} MiB of memory but ${host} has ${available} MiB`);
+    const holder = host.kind === "digitalocean" && host.memoryMiB === undefined ? `a ${host.size} droplet` : "the lab host";
+    issues.push({ path: what.split("."), message: `${what === "nodes" ? "the nodes need" : "the cluster needs"} ${needed} MiB of memory but ${holder} has ${available} MiB` });
   }
   return issues;
 }

@@ -243,3 +243,44 @@ export type Lab = z.infer<typeof LabSchema>;
 export type LabNode = Lab["nodes"][number];
 export type LabNetwork = Lab["networks"][number];
 export type LabCheck = Lab["checks"][number];
+
+const version = z.string().regex(/^v\d+\.\d+\.\d+$/, "must be a release like v1.37.0");
+const sha256OrUrl = z
+  .string()
+  .refine((s) => /^[0-9a-f]{64}$/.test(s) || /^https?:\/\/\S+$/.test(s), "must be 64 lower-case hex digits or the URL of a checksum file");
+
+/** The minikube post's lab: a one-node cluster on the lab host and the posts' workloads. */
+export const MinikubeLabSchema = z.strictObject({
+  kind: z.literal("minikube"),
+  description: z.string().optional(),
+  host: HostSchema.default({ kind: "local", vboxNetworksConf: false }),
+  minikube: z
+    .strictObject({
+      /** minikube release, installed on the lab host for this lab only. */
+      version: version.default("v1.37.0"),
+      /** Pin the binary's SHA-256; by default it is checked against the release's published .sha256. */
+      sha256: sha256OrUrl.optional(),
+      /** kubectl release (also the cluster's Kubernetes version unless kubernetesVersion is set). */
+      kubectlVersion: version.default("v1.34.0"),
+      kubectlSha256: sha256OrUrl.optional(),
+      kubernetesVersion: version.optional(),
+      /** virtualbox as in the post; kvm2 for KVM hosts; docker or none without a hypervisor. */
+      driver: z.enum(["virtualbox", "kvm2", "docker", "none"]).default("virtualbox"),
+      /** The post's defaults: 2 GB and 2 CPUs (minikube refuses less than 1800 MB or 2 CPUs). */
+      memoryMiB: z.number().int().min(1800, "must be at least 1800: minikube refuses less").default(2048),
+      cpus: z.number().int().min(2, "must be at least 2: minikube refuses fewer").max(64).default(2),
+    })
+    .default({ version: "v1.37.0", kubectlVersion: "v1.34.0", driver: "virtualbox", memoryMiB: 2048, cpus: 2 }),
+  /** How `alpine-service` is exposed: the post shows both (LoadBalancer needs `tunnel` for an external IP). */
+  service: z.strictObject({ type: z.enum(["NodePort", "LoadBalancer"]).default("NodePort") }).default({ type: "NodePort" }),
+  /** minikube addons to enable; removing one disables it. */
+  addons: z.array(z.enum(["ingress", "dashboard", "metrics-server", "storage-provisioner", "default-storageclass"])).default([]),
+  /** Run `minikube tunnel` on the lab host so LoadBalancer services get an external IP. */
+  tunnel: z.boolean().default(false),
+  /** Bump to regenerate the lab's SSH key pair (a droplet host's key). */
+  credentialsRotation: z.number().int().min(0).default(0),
+});
+
+export type MinikubeLab = z.infer<typeof MinikubeLabSchema>;
+/** Every kind of lab a stack can hold. */
+export type AnyLab = Lab | MinikubeLab;

@@ -1,7 +1,7 @@
 // Parameters of the lab-host steps, computed from the lab model. The components pass these to
 // their commands and the VM tests run the same scripts with the same values.
 import { join } from "node:path";
-import type { Lab, LabNetwork, LabNode } from "../model/schema.js";
+import type { AnyLab, Lab, LabNetwork, LabNode, MinikubeLab } from "../model/schema.js";
 import type { SeedDocuments } from "./cloudinit.js";
 import { qemuBridgeName, tapName, vboxInternalNetworkName } from "./devices.js";
 import { netmask } from "./ipv4.js";
@@ -18,7 +18,12 @@ export function prepareEnvironment(lab: Lab): Record<string, string> {
 }
 
 /** What the lab host must have before anything is built on it (host/preflight.sh). */
-export function preflightEnvironment(lab: Lab): Record<string, string> {
+export function preflightEnvironment(lab: AnyLab): Record<string, string> {
+  const common = { HOST_KIND: lab.host.kind };
+  if (lab.kind === "minikube") {
+    const { driver, memoryMiB } = lab.minikube;
+    return { MEMORY_MIB: String(memoryMiB), HYPERVISOR: driver, REQUIRE_KVM: driver === "kvm2" ? "1" : "0", ...common };
+  }
   const { hypervisor, host } = lab;
   // On a droplet QEMU without KVM would crawl; elsewhere `auto` may fall back to TCG on purpose.
   const requireKvm = hypervisor.kind === "qemu" && (hypervisor.accel === "kvm" || (host.kind === "digitalocean" && hypervisor.accel === "auto"));
@@ -26,7 +31,7 @@ export function preflightEnvironment(lab: Lab): Record<string, string> {
     MEMORY_MIB: String(lab.nodes.reduce((sum, n) => sum + n.memoryMiB, 0)),
     HYPERVISOR: hypervisor.kind,
     REQUIRE_KVM: requireKvm ? "1" : "0",
-    HOST_KIND: host.kind,
+    ...common,
   };
 }
 
@@ -36,11 +41,23 @@ export function hostStateDir(host: Lab["host"], stack: string, home: string): st
 }
 
 /** Packages a fresh Ubuntu droplet needs for the lab, installed by cloud-init before the readiness gate opens. */
-export function dropletUserData(lab: Lab): string {
-  const packages = lab.hypervisor.kind === "qemu" ? ["qemu-system-x86", "qemu-utils", "cloud-image-utils"] : ["virtualbox", "qemu-utils", "cloud-image-utils"];
-  if (lab.aptCache.enabled) packages.push("apt-cacher-ng");
+export function dropletUserData(lab: AnyLab): string {
+  const packages =
+    lab.kind === "minikube"
+      ? [...MINIKUBE_DRIVER_PACKAGES[lab.minikube.driver], "curl", "python3"]
+      : lab.hypervisor.kind === "qemu"
+        ? ["qemu-system-x86", "qemu-utils", "cloud-image-utils"]
+        : ["virtualbox", "qemu-utils", "cloud-image-utils"];
+  if (lab.kind !== "minikube" && lab.aptCache.enabled) packages.push("apt-cacher-ng");
   return ["#cloud-config", "package_update: true", "packages:", ...packages.map((p) => `  - ${p}`), ""].join("\n");
 }
+
+const MINIKUBE_DRIVER_PACKAGES: Record<MinikubeLab["minikube"]["driver"], string[]> = {
+  virtualbox: ["virtualbox"],
+  kvm2: ["qemu-kvm", "libvirt-daemon-system"],
+  docker: ["docker.io"],
+  none: ["conntrack", "containerd"],
+};
 
 export function aptCacheEnvironment(lab: Lab, stateDir: string): Record<string, string> {
   return { PORT: String(lab.aptCache.port), UPSTREAM_PROXY: lab.aptCache.upstreamProxy ?? "", RUN_DIR: join(stateDir, "apt-cacher-ng") };

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The base image on the lab host: a cloud image downloaded once into the cache and checked
 # against its SHA-256, or a local file. Prints the image's path. The cache outlives the lab (like
-# Vagrant's boxes); `down` leaves it.
-# Usage: image.sh up|down    Environment: IMAGE_URL + IMAGE_SHA256, or IMAGE_PATH; CACHE_DIR
+# Vagrant's boxes); `down` leaves it. Other downloads the lab pins (minikube, kubectl) use it too.
+# Usage: image.sh up|down
+# Environment: IMAGE_URL + IMAGE_SHA256 (64 hex digits, or the URL of a SHA256SUMS file or of a
+#              file holding just the digest), or IMAGE_PATH; CACHE_DIR; WHAT (the config key that
+#              errors name, default "image")
 set -euo pipefail
 
 [[ "${1:?usage: image.sh up|down}" == down ]] && exit 0
+what=${WHAT:-image}
 
 if [[ -n "${IMAGE_PATH:-}" ]]; then
-  [[ -f "$IMAGE_PATH" ]] || { echo "image.path: $IMAGE_PATH does not exist on the lab host" >&2; exit 1; }
+  [[ -f "$IMAGE_PATH" ]] || { echo "$what.path: $IMAGE_PATH does not exist on the lab host" >&2; exit 1; }
   realpath "$IMAGE_PATH"
   exit 0
 fi
@@ -17,9 +21,10 @@ fi
 cache=${CACHE_DIR:-${LABSTACK_CACHE:-$HOME/.cache/labstack}/images}
 sha=$IMAGE_SHA256
 if [[ "$sha" == http* ]]; then
-  # A SHA256SUMS file, as distributions publish beside their images: look the image up in it.
-  sha=$(curl -fsSL --retry 3 "$sha" | awk -v f="$(basename "$IMAGE_URL")" '$2 == f || $2 == "*" f { print $1 }')
-  [[ "$sha" =~ ^[0-9a-f]{64}$ ]] || { echo "image.sha256: $IMAGE_SHA256 does not list $(basename "$IMAGE_URL")" >&2; exit 1; }
+  # A SHA256SUMS file, as distributions publish beside their images: look the file up in it. A
+  # file holding one digest only (minikube's and kubectl's .sha256) names nothing.
+  sha=$(curl -fsSL --retry 3 "$sha" | awk -v f="$(basename "$IMAGE_URL")" 'NR == 1 && NF == 1 { print $1; exit } $2 == f || $2 == "*" f { print $1 }')
+  [[ "$sha" =~ ^[0-9a-f]{64}$ ]] || { echo "$what.sha256: $IMAGE_SHA256 does not list $(basename "$IMAGE_URL")" >&2; exit 1; }
 fi
 file="$cache/$sha.img"
 if [[ ! -f "$file" ]]; then
@@ -29,7 +34,7 @@ if [[ ! -f "$file" ]]; then
   actual=$(sha256sum "$file.part" | cut -d' ' -f1)
   if [[ "$actual" != "$sha" ]]; then
     rm -f "$file.part"
-    echo "image.sha256: $IMAGE_URL has SHA-256 $actual, expected $sha" >&2
+    echo "$what.sha256: $IMAGE_URL has SHA-256 $actual, expected $sha" >&2
     exit 1
   fi
   mv "$file.part" "$file"

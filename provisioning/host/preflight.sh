@@ -3,8 +3,8 @@
 # nodes, and hardware virtualization where the hypervisor needs it (VirtualBox always; QEMU when
 # KVM is required, as on a droplet, where TCG would be unusably slow). Changes nothing.
 # Usage: preflight.sh up|down
-# Environment: MEMORY_MIB (what the nodes need), HYPERVISOR (qemu|virtualbox), REQUIRE_KVM (1|0),
-#              HOST_KIND (shown in messages)
+# Environment: MEMORY_MIB (what the lab's VMs need), HYPERVISOR (qemu, virtualbox, or a minikube
+#              driver), REQUIRE_KVM (1|0), HOST_KIND (shown in messages)
 set -euo pipefail
 
 action=${1:?usage: preflight.sh up|down}
@@ -15,7 +15,7 @@ where="the ${HOST_KIND:-lab} host $(hostname)"
 # MemTotal, not MemAvailable: on a re-run the lab's own VMs already hold their memory.
 total=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
 if ((total < MEMORY_MIB)); then
-  echo "preflight: the nodes need ${MEMORY_MIB} MiB of memory but $where has ${total} MiB; use a bigger host or smaller nodes" >&2
+  echo "preflight: the lab's VMs need ${MEMORY_MIB} MiB of memory but $where has ${total} MiB; use a bigger host or smaller VMs" >&2
   exit 1
 fi
 
@@ -30,4 +30,4 @@ if [[ "${REQUIRE_KVM:-0}" == 1 ]]; then
     exit 1
   fi
 fi
-echo "preflight: ok: ${total} MiB for ${MEMORY_MIB} MiB of nodes, hypervisor $HYPERVISOR"
+echo "preflight: ok: ${total} MiB for ${MEMORY_MIB} MiB of VMs, hypervisor $HYPERVISOR"

@@ -34,6 +34,21 @@ export function isSecretEnvelope(value: any): boolean {
   return Boolean(value && typeof value === "object" && value["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270");
 }
 
+/** Every place a recorded resource's inputs hold one of `secrets` outside a secret envelope. */
+export function secretLeaks(secrets: readonly string[]): string[] {
+  const leaks: string[] = [];
+  const walk = (value: any, where: string) => {
+    if (isSecretEnvelope(value)) return;
+    if (typeof value === "string") {
+      for (const s of secrets) if (value.includes(s)) leaks.push(`${where} contains ${s}`);
+    } else if (value && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) walk(v, `${where}.${k}`);
+    }
+  };
+  for (const r of recorded) walk(r.inputs, r.name);
+  return leaks;
+}
+
 /** A fake credentials JSON like provisioning/host/generate-credentials.sh prints. */
 export const FAKE_CREDENTIALS = JSON.stringify({
   mariadbRootPassword: "mariadbSecret1",
@@ -44,6 +59,9 @@ export const FAKE_CREDENTIALS = JSON.stringify({
   sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nprivateKeySecret6\n-----END OPENSSH PRIVATE KEY-----\n",
   sshPublicKey: "ssh-ed25519 AAAAfake labstack",
 });
+
+/** What host/minikube-access.sh prints, with a token standing in for the kubeconfig's secrets. */
+export const FAKE_MINIKUBE_ACCESS = JSON.stringify({ ip: "192.168.59.100", kubeconfig: "apiVersion: v1\nusers:\n- user:\n    token: kubeTokenSecret7\n" });
 
 /** The address the mocked droplet gets (TEST-NET-3: never routed). */
 export const DROPLET_ADDRESS = "203.0.113.10";
@@ -59,6 +77,8 @@ export async function installMocks(stack = "dev"): Promise<void> {
         const state = { ...args.inputs };
         if (args.type === "command:local:Command" && args.name.endsWith("-generate")) state.stdout = FAKE_CREDENTIALS;
         else if (args.type === "digitalocean:index/droplet:Droplet") state.ipv4Address = DROPLET_ADDRESS;
+        else if (args.type === "command:local:Command" && args.name.endsWith("-access-run")) state.stdout = FAKE_MINIKUBE_ACCESS;
+        else if (args.type === "kubernetes:core/v1:Service") state.spec = { ...args.inputs.spec, ports: args.inputs.spec.ports.map((p: object) => ({ ...p, nodePort: 30080 })) };
         else if (args.type === "digitalocean:index/sshKey:SshKey") state.fingerprint = "fp:lab-key";
         else if (args.type.startsWith("command:")) state.stdout = args.name.endsWith("-image-run") ? "/cache/base.qcow2" : `${args.name} done`;
         return { id, state };

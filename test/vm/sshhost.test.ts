@@ -46,7 +46,7 @@ describe("a QEMU lab on an ssh lab host", () => {
   it("refuses a host without enough memory for the nodes before building anything", async () => {
     const failure = await run.lab.hostScript("host/preflight.sh", "up", { MEMORY_MIB: String(1 << 30), HYPERVISOR: "qemu", REQUIRE_KVM: "0", HOST_KIND: "ssh" }).then(() => undefined, (e) => e);
     expect(failure).toBeInstanceOf(StepFailure);
-    expect(failure.message).toMatch(/preflight: the nodes need 1073741824 MiB of memory but the ssh host \S+ has \d+ MiB/);
+    expect(failure.message).toMatch(/preflight: the lab's VMs need 1073741824 MiB of memory but the ssh host \S+ has \d+ MiB/);
   });
 
   it("destroy over SSH leaves nothing on the remote host", async () => {

@@ -1,0 +1,108 @@
+// The minikube lab's parameters and the posts' Kubernetes workloads, as pure functions of the
+// model: the components hand these to host scripts and to @pulumi/kubernetes resources.
+import { join } from "node:path";
+import type { MinikubeLab } from "../model/schema.js";
+
+/** The lab's own minikube profile, so it never touches the learner's default cluster. */
+export const minikubeProfile = (labName: string) => `labstack-${labName}`;
+
+/** Where the lab's pinned minikube and kubectl live on the lab host. */
+export const minikubeBinDir = (stateDir: string) => join(stateDir, "bin");
+
+function release(lab: MinikubeLab) {
+  const m = lab.minikube;
+  const minikubeUrl = `https://storage.googleapis.com/minikube/releases/${m.version}/minikube-linux-amd64`;
+  const kubectlUrl = `https://dl.k8s.io/release/${m.kubectlVersion}/bin/linux/amd64/kubectl`;
+  return {
+    MINIKUBE_URL: minikubeUrl,
+    MINIKUBE_SHA256: m.sha256 ?? `${minikubeUrl}.sha256`,
+    KUBECTL_URL: kubectlUrl,
+    KUBECTL_SHA256: m.kubectlSha256 ?? `${kubectlUrl}.sha256`,
+  };
+}
+
+/** Parameters of host/minikube.sh: a change to any of them rebuilds the cluster. */
+export function minikubeEnvironment(lab: MinikubeLab, labName: string, stateDir: string): Record<string, string> {
+  const m = lab.minikube;
+  return {
+    PROFILE: minikubeProfile(labName),
+    BIN_DIR: minikubeBinDir(stateDir),
+    ...release(lab),
+    KUBERNETES_VERSION: m.kubernetesVersion ?? m.kubectlVersion,
+    DRIVER: m.driver,
+    MEMORY_MIB: String(m.memoryMiB),
+    CPUS: String(m.cpus),
+  };
+}
+
+/** What the lab's other host scripts need to reach the cluster. */
+export function clusterEnvironment(labName: string, stateDir: string): Record<string, string> {
+  return { PROFILE: minikubeProfile(labName), BIN_DIR: minikubeBinDir(stateDir) };
+}
+
+/** The posts' workloads: names as in the manifests (seed §3). */
+export const WORKLOADS = { namespace: "default", deployment: "alpine", service: "alpine-service", pvc: "my-pvc", pod: "pv-test" } as const;
+
+const labels = { app: "alpine" };
+
+export function alpineDeployment() {
+  return {
+    metadata: { name: WORKLOADS.deployment, namespace: WORKLOADS.namespace },
+    spec: {
+      selector: { matchLabels: labels },
+      replicas: 2,
+      template: { metadata: { labels }, spec: { containers: [{ name: "alpine-ctr", image: "httpd:alpine" }] } },
+    },
+  };
+}
+
+/** `alpine-service`, 8080 → 80, as NodePort or LoadBalancer. Without a tunnel nothing assigns a
+ * LoadBalancer an address, so Pulumi must not wait for one. */
+export function alpineService(type: MinikubeLab["service"]["type"], tunnel: boolean) {
+  const skipAwait = type === "LoadBalancer" && !tunnel;
+  return {
+    metadata: { name: WORKLOADS.service, namespace: WORKLOADS.namespace, ...(skipAwait ? { annotations: { "pulumi.com/skipAwait": "true" } } : {}) },
+    spec: { selector: labels, ports: [{ protocol: "TCP", port: 8080, targetPort: 80 }], type },
+  };
+}
+
+export function testClaim() {
+  return {
+    metadata: { name: WORKLOADS.pvc, namespace: WORKLOADS.namespace },
+    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "512Mi" } } },
+  };
+}
+
+/** `pv-test`: a pod that mounts the claim at /test, so the default storage class provisions it. */
+export function testPod() {
+  return {
+    metadata: { name: WORKLOADS.pod, namespace: WORKLOADS.namespace },
+    spec: {
+      containers: [{ name: "pv-test", image: "httpd:alpine", volumeMounts: [{ name: "test-volume", mountPath: "/test" }] }],
+      volumes: [{ name: "test-volume", persistentVolumeClaim: { claimName: WORKLOADS.pvc } }],
+    },
+  };
+}
+
+/** Parameters of checks/k8s-workloads.sh. */
+export function workloadCheckEnvironment(labName: string, stateDir: string): Record<string, string> {
+  return { ...clusterEnvironment(labName, stateDir), NAMESPACE: WORKLOADS.namespace, DEPLOYMENT: WORKLOADS.deployment, SERVICE: WORKLOADS.service, PVC: WORKLOADS.pvc };
+}
+
+/** Mermaid: the lab host, the minikube node and the posts' workloads. */
+export function renderMinikubeTopology(lab: MinikubeLab, labName: string): string {
+  return [
+    "flowchart LR",
+    `  host(["lab host (${lab.host.kind})"])`,
+    `  node["minikube node ${minikubeProfile(labName)} (driver ${lab.minikube.driver}, ${lab.minikube.memoryMiB} MiB, ${lab.minikube.cpus} CPUs)"]`,
+    `  svc{{"Service ${WORKLOADS.service} ${lab.service.type} 8080→80"}}`,
+    `  deploy["Deployment ${WORKLOADS.deployment}: 2 × httpd:alpine"]`,
+    `  pvc[("PVC ${WORKLOADS.pvc} 512Mi")]`,
+    `  pod["Pod ${WORKLOADS.pod} /test"]`,
+    `  host ---|"${lab.tunnel ? "NodePort + tunnel" : "NodePort"}"| node`,
+    "  node --- svc --> deploy",
+    "  node --- pod --> pvc",
+    ...lab.addons.map((a) => `  node --- addon_${a.replace(/-/g, "_")}(["addon ${a}"])`),
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# What Pulumi needs from the lab's minikube cluster, as one JSON object on stdout: the node's IP
+# and a self-contained kubeconfig for the profile (certificates embedded). The kubeconfig is a
+# secret: the component keeps this output secret and never logs it.
+# Usage: minikube-access.sh up|down    Environment: PROFILE, BIN_DIR
+set -euo pipefail
+
+[[ "${1:?usage: minikube-access.sh up|down}" == down ]] && exit 0
+: "${PROFILE:?}" "${BIN_DIR:?}"
+ip=$("$BIN_DIR/minikube" -p "$PROFILE" ip)
+kubeconfig=$("$BIN_DIR/kubectl" config view --context "$PROFILE" --flatten --minify)
+python3 -c 'import json, sys; print(json.dumps({"ip": sys.argv[1], "kubeconfig": sys.argv[2]}))' "$ip" "$kubeconfig"

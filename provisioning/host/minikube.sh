@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The minikube cluster on the lab host: pinned minikube and kubectl, downloaded once and checked
+# against their SHA-256 (see host/image.sh), then `minikube start` for the lab's own profile with
+# the configured driver, memory and CPUs. `down` deletes the profile and the lab's binaries.
+# Usage: minikube.sh up|down
+# Environment: PROFILE, BIN_DIR, MINIKUBE_URL, MINIKUBE_SHA256, KUBECTL_URL, KUBECTL_SHA256,
+#              KUBERNETES_VERSION, DRIVER (virtualbox|kvm2|docker|none), MEMORY_MIB, CPUS
+set -euo pipefail
+
+action=${1:?usage: minikube.sh up|down}
+: "${PROFILE:?}" "${BIN_DIR:?}"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+minikube=("$BIN_DIR/minikube" -p "$PROFILE")
+
+case "$action" in
+  down)
+    if [[ -x "$BIN_DIR/minikube" ]] && "${minikube[@]}" status >/dev/null 2>&1; then
+      "${minikube[@]}" delete >&2
+    elif [[ -x "$BIN_DIR/minikube" ]]; then
+      "${minikube[@]}" delete >&2 || true
+    fi
+    rm -rf "$BIN_DIR"
+    exit 0 ;;
+  up) ;;
+  *) echo "minikube.sh: unknown action '$action'" >&2; exit 2 ;;
+esac
+
+: "${MINIKUBE_URL:?}" "${MINIKUBE_SHA256:?}" "${KUBECTL_URL:?}" "${KUBECTL_SHA256:?}" "${KUBERNETES_VERSION:?}" "${DRIVER:?}" "${MEMORY_MIB:?}" "${CPUS:?}"
+install_binary() { # NAME URL SHA256
+  local cached
+  cached=$(IMAGE_URL=$2 IMAGE_SHA256=$3 IMAGE_PATH='' WHAT="minikube.$1" CACHE_DIR="${LABSTACK_CACHE:-$HOME/.cache/labstack}/binaries" "$here/image.sh" up)
+  if ! cmp -s "$cached" "$BIN_DIR/$1"; then
+    mkdir -p "$BIN_DIR"
+    install -m 0755 "$cached" "$BIN_DIR/$1"
+    echo "labstack: changed installed $1 from $2"
+  fi
+}
+install_binary minikube "$MINIKUBE_URL" "$MINIKUBE_SHA256"
+install_binary kubectl "$KUBECTL_URL" "$KUBECTL_SHA256"
+
+if ! "${minikube[@]}" status >/dev/null 2>&1; then
+  # minikube finds kubectl on the PATH for `minikube kubectl`, and writes the context to ~/.kube/config.
+  PATH="$BIN_DIR:$PATH" "${minikube[@]}" start --driver="$DRIVER" --memory="$MEMORY_MIB" --cpus="$CPUS" \
+    --kubernetes-version="$KUBERNETES_VERSION" --wait=all >&2
+  echo "labstack: changed started minikube profile $PROFILE"
+fi

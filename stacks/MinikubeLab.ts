@@ -1,0 +1,68 @@
+// The minikube post as a stack: a one-node cluster on the lab host (any host kind), the posts'
+// workloads through @pulumi/kubernetes, and the learner's checks (deployment available, "It
+// works!" on the NodePort, PVC bound) run as part of `up`.
+import * as pulumi from "@pulumi/pulumi";
+import { homedir } from "node:os";
+import { labHost } from "../components/host/index.js";
+import { MinikubeCluster } from "../components/kubernetes/MinikubeCluster.js";
+import { PostWorkloads } from "../components/kubernetes/PostWorkloads.js";
+import { Credentials } from "../components/lab/Credentials.js";
+import { HostService } from "../components/lab/HostService.js";
+import type { MinikubeLab as MinikubeLabModel } from "../components/model/schema.js";
+import { hostStateDir, preflightEnvironment } from "../components/plan/host.js";
+import { minikubeBinDir, minikubeProfile, renderMinikubeTopology, workloadCheckEnvironment } from "../components/plan/minikube.js";
+import { renderHostAccess } from "../components/plan/outputs.js";
+
+export interface MinikubeLabArgs {
+  readonly lab: MinikubeLabModel;
+  readonly labName: string;
+  /** Private key for an `ssh` lab host. */
+  readonly hostPrivateKey?: pulumi.Input<string>;
+}
+
+export class MinikubeLab extends pulumi.ComponentResource {
+  readonly nodeIp: pulumi.Output<string>;
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly urls: pulumi.Output<{ nodePort: string; loadBalancer: string | undefined }>;
+  /** How to open the dashboard on the lab host. */
+  readonly dashboard: string | undefined;
+  readonly credentials: pulumi.Output<unknown>;
+  readonly hostAccess: pulumi.Output<unknown> | undefined;
+  readonly checks: pulumi.Output<string>;
+  readonly topology: string;
+
+  constructor(name: string, args: MinikubeLabArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("labstack:stacks:MinikubeLab", name, {}, opts);
+    const { lab, labName } = args;
+    // The key pair is what a droplet host admits; the cluster itself has its own certificates.
+    const credentials = new Credentials(`${name}-credentials`, { rotation: lab.credentialsRotation }, { parent: this });
+    const remote = labHost(`${name}-host`, this, { lab, labName, sshPublicKey: credentials.sshPublicKey, sshPrivateKey: credentials.sshPrivateKey, hostPrivateKey: args.hostPrivateKey });
+    const host = remote.connection;
+    const preflight = new HostService(`${name}-preflight`, { host, script: "host/preflight.sh", environment: preflightEnvironment(lab) }, { parent: this });
+    const cluster = new MinikubeCluster(`${name}-cluster`, { host, lab, labName, dependsOn: [preflight] }, { parent: this });
+    const workloads = new PostWorkloads(
+      `${name}-workloads`,
+      { provider: cluster.provider, serviceType: lab.service.type, tunnel: lab.tunnel },
+      { parent: this, dependsOn: cluster.ready },
+    );
+    const check = new HostService(
+      `${name}-check-workloads`,
+      { host, script: "checks/k8s-workloads.sh", environment: workloadCheckEnvironment(labName, host.stateDir) },
+      { parent: this, dependsOn: [workloads] },
+    );
+
+    this.nodeIp = cluster.nodeIp;
+    this.kubeconfig = cluster.kubeconfig;
+    this.urls = pulumi.all([cluster.nodeIp, workloads.nodePort, workloads.loadBalancerIp]).apply(([ip, port, lb]) => ({
+      nodePort: `http://${ip}:${port}/`,
+      loadBalancer: lb === undefined ? undefined : `http://${lb}:8080/`,
+    }));
+    const minikube = `${minikubeBinDir(hostStateDir(lab.host, labName, homedir()))}/minikube -p ${minikubeProfile(labName)}`;
+    this.dashboard = lab.addons.includes("dashboard") ? `${minikube} dashboard --url   # on the lab host; prints the dashboard's URL` : undefined;
+    this.credentials = credentials.values;
+    this.hostAccess = remote.jump?.apply((j) => ({ ssh: renderHostAccess([], j).ssh, minikube }));
+    this.checks = check.stdout;
+    this.topology = renderMinikubeTopology(lab, labName);
+    this.registerOutputs({ nodeIp: this.nodeIp, urls: this.urls, checks: this.checks });
+  }
+}
