@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Make the Pulumi engine available without downloads from pulumi.com: when no usable `pulumi` is
-# on PATH, build the CLI, the nodejs language host and the command provider from Go modules, at
-# the versions package.json pins, into a cache (a second run takes seconds). Prints the folder to
-# put on PATH. Users with internet install Pulumi as usual and never need this.
+# on PATH, build the CLI, the nodejs language host, the command provider and the Kubernetes
+# provider from Go modules, at the versions package.json pins, into a cache (a second run takes
+# seconds). Prints the folder to put on PATH. Users with internet install Pulumi as usual and
+# never need this.
 # Usage: ensure-pulumi.sh [--require-command-provider]
 #
 # `go install` refuses these modules (their go.mod has replace lines), so each binary is built
@@ -12,6 +13,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 pulumi_version=$(node -p "require('$root/node_modules/@pulumi/pulumi/package.json').version")
 command_version=$(node -p "require('$root/node_modules/@pulumi/command/package.json').version")
+kubernetes_version=$(node -p "require('$root/node_modules/@pulumi/kubernetes/package.json').version")
 out=${LABSTACK_CACHE:-$HOME/.cache/labstack}/pulumi/v$pulumi_version-command-v$command_version
 bin="$out/bin"
 mkdir -p "$bin"
@@ -75,6 +77,30 @@ build_command_provider() {
        github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command)
 }
 
+build_kubernetes_provider() {
+  [[ -x "$bin/pulumi-resource-kubernetes" ]] && return 0
+  # The provider module has no tags; this is the newest pseudo-version the Go proxy here serves.
+  local module=github.com/pulumi/pulumi-kubernetes/provider/v4 version=${PULUMI_KUBERNETES_PROVIDER:-v4.0.0-20260115033456-f47bc2d6f199}
+  log "building pulumi-resource-kubernetes ($module@$version, reporting $kubernetes_version)"
+  local dir="$out/src/kubernetes"
+  wrapper "$dir" "$module@$version"
+  replaces "$module@$version" >> "$dir/go.mod"
+  # Its main package embeds a versioned copy of the schema that `make` generates; make it here.
+  local src; src=$(cd "$dir" && go mod download -json "$module@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  mkdir -p "$dir/cmd"
+  cp "$src/cmd/pulumi-resource-kubernetes/main.go" "$dir/cmd/"
+  python3 - "$src/cmd/pulumi-resource-kubernetes" "$dir/cmd" "$kubernetes_version" <<'PY'
+import json, sys
+src, dst, version = sys.argv[1:]
+schema = json.load(open(f"{src}/schema.json"))
+schema["version"] = version
+json.dump(schema, open(f"{dst}/schema-embed.json", "w"), separators=(",", ":"))
+json.dump(json.load(open(f"{src}/terraform-mapping.json")), open(f"{dst}/terraform-mapping-embed.json", "w"), separators=(",", ":"))
+PY
+  (cd "$dir" && go build -o "$bin/pulumi-resource-kubernetes" \
+     -ldflags "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$kubernetes_version" ./cmd)
+}
+
 if command -v pulumi >/dev/null && pulumi version >/dev/null 2>&1 && command -v pulumi-language-nodejs >/dev/null; then
   dirname "$(command -v pulumi)"
   exit 0
@@ -87,4 +113,5 @@ if ! build_command_provider; then
   log "WARNING: pulumi-resource-command could not be built (see the go error above); stacks with command resources cannot run on this engine"
   [[ "${1:-}" != --require-command-provider ]] || exit 1
 fi
+build_kubernetes_provider
 echo "$bin"

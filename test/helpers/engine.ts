@@ -20,13 +20,9 @@ export interface EngineProject {
   stack(name: string, lab: unknown): Promise<Stack>;
 }
 
-export async function engineProject(bin: string): Promise<EngineProject> {
-  const dir = mkdtempSync(join(tmpdir(), "labstack-e2e-"));
-  const files = execFileSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" }).split("\n").filter(Boolean);
-  execFileSync("tar", ["-cf", join(dir, ".project.tar"), ...files], { cwd: ROOT });
-  execFileSync("tar", ["-xf", ".project.tar"], { cwd: dir });
-  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
-  mkdirSync(join(dir, ".state"));
+/** The engine's options for a workspace in `dir`: state, secrets and plugins all local, no downloads. */
+export async function engineOptions(bin: string, dir: string) {
+  mkdirSync(join(dir, ".state"), { recursive: true });
   const pulumiCommand = await PulumiCommand.get({ root: dirname(bin), skipVersionCheck: true });
   const envVars = {
     PATH: `${bin}:${process.env.PATH}`,
@@ -38,11 +34,21 @@ export async function engineProject(bin: string): Promise<EngineProject> {
     // The language host the Go proxy serves predates Pulumi.yaml's nodeargs option.
     NODE_OPTIONS: "--import=tsx",
   };
+  return { pulumiCommand, pulumiHome: join(dir, ".pulumi-home"), envVars };
+}
+
+export async function engineProject(bin: string): Promise<EngineProject> {
+  const dir = mkdtempSync(join(tmpdir(), "labstack-e2e-"));
+  const files = execFileSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" }).split("\n").filter(Boolean);
+  execFileSync("tar", ["-cf", join(dir, ".project.tar"), ...files], { cwd: ROOT });
+  execFileSync("tar", ["-xf", ".project.tar"], { cwd: dir });
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  const options = await engineOptions(bin, dir);
   return {
     dir,
     async stack(name, lab) {
       writeFileSync(join(dir, `Pulumi.${name}.yaml`), stringify({ config: { "labstack:lab": lab } }));
-      return LocalWorkspace.createOrSelectStack({ stackName: name, workDir: dir }, { pulumiCommand, pulumiHome: join(dir, ".pulumi-home"), envVars });
+      return LocalWorkspace.createOrSelectStack({ stackName: name, workDir: dir }, options);
     },
   };
 }

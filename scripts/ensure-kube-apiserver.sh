@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# A real Kubernetes API server for the tests, without downloads from outside the Go module proxy:
+# builds etcd (a two-line main around go.etcd.io/etcd/server/v3's etcdmain) and kube-apiserver
+# (k8s.io/kubernetes, its staging modules taken at their published v0.x versions) into a cache.
+# A second run takes a second. Prints the folder holding both binaries.
+set -euo pipefail
+
+kubernetes=${KUBE_APISERVER_VERSION:-v1.36.3}
+etcd=${ETCD_VERSION:-v3.6.16}
+out=${LABSTACK_CACHE:-$HOME/.cache/labstack}/kube-apiserver/$kubernetes-etcd-$etcd
+bin="$out/bin"
+mkdir -p "$bin"
+export GOFLAGS=-mod=mod GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
+log() { echo "ensure-kube-apiserver: $*" >&2; }
+
+module() { # DIR NAME: an empty module to build in
+  rm -rf "$1"; mkdir -p "$1"
+  printf 'module labstack/%s\n\ngo 1.25\n' "$2" > "$1/go.mod"
+}
+
+if [[ ! -x "$bin/etcd" ]]; then
+  log "building etcd $etcd"
+  dir="$out/src/etcd"
+  module "$dir" etcd-build
+  cat > "$dir/main.go" <<'GO'
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+GO
+  (cd "$dir" && go mod edit -require="go.etcd.io/etcd/server/v3@$etcd" && go mod tidy >/dev/null 2>&1 && go build -o "$bin/etcd" .)
+fi
+
+if [[ ! -x "$bin/kube-apiserver" ]]; then
+  log "building kube-apiserver $kubernetes (several minutes on a cold cache)"
+  dir="$out/src/kubernetes"
+  module "$dir" kube-build
+  (
+    cd "$dir"
+    go mod edit -require="k8s.io/kubernetes@$kubernetes"
+    gomod=$(go mod download -json "k8s.io/kubernetes@$kubernetes" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')
+    # Inside its repository k8s.io/kubernetes points its staging modules at ./staging; outside,
+    # the same code is published as k8s.io/<name> v0.<minor>.<patch>.
+    awk '/^replace \(/ { inblock = 1; next } inblock && /^\)/ { inblock = 0; next } inblock { print } /^replace [^(]/ { sub(/^replace /, ""); print }' "$gomod" \
+      | awk '$3 ~ /^\.\/staging/ { print $1 }' | while read -r staged; do
+        go mod edit -replace="$staged=$staged@v0.${kubernetes#v1.}"
+      done
+    minor=${kubernetes#v1.}; minor=${minor%%.*}
+    go build -o "$bin/kube-apiserver" \
+      -ldflags "-X k8s.io/component-base/version.gitVersion=$kubernetes -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
+      k8s.io/kubernetes/cmd/kube-apiserver
+  )
+fi
+echo "$bin"
