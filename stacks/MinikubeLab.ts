@@ -60,7 +60,10 @@ export class MinikubeLab extends pulumi.ComponentResource {
     const minikube = `${minikubeBinDir(hostStateDir(lab.host, labName, homedir()))}/minikube -p ${minikubeProfile(labName)}`;
     this.dashboard = lab.addons.includes("dashboard") ? `${minikube} dashboard --url   # on the lab host; prints the dashboard's URL` : undefined;
     this.credentials = credentials.values;
-    this.hostAccess = remote.jump?.apply((j) => ({ ssh: renderHostAccess([], j).ssh, minikube }));
+    this.hostAccess = remote.jump?.apply((j) => {
+      const { address, ssh } = renderHostAccess([], j);
+      return { address, ssh, minikube };
+    });
     this.checks = check.stdout;
     this.topology = renderMinikubeTopology(lab, labName);
     this.registerOutputs({ nodeIp: this.nodeIp, urls: this.urls, checks: this.checks });

@@ -34,7 +34,7 @@ export interface LabAccess {
   readonly sshConfig: pulumi.Output<string>;
   /** Remote hosts only: the host itself, and nodes and services through it. */
   readonly jump?: pulumi.Output<JumpHost>;
-  readonly host?: pulumi.Output<{ ssh: string; tunnels: Record<string, string> }>;
+  readonly host?: pulumi.Output<{ address: string; ssh: string; tunnels: Record<string, string> }>;
 }
 
 export interface LabInfrastructure {

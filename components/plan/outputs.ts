@@ -70,10 +70,11 @@ export interface ServiceEndpoint {
 }
 
 /** How to reach a remote lab host and, through SSH tunnels, each node's SSH and the lab's services from the laptop. */
-export function renderHostAccess(nodes: readonly NodeSummary[], jump: JumpHost, services: Readonly<Record<string, ServiceEndpoint>> = {}): { ssh: string; tunnels: Record<string, string> } {
+export function renderHostAccess(nodes: readonly NodeSummary[], jump: JumpHost, services: Readonly<Record<string, ServiceEndpoint>> = {}): { address: string; ssh: string; tunnels: Record<string, string> } {
   const target = `${jump.identityFile !== undefined ? `-i ${jump.identityFile} ` : ""}-p ${jump.port} ${jump.user}@${jump.address}`;
   const tunnel = (local: number, address: string, port: number) => `ssh -N -L ${local}:${address}:${port} ${target}`;
   return {
+    address: jump.address,
     ssh: `ssh ${target}`,
     tunnels: {
       ...Object.fromEntries(nodes.map((n) => [n.name, tunnel(n.ssh.port, "127.0.0.1", n.ssh.port)])),

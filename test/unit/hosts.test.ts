@@ -99,7 +99,8 @@ describe("DigitalOcean droplet as the lab host", () => {
 
   it("exports the droplet's SSH command, tunnels to nodes and services, and a jump-host ssh_config", async () => {
     const outputs = await build(stackLab("openstack-do"), "openstack-do");
-    const host = (await promiseOf(outputs.host as pulumi.Output<any>)) as { ssh: string; tunnels: Record<string, string> };
+    const host = (await promiseOf(outputs.host as pulumi.Output<any>)) as { address: string; ssh: string; tunnels: Record<string, string> };
+    expect(host.address).toBe(DROPLET_ADDRESS);
     expect(host.ssh).toBe(`ssh -i ~/.ssh/labstack-openstack-do -p 22 root@${DROPLET_ADDRESS}`);
     expect(host.tunnels.controller).toBe(`ssh -N -L 8222:127.0.0.1:8222 -i ~/.ssh/labstack-openstack-do -p 22 root@${DROPLET_ADDRESS}`);
     expect(host.tunnels.mariadb).toContain("-L 3306:192.168.1.11:3306");
