@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# A real Kubernetes API server for the tests, without downloads from outside the Go module proxy:
-# builds etcd (a two-line main around go.etcd.io/etcd/server/v3's etcdmain) and kube-apiserver
-# (k8s.io/kubernetes, its staging modules taken at their published v0.x versions) into a cache.
-# A second run takes a second. Prints the folder holding both binaries.
+# A real Kubernetes control plane for the tests, without downloads from outside the Go module
+# proxy: builds etcd (a two-line main around go.etcd.io/etcd/server/v3's etcdmain),
+# kube-apiserver and kube-controller-manager (k8s.io/kubernetes, its staging modules taken at
+# their published v0.x versions) into a cache. A second run takes a second. Prints the folder
+# holding the binaries.
 set -euo pipefail
 
 kubernetes=${KUBE_APISERVER_VERSION:-v1.36.3}
@@ -36,8 +37,8 @@ GO
   (cd "$dir" && go mod edit -require="go.etcd.io/etcd/server/v3@$etcd" && go mod tidy >/dev/null 2>&1 && go build -o "$bin/etcd" .)
 fi
 
-if [[ ! -x "$bin/kube-apiserver" ]]; then
-  log "building kube-apiserver $kubernetes (several minutes on a cold cache)"
+if [[ ! -x "$bin/kube-apiserver" || ! -x "$bin/kube-controller-manager" ]]; then
+  log "building kube-apiserver and kube-controller-manager $kubernetes (several minutes on a cold cache)"
   dir="$out/src/kubernetes"
   module "$dir" kube-build
   (
@@ -51,9 +52,9 @@ if [[ ! -x "$bin/kube-apiserver" ]]; then
         go mod edit -replace="$staged=$staged@v0.${kubernetes#v1.}"
       done
     minor=${kubernetes#v1.}; minor=${minor%%.*}
-    go build -o "$bin/kube-apiserver" \
+    go build -o "$bin/" \
       -ldflags "-X k8s.io/component-base/version.gitVersion=$kubernetes -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
-      k8s.io/kubernetes/cmd/kube-apiserver
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
   )
 fi
 echo "$bin"

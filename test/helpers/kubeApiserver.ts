@@ -1,7 +1,8 @@
-// A real Kubernetes API server on loopback for the tests: etcd and kube-apiserver built from Go
-// modules by scripts/ensure-kube-apiserver.sh, a token for an admin user, and a kubeconfig that
-// trusts the server's own self-signed certificate. No controller manager, scheduler or kubelet:
-// objects are stored and served, nothing runs.
+// A real Kubernetes control plane on loopback for the tests: etcd, kube-apiserver and
+// kube-controller-manager built from Go modules by scripts/ensure-kube-apiserver.sh, a token for
+// an admin user, and a kubeconfig that trusts the server's own self-signed certificate. The
+// controllers do their work (replica sets, garbage collection, PVC protection); with no scheduler
+// or kubelet, no pod ever runs.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -31,15 +32,16 @@ async function until(what: string, log: () => string, probe: () => Promise<boole
   throw new Error(`${what} did not come up in ${seconds} s\n${log()}`);
 }
 
-export async function startKubeApiserver(bin: string, dir: string, basePort = 20000 + (process.pid % 5000) * 2): Promise<KubeApiserver> {
+export async function startKubeApiserver(bin: string, dir: string, basePort = 20000 + (process.pid % 3000) * 3): Promise<KubeApiserver> {
   mkdirSync(dir, { recursive: true });
   const etcdPort = basePort;
   const apiPort = basePort + 1;
+  const controllerPort = basePort + 2;
   const token = `labstack-test-${process.pid}-${Date.now()}`;
   writeFileSync(join(dir, "tokens.csv"), `${token},admin,admin,system:masters\n`, { mode: 0o600 });
   execFileSync("openssl", ["genrsa", "-out", join(dir, "sa.key"), "2048"], { stdio: "ignore" });
   execFileSync("openssl", ["rsa", "-in", join(dir, "sa.key"), "-pubout", "-out", join(dir, "sa.pub")], { stdio: "ignore" });
-  const logs: Record<string, string> = { etcd: "", apiserver: "" };
+  const logs: Record<string, string> = { etcd: "", apiserver: "", controllers: "" };
   const started: ChildProcess[] = [];
   const launch = (name: string, argv: string[]) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
@@ -63,9 +65,9 @@ export async function startKubeApiserver(bin: string, dir: string, basePort = 20
     ]);
     const url = `https://127.0.0.1:${apiPort}`;
     const certFile = join(dir, "certs", "apiserver.crt");
-    const curl = (path: string) => execFileSync("curl", ["-sS", "--cacert", certFile, "-H", `Authorization: Bearer ${token}`, "-w", "\n%{http_code}", `${url}${path}`], { encoding: "utf8" });
+    const curl = (path: string) => execFileSync("curl", ["-sS", "--cacert", certFile, "-H", `Authorization: Bearer ${token}`, "-w", "\n%{http_code}", `${url}${path}`], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     await until("kube-apiserver", () => logs.apiserver, async () => curl("/readyz").trim().endsWith("200"));
-    const kubeconfig = stringify({
+    const kubeconfig: string = stringify({
       apiVersion: "v1",
       kind: "Config",
       clusters: [{ name: "test", cluster: { server: url, "certificate-authority-data": readFileSync(certFile).toString("base64") } }],
@@ -73,6 +75,13 @@ export async function startKubeApiserver(bin: string, dir: string, basePort = 20
       contexts: [{ name: "test", context: { cluster: "test", user: "admin" } }],
       "current-context": "test",
     });
+    writeFileSync(join(dir, "kubeconfig"), kubeconfig, { mode: 0o600 });
+    launch("controllers", [
+      join(bin, "kube-controller-manager"),
+      `--kubeconfig=${join(dir, "kubeconfig")}`, "--leader-elect=false", "--bind-address=127.0.0.1", `--secure-port=${controllerPort}`,
+      `--service-account-private-key-file=${join(dir, "sa.key")}`, `--root-ca-file=${certFile}`, "--use-service-account-credentials=false",
+    ]);
+    await until("kube-controller-manager", () => logs.controllers, async () => execFileSync("curl", ["-sk", `https://127.0.0.1:${controllerPort}/healthz`], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }) === "ok", 120);
     return {
       url,
       kubeconfig,
