@@ -10,7 +10,7 @@ const hostPrivateKey = config.getSecret("hostPrivateKey");
 const lab = parseStack(config.getObject("lab"), {
   memoryMiB: Math.floor(totalmem() / 2 ** 20),
   hostPrivateKey: hostPrivateKey !== undefined,
-  digitaloceanToken: new pulumi.Config("digitalocean").get("token") !== undefined || process.env.DIGITALOCEAN_TOKEN !== undefined,
+  digitaloceanToken: new pulumi.Config("digitalocean").get("token") !== undefined || Boolean(process.env.DIGITALOCEAN_TOKEN),
 });
 const outputs = buildLab(lab, pulumi.getStack(), { hostPrivateKey });
 
