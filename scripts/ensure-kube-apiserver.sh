@@ -13,16 +13,13 @@ bin="$out/bin"
 mkdir -p "$bin"
 export GOFLAGS=-mod=mod GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
 log() { echo "ensure-kube-apiserver: $*" >&2; }
-
-module() { # DIR NAME: an empty module to build in
-  rm -rf "$1"; mkdir -p "$1"
-  printf 'module labstack/%s\n\ngo 1.25\n' "$2" > "$1/go.mod"
-}
+# shellcheck source=go-wrapper.sh
+source "$(dirname "$0")/go-wrapper.sh"
 
 if [[ ! -x "$bin/etcd" ]]; then
   log "building etcd $etcd"
   dir="$out/src/etcd"
-  module "$dir" etcd-build
+  wrapper "$dir" "go.etcd.io/etcd/server/v3@$etcd"
   cat > "$dir/main.go" <<'GO'
 package main
 
@@ -34,23 +31,20 @@ import (
 
 func main() { etcdmain.Main(os.Args) }
 GO
-  (cd "$dir" && go mod edit -require="go.etcd.io/etcd/server/v3@$etcd" && go mod tidy >/dev/null 2>&1 && go build -o "$bin/etcd" .)
+  (cd "$dir" && go mod tidy >/dev/null 2>&1 && go build -o "$bin/etcd" .)
 fi
 
 if [[ ! -x "$bin/kube-apiserver" || ! -x "$bin/kube-controller-manager" ]]; then
   log "building kube-apiserver and kube-controller-manager $kubernetes (several minutes on a cold cache)"
   dir="$out/src/kubernetes"
-  module "$dir" kube-build
+  wrapper "$dir" "k8s.io/kubernetes@$kubernetes"
   (
     cd "$dir"
-    go mod edit -require="k8s.io/kubernetes@$kubernetes"
-    gomod=$(go mod download -json "k8s.io/kubernetes@$kubernetes" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')
     # Inside its repository k8s.io/kubernetes points its staging modules at ./staging; outside,
     # the same code is published as k8s.io/<name> v0.<minor>.<patch>.
-    awk '/^replace \(/ { inblock = 1; next } inblock && /^\)/ { inblock = 0; next } inblock { print } /^replace [^(]/ { sub(/^replace /, ""); print }' "$gomod" \
-      | awk '$3 ~ /^\.\/staging/ { print $1 }' | while read -r staged; do
-        go mod edit -replace="$staged=$staged@v0.${kubernetes#v1.}"
-      done
+    module_replaces "k8s.io/kubernetes@$kubernetes" | awk '$3 ~ /^\.\/staging/ { print $1 }' | while read -r staged; do
+      go mod edit -replace="$staged=$staged@v0.${kubernetes#v1.}"
+    done
     minor=${kubernetes#v1.}; minor=${minor%%.*}
     go build -o "$bin/" \
       -ldflags "-X k8s.io/component-base/version.gitVersion=$kubernetes -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \

@@ -21,20 +21,13 @@ export GOFLAGS=-mod=mod GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
 
 log() { echo "ensure-pulumi: $*" >&2; }
 
-# replaces MODULE@VERSION: the replace lines of a module's go.mod that point at other modules
-# (relative paths only make sense inside its repository).
-replaces() {
-  local gomod
-  gomod=$(go mod download -json "$1" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')
-  awk '/^replace \(/ { inblock = 1; next } inblock && /^\)/ { inblock = 0; next }
-       inblock { print "replace " $0; next } /^replace / { print }' "$gomod" | grep -v '=> \.' || true
-}
+# shellcheck source=go-wrapper.sh
+source "$root/scripts/go-wrapper.sh"
 
-wrapper() { # wrapper DIR REQUIRE... : a module requiring the given modules
-  local dir=$1; shift
-  rm -rf "$dir"; mkdir -p "$dir"
-  printf 'module labstack/engine-build\n\ngo 1.25\n' > "$dir/go.mod"
-  (cd "$dir" && for m in "$@"; do go mod edit -require="$m"; done)
+# replaces MODULE@VERSION: the module's replace lines that point at other modules (relative paths
+# only make sense inside its repository).
+replaces() {
+  module_replaces "$1" | { grep -v '=> \.' || true; } | sed 's/^/replace /'
 }
 
 build_cli() {
