@@ -2,14 +2,11 @@
 // workloads through @pulumi/kubernetes, and the learner's checks (deployment available, "It
 // works!" on the NodePort, PVC bound) run as part of `up`.
 import * as pulumi from "@pulumi/pulumi";
-import { homedir } from "node:os";
-import { labHost } from "../components/host/index.js";
 import { MinikubeCluster } from "../components/kubernetes/MinikubeCluster.js";
 import { PostWorkloads } from "../components/kubernetes/PostWorkloads.js";
-import { Credentials } from "../components/lab/Credentials.js";
 import { HostService } from "../components/lab/HostService.js";
+import { createLabFoundation } from "../components/lab/infrastructure.js";
 import type { MinikubeLab as MinikubeLabModel } from "../components/model/schema.js";
-import { hostStateDir, preflightEnvironment } from "../components/plan/host.js";
 import { minikubeBinDir, minikubeProfile, renderMinikubeTopology, workloadCheckEnvironment } from "../components/plan/minikube.js";
 import { renderHostAccess } from "../components/plan/outputs.js";
 
@@ -35,10 +32,7 @@ export class MinikubeLab extends pulumi.ComponentResource {
     super("labstack:stacks:MinikubeLab", name, {}, opts);
     const { lab, labName } = args;
     // The key pair is what a droplet host admits; the cluster itself has its own certificates.
-    const credentials = new Credentials(`${name}-credentials`, { rotation: lab.credentialsRotation }, { parent: this });
-    const remote = labHost(`${name}-host`, this, { lab, labName, sshPublicKey: credentials.sshPublicKey, sshPrivateKey: credentials.sshPrivateKey, hostPrivateKey: args.hostPrivateKey });
-    const host = remote.connection;
-    const preflight = new HostService(`${name}-preflight`, { host, script: "host/preflight.sh", environment: preflightEnvironment(lab) }, { parent: this });
+    const { credentials, host, jump, preflight } = createLabFoundation(name, this, args);
     const cluster = new MinikubeCluster(`${name}-cluster`, { host, lab, labName, dependsOn: [preflight] }, { parent: this });
     const workloads = new PostWorkloads(
       `${name}-workloads`,
@@ -57,10 +51,10 @@ export class MinikubeLab extends pulumi.ComponentResource {
       nodePort: `http://${ip}:${port}/`,
       loadBalancer: lb === undefined ? undefined : `http://${lb}:8080/`,
     }));
-    const minikube = `${minikubeBinDir(hostStateDir(lab.host, labName, homedir()))}/minikube -p ${minikubeProfile(labName)}`;
+    const minikube = `${minikubeBinDir(host.stateDir)}/minikube -p ${minikubeProfile(labName)}`;
     this.dashboard = lab.addons.includes("dashboard") ? `${minikube} dashboard --url   # on the lab host; prints the dashboard's URL` : undefined;
     this.credentials = credentials.values;
-    this.hostAccess = remote.jump?.apply((j) => {
+    this.hostAccess = jump?.apply((j) => {
       const { address, ssh } = renderHostAccess([], j);
       return { address, ssh, minikube };
     });

@@ -1,13 +1,14 @@
 // What every lab stands on, whatever it teaches: the lab's credentials, the lab host (local,
 // SSH or a droplet) checked and prepared, the credentials file, the APT cache, the base image,
-// the hypervisor's networks and one node per VM with its base setup, and how to reach them. A function rather than a component (like pulumi-eks's createCluster), so the stacks'
-// resources keep short names directly under the lab.
+// the hypervisor's networks and one node per VM with its base setup, and how to reach them.
+// Functions rather than components (like pulumi-eks's createCluster), so the stacks' resources
+// keep short names directly under the lab.
 import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
 import type { LabHostConnection } from "../host/connection.js";
 import { labHost, remoteIdentityFile } from "../host/index.js";
 import { hypervisorDriver } from "../hypervisor/index.js";
-import type { Lab, LabNode as LabNodeModel } from "../model/schema.js";
+import type { AnyLab, Lab, LabNode as LabNodeModel } from "../model/schema.js";
 import { aptCacheEnvironment, credentialsFileEnvironment, imageEnvironment, preflightEnvironment, prepareEnvironment } from "../plan/host.js";
 import { nodeSummaries, renderHostAccess, renderSshConfig, type JumpHost, type NodeSummary, type ServiceEndpoint } from "../plan/outputs.js";
 import type { Step } from "../plan/steps.js";
@@ -48,17 +49,34 @@ export interface LabInfrastructure {
   readonly access: LabAccess;
 }
 
-export function createLabInfrastructure(name: string, parent: pulumi.ComponentResource, args: LabInfrastructureArgs): LabInfrastructure {
+/** What every kind of lab, VMs or a cluster, starts from: its credentials and its host, checked. */
+export interface LabFoundation {
+  readonly credentials: Credentials;
+  readonly host: LabHostConnection;
+  /** Remote hosts only: how the laptop reaches the host, and nodes through it. */
+  readonly jump?: pulumi.Output<JumpHost>;
+  /** host/preflight.sh: everything built on the host waits for it. */
+  readonly preflight: pulumi.Resource;
+}
+
+export function createLabFoundation(name: string, parent: pulumi.ComponentResource, args: { lab: AnyLab; labName: string; hostPrivateKey?: pulumi.Input<string> }): LabFoundation {
   const { lab, labName } = args;
-  const opts = { parent };
-  const driver = hypervisorDriver(lab, labName);
-  const credentials = new Credentials(`${name}-credentials`, { rotation: lab.credentialsRotation }, opts);
+  // Before the host: a droplet host is made with the lab's public key.
+  const credentials = new Credentials(`${name}-credentials`, { rotation: lab.credentialsRotation }, { parent });
   const remote = labHost(`${name}-host`, parent, {
     lab, labName, sshPublicKey: credentials.sshPublicKey, sshPrivateKey: credentials.sshPrivateKey, hostPrivateKey: args.hostPrivateKey,
   });
   const host = remote.connection;
   // Nothing is built on a host that cannot carry the lab.
-  const preflight = new HostService(`${name}-preflight`, { host, script: "host/preflight.sh", environment: preflightEnvironment(lab) }, opts);
+  const preflight = new HostService(`${name}-preflight`, { host, script: "host/preflight.sh", environment: preflightEnvironment(lab) }, { parent });
+  return { credentials, host, jump: remote.jump, preflight };
+}
+
+export function createLabInfrastructure(name: string, parent: pulumi.ComponentResource, args: LabInfrastructureArgs): LabInfrastructure {
+  const { lab, labName } = args;
+  const opts = { parent };
+  const driver = hypervisorDriver(lab, labName);
+  const { credentials, host, jump, preflight } = createLabFoundation(name, parent, args);
   const prepare = new HostService(`${name}-prepare`, { host, script: "host/prepare.sh", environment: prepareEnvironment(lab) }, { parent, dependsOn: [preflight] });
   const credentialsFile = new HostService(
     `${name}-credentials-file`,
@@ -90,7 +108,7 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
       ),
     ]),
   );
-  return { host, credentials, credentialsFile: credentialsFile.stdout, hostResources, nodes, access: labAccess(lab, labName, remote.jump, args.services) };
+  return { host, credentials, credentialsFile: credentialsFile.stdout, hostResources, nodes, access: labAccess(lab, labName, jump, args.services) };
 }
 
 function labAccess(lab: Lab, labName: string, jump: pulumi.Output<JumpHost> | undefined, services: Readonly<Record<string, ServiceEndpoint>> = {}): LabAccess {

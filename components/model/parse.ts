@@ -1,5 +1,6 @@
 // The one entry into the lab model: raw stack config in, a typed lab or one error naming every
 // bad key out. Called before any resource is constructed, so bad config changes nothing.
+import type { z } from "zod";
 import { LabSchema, MinikubeLabSchema, type AnyLab, type Lab, type MinikubeLab } from "./schema.js";
 import { checkLab, checkMinikubeLab, type HostFacts, type LabIssue } from "./rules.js";
 
@@ -21,21 +22,22 @@ function format(issue: LabIssue | { path: readonly PropertyKey[]; message: strin
   return `${"key" in issue && issue.key !== undefined ? issue.key : formatPath(issue.path)}: ${issue.message}`;
 }
 
-export function parseLab(raw: unknown, facts: HostFacts = {}): Lab {
-  if (raw === undefined || raw === null) throw new LabConfigError([`${CONFIG_KEY}: is missing; set it in Pulumi.<stack>.yaml`]);
-  const parsed = LabSchema.safeParse(raw);
+// The schema first, then the rules that relate its fields; either way one error lists every problem.
+function parseWith<T>(schema: z.ZodType<T>, check: (lab: T, facts: HostFacts) => LabIssue[], raw: unknown, facts: HostFacts): T {
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new LabConfigError(parsed.error.issues.map(format));
-  const issues = checkLab(parsed.data, facts);
+  const issues = check(parsed.data, facts);
   if (issues.length) throw new LabConfigError(issues.map(format));
   return parsed.data;
 }
 
+export function parseLab(raw: unknown, facts: HostFacts = {}): Lab {
+  if (raw === undefined || raw === null) throw new LabConfigError([`${CONFIG_KEY}: is missing; set it in Pulumi.<stack>.yaml`]);
+  return parseWith(LabSchema, checkLab, raw, facts);
+}
+
 export function parseMinikubeLab(raw: unknown, facts: HostFacts = {}): MinikubeLab {
-  const parsed = MinikubeLabSchema.safeParse(raw);
-  if (!parsed.success) throw new LabConfigError(parsed.error.issues.map(format));
-  const issues = checkMinikubeLab(parsed.data, facts);
-  if (issues.length) throw new LabConfigError(issues.map(format));
-  return parsed.data;
+  return parseWith(MinikubeLabSchema, checkMinikubeLab, raw, facts);
 }
 
 const KINDS = ["openstack", "network", "minikube"];

@@ -1,6 +1,6 @@
 // Rules that relate one part of the lab to another. Each returns the key it is about, so the
 // error the learner sees names the line of their stack config to fix.
-import { dropletMemoryMiB, type Lab, type MinikubeLab } from "./schema.js";
+import { dropletMemoryMiB, labMemoryMiB, type Lab, type MinikubeLab } from "./schema.js";
 import { cidrContains, cidrsOverlap, formatCidr, isReservedInCidr, parseCidr, parseIpv4, type Cidr } from "../plan/ipv4.js";
 
 export interface LabIssue {
@@ -150,13 +150,13 @@ export function checkLab(lab: Lab, facts: HostFacts = {}): LabIssue[] {
     if (node !== undefined && !nodes.has(node)) add(["services", ...key.split(".")], unknownNode(node, nodes));
   }
 
-  issues.push(...checkHost(lab.host, lab.nodes.reduce((sum, n) => sum + n.memoryMiB, 0), "nodes", facts));
+  issues.push(...checkHost(lab.host, labMemoryMiB(lab), "nodes", facts));
   return issues;
 }
 
 /** The minikube lab: its host, and the cluster's memory against it. */
 export function checkMinikubeLab(lab: MinikubeLab, facts: HostFacts = {}): LabIssue[] {
-  return checkHost(lab.host, lab.minikube.memoryMiB, "minikube.memoryMiB", facts);
+  return checkHost(lab.host, labMemoryMiB(lab), "minikube.memoryMiB", facts);
 }
 
 // What every lab needs of its host: the secret that reaches it, and the memory for its VMs.

@@ -284,3 +284,8 @@ export const MinikubeLabSchema = z.strictObject({
 export type MinikubeLab = z.infer<typeof MinikubeLabSchema>;
 /** Every kind of lab a stack can hold. */
 export type AnyLab = Lab | MinikubeLab;
+
+/** Memory the lab's VMs need on their host: every node, or the minikube cluster. */
+export function labMemoryMiB(lab: AnyLab): number {
+  return lab.kind === "minikube" ? lab.minikube.memoryMiB : lab.nodes.reduce((sum, n) => sum + n.memoryMiB, 0);
+}

@@ -1,7 +1,7 @@
 // Parameters of the lab-host steps, computed from the lab model. The components pass these to
 // their commands and the VM tests run the same scripts with the same values.
 import { join } from "node:path";
-import type { AnyLab, Lab, LabNetwork, LabNode, MinikubeLab } from "../model/schema.js";
+import { labMemoryMiB, type AnyLab, type Lab, type LabNetwork, type LabNode, type MinikubeLab } from "../model/schema.js";
 import type { SeedDocuments } from "./cloudinit.js";
 import { qemuBridgeName, tapName, vboxInternalNetworkName } from "./devices.js";
 import { netmask } from "./ipv4.js";
@@ -19,20 +19,15 @@ export function prepareEnvironment(lab: Lab): Record<string, string> {
 
 /** What the lab host must have before anything is built on it (host/preflight.sh). */
 export function preflightEnvironment(lab: AnyLab): Record<string, string> {
-  const common = { HOST_KIND: lab.host.kind };
+  const common = { MEMORY_MIB: String(labMemoryMiB(lab)), HOST_KIND: lab.host.kind };
   if (lab.kind === "minikube") {
-    const { driver, memoryMiB } = lab.minikube;
-    return { MEMORY_MIB: String(memoryMiB), HYPERVISOR: driver, REQUIRE_KVM: driver === "kvm2" ? "1" : "0", ...common };
+    const { driver } = lab.minikube;
+    return { HYPERVISOR: driver, REQUIRE_KVM: driver === "kvm2" ? "1" : "0", ...common };
   }
   const { hypervisor, host } = lab;
   // On a droplet QEMU without KVM would crawl; elsewhere `auto` may fall back to TCG on purpose.
   const requireKvm = hypervisor.kind === "qemu" && (hypervisor.accel === "kvm" || (host.kind === "digitalocean" && hypervisor.accel === "auto"));
-  return {
-    MEMORY_MIB: String(lab.nodes.reduce((sum, n) => sum + n.memoryMiB, 0)),
-    HYPERVISOR: hypervisor.kind,
-    REQUIRE_KVM: requireKvm ? "1" : "0",
-    ...common,
-  };
+  return { HYPERVISOR: hypervisor.kind, REQUIRE_KVM: requireKvm ? "1" : "0", ...common };
 }
 
 /** The lab's state folder on its host: under the user's home locally, system-wide on a remote host (scripts run as root there). */

@@ -2,6 +2,7 @@
 // lab model alone. The stack wires these into resources; the VM tests run them directly.
 import type { Lab, LabNode } from "../model/schema.js";
 import { managementIp, planNics } from "./nics.js";
+import type { ServiceEndpoint } from "./outputs.js";
 import type { Step } from "./steps.js";
 
 export interface NodeSteps {
@@ -90,9 +91,9 @@ export function planNodeSteps(lab: Lab, labName: string, node: LabNode): NodeSte
 }
 
 /** The lab's services as a learner would tunnel to them from a laptop when the lab host is remote. */
-export function serviceEndpoints(lab: Lab): Record<string, { address: string; port: number }> {
+export function serviceEndpoints(lab: Lab): Record<string, ServiceEndpoint> {
   const { mariadb, rabbitmq, memcached } = lab.services;
-  const endpoints: Record<string, { address: string; port: number }> = {};
+  const endpoints: Record<string, ServiceEndpoint> = {};
   if (mariadb) endpoints.mariadb = { address: nodeIp(lab, mariadb.node), port: 3306 };
   if (rabbitmq) endpoints.rabbitmq = { address: nodeIp(lab, rabbitmq.node), port: 5672 };
   if (memcached) endpoints.memcached = { address: nodeIp(lab, memcached.node), port: 11211 };
