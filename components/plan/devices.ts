@@ -19,3 +19,9 @@ export function tapName(labName: string, node: string, index: number): string {
 export function vboxInternalNetworkName(labName: string, net: LabNetwork): string {
   return `labstack-${labName}-${net.name}`;
 }
+
+/** VirtualBox VM names are global to the host user: the lab's prefix keeps a learner's own
+ * "controller" VM (or another lab's) from being reused or deleted. */
+export function vboxVmName(labName: string, node: string): string {
+  return `labstack-${labName}-${node}`;
+}

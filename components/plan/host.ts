@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { labMemoryMiB, type AnyLab, type Lab, type LabNetwork, type LabNode, type MinikubeLab } from "../model/schema.js";
 import type { SeedDocuments } from "./cloudinit.js";
-import { qemuBridgeName, tapName, vboxInternalNetworkName } from "./devices.js";
+import { qemuBridgeName, tapName, vboxInternalNetworkName, vboxVmName } from "./devices.js";
 import { netmask } from "./ipv4.js";
 import type { NicPlan } from "./nics.js";
 import type { CredentialValues } from "./steps.js";
@@ -89,8 +89,16 @@ export function bridgeEnvironment(labName: string, net: LabNetwork): Record<stri
   };
 }
 
-export function vboxNetworkEnvironment(net: LabNetwork): Record<string, string> {
-  return { DEVICE: net.device ?? "", HOST_ADDRESS: net.hostAddress!, NETMASK: netmask(Number(net.cidr!.split("/")[1])) };
+/** Parameters of provisioning/virtualbox/network.sh. VirtualBox names new host-only interfaces
+ * itself, so the script records the one it made in STATE_FILE to find it again (and to remove
+ * only what the lab created). */
+export function vboxNetworkEnvironment(net: LabNetwork, stateDir: string): Record<string, string> {
+  return {
+    DEVICE: net.device ?? "",
+    HOST_ADDRESS: net.hostAddress!,
+    NETMASK: netmask(Number(net.cidr!.split("/")[1])),
+    STATE_FILE: join(stateDir, "virtualbox", `${net.name}.hostonlyif`),
+  };
 }
 
 /** The name VMs use for a network that has no host object (VirtualBox internal or bridged). */
@@ -152,5 +160,5 @@ export function vboxMachineEnvironment(a: MachineEnvironmentArgs): Record<string
       ? `nat ${nic.mac} ${nic.sshPort}`
       : `${VBOX_ATTACHMENT[nic.kind]} ${nic.mac} ${a.devices[nic.network]} ${nic.promiscuous ? "allow-all" : "deny"}`,
   );
-  return { ...machineCommon(a), NICS: nics.join("\n") };
+  return { ...machineCommon(a), NAME: vboxVmName(a.labName, a.node.name), NICS: nics.join("\n") };
 }

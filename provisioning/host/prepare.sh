@@ -3,16 +3,18 @@
 # the host-only ranges in /etc/vbox/networks.conf. Installs only what is missing.
 # Usage: prepare.sh up|down
 # Environment: HYPERVISOR (qemu|virtualbox), APT_CACHE (1 to install apt-cacher-ng),
-#              VBOX_NETWORKS (space-separated CIDRs to allow; empty leaves networks.conf alone)
+#              VBOX_NETWORKS (space-separated CIDRs to allow; empty leaves networks.conf alone),
+#              VBOX_NETWORKS_CONF (default /etc/vbox/networks.conf, where VirtualBox reads them)
 set -euo pipefail
 
 action=${1:?usage: prepare.sh up|down}
-conf=/etc/vbox/networks.conf
+conf=${VBOX_NETWORKS_CONF:-/etc/vbox/networks.conf}
 marker="# labstack"
+sudo=(); ((EUID == 0)) || sudo=(sudo)
 
 if [[ "$action" == down ]]; then
   # Only the networks.conf we wrote goes; installed packages stay, as with any tool.
-  if [[ -f "$conf" ]] && head -n1 "$conf" | grep -qx "$marker"; then rm -f "$conf"; fi
+  if [[ -f "$conf" ]] && head -n1 "$conf" | grep -qx "$marker"; then "${sudo[@]}" rm -f "$conf"; fi
   exit 0
 fi
 
@@ -32,7 +34,6 @@ if [[ "${APT_CACHE:-0}" == 1 ]] && [[ ! -x /usr/sbin/apt-cacher-ng ]]; then need
 # The labs' host-side checks ping nodes from the host.
 command -v ping >/dev/null || need+=(iputils-ping)
 if ((${#need[@]})); then
-  sudo=(); ((EUID == 0)) || sudo=(sudo)
   "${sudo[@]}" apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "${need[@]}" >/dev/null
   echo "labstack: changed installed ${need[*]}"
@@ -46,8 +47,8 @@ if [[ -n "${VBOX_NETWORKS:-}" ]]; then
       echo "$conf exists and is not ours; add these ranges to it yourself: $VBOX_NETWORKS" >&2
       exit 1
     fi
-    mkdir -p /etc/vbox
-    printf '%s\n' "$wanted" > "$conf"
+    "${sudo[@]}" mkdir -p "$(dirname "$conf")"
+    printf '%s\n' "$wanted" | "${sudo[@]}" tee "$conf" >/dev/null
     echo "labstack: changed $conf"
   fi
 fi

@@ -1,37 +1,68 @@
 #!/usr/bin/env bash
 # A VirtualBox host-only network configured the way the seed's createVBoxNetworks.sh does it
 # (host address set, DHCP server removed), but only the one interface this lab owns: others are
-# left alone. Prints the interface name (VirtualBox picks vboxnetN unless DEVICE exists already).
-# Usage: network.sh up|down    Environment: DEVICE (optional), HOST_ADDRESS, NETMASK
+# left alone. VirtualBox names a new interface itself (vboxnetN), so the one the lab creates is
+# recorded in STATE_FILE: a re-run finds it again, and `down` removes it and nothing else. An
+# interface that already existed under DEVICE is configured but never removed.
+# Prints the interface name.
+# Usage: network.sh up|down
+# Environment: HOST_ADDRESS, NETMASK, STATE_FILE, DEVICE (optional: use or create this vboxnetN)
 set -euo pipefail
 
 action=${1:?usage: network.sh up|down}
+: "${STATE_FILE:?}"
 
 exists() { VBoxManage list hostonlyifs | awk '/^Name:/ { print $2 }' | grep -qx "$1"; }
+recorded() { if [[ -s "$STATE_FILE" ]]; then cat "$STATE_FILE"; fi; }
+# One field (IPAddress, NetworkMask) of one interface in `VBoxManage list hostonlyifs`.
+field() { VBoxManage list hostonlyifs | awk -v dev="$1" -v key="$2:" '$1 == "Name:" { here = ($2 == dev) } here && $1 == key { print $2 }'; }
+
+# A failed `up` is not in Pulumi's state, so `destroy` would never remove what it created: undo it here.
+fail() {
+  echo "$1" >&2
+  if ((fresh)); then VBoxManage hostonlyif remove "$device" >/dev/null 2>&1 || true; rm -f "$STATE_FILE"; fi
+  exit 1
+}
 
 case "$action" in
   up)
     : "${HOST_ADDRESS:?}" "${NETMASK:?}"
-    device=${DEVICE:-}
+    device=${DEVICE:-$(recorded)}
+    fresh=0
     if [[ -z "$device" ]] || ! exists "$device"; then
       created=$(VBoxManage hostonlyif create 2>&1 | sed -n "s/^Interface '\(.*\)' was successfully created$/\1/p")
       [[ -n "$created" ]] || { echo "VBoxManage hostonlyif create did not report an interface" >&2; exit 1; }
-      if [[ -n "$device" && "$created" != "$device" ]]; then
+      if [[ -n "${DEVICE:-}" && "$created" != "$DEVICE" ]]; then
         VBoxManage hostonlyif remove "$created"
-        echo "VirtualBox named the new interface $created, not $device; leave networks[].device unset or free $device" >&2
+        echo "VirtualBox named the new interface $created, not $DEVICE; leave networks[].device unset or free $DEVICE" >&2
         exit 1
       fi
       device=$created
+      fresh=1
+      mkdir -p "$(dirname "$STATE_FILE")"
+      printf '%s\n' "$device" > "$STATE_FILE"
       echo "labstack: changed created $device" >&2
     fi
-    # Since VirtualBox 6.1.28 this fails with E_ACCESSDENIED for ranges /etc/vbox/networks.conf does not allow.
-    VBoxManage hostonlyif ipconfig "$device" --ip "$HOST_ADDRESS" --netmask "$NETMASK"
-    VBoxManage dhcpserver remove --interface="$device" >/dev/null 2>&1 || true
+    if [[ "$(field "$device" IPAddress)/$(field "$device" NetworkMask)" != "$HOST_ADDRESS/$NETMASK" ]]; then
+      VBoxManage hostonlyif ipconfig "$device" --ip "$HOST_ADDRESS" --netmask "$NETMASK" \
+        || fail "VirtualBox refused $HOST_ADDRESS/$NETMASK on $device: since 6.1.28 it only allows the host-only ranges in /etc/vbox/networks.conf (default 192.168.56.0/21); set host.vboxNetworksConf: true to let the lab open its ranges"
+      echo "labstack: changed $device address $HOST_ADDRESS/$NETMASK" >&2
+    fi
+    if VBoxManage list dhcpservers | grep -qE "^NetworkName: +HostInterfaceNetworking-$device\$"; then
+      VBoxManage dhcpserver remove --interface="$device" || fail "could not remove the DHCP server of $device"
+      echo "labstack: changed removed the DHCP server of $device" >&2
+    fi
     echo "$device"
     ;;
   down)
-    : "${DEVICE:?}"
-    if exists "$DEVICE"; then VBoxManage hostonlyif remove "$DEVICE"; fi
+    device=$(recorded)
+    if [[ -n "$device" ]] && exists "$device"; then
+      VBoxManage hostonlyif remove "$device"
+      echo "labstack: changed removed $device" >&2
+    fi
+    rm -f "$STATE_FILE"
+    # The lab's state folder goes with the last thing in it (rmdir keeps non-empty ones).
+    { rmdir "$(dirname "$STATE_FILE")" && rmdir "$(dirname "$(dirname "$STATE_FILE")")"; } 2>/dev/null || true
     ;;
   *) echo "network.sh: unknown action '$action'" >&2; exit 2 ;;
 esac

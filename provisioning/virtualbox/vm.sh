@@ -34,6 +34,8 @@ if registered && VBoxManage showvminfo "$NAME" --machinereadable | grep -q '^VMS
 mkdir -p "$VM_DIR"
 
 if ! registered; then
+  # A VM that failed half-way would pass for made on the next run: unmake it instead.
+  trap 'VBoxManage unregistervm "$NAME" --delete >/dev/null 2>&1 || true; rm -rf "$VM_DIR"' ERR
   VBoxManage createvm --name "$NAME" --ostype Ubuntu_64 --basefolder "$VM_DIR" --register >/dev/null
   VBoxManage modifyvm "$NAME" --memory "$MEMORY_MIB" --cpus "$CPUS" --ioapic on --boot1 disk --boot2 none \
     --uart1 0x3F8 4 --uartmode1 file "$VM_DIR/serial.log" --audio-driver none 2>/dev/null \
@@ -50,7 +52,7 @@ if ! registered; then
       bridged) VBoxManage modifyvm "$NAME" "--nic$i" bridged "--bridgeadapter$i" "$a" "--macaddress$i" "$mac" ;;
       *) echo "vm.sh: unknown NIC kind '$kind'" >&2; exit 2 ;;
     esac
-    [[ "${promisc:-}" == allow-all ]] && VBoxManage modifyvm "$NAME" "--nicpromisc$i" allow-all
+    if [[ "${promisc:-}" == allow-all ]]; then VBoxManage modifyvm "$NAME" "--nicpromisc$i" allow-all; fi
     VBoxManage modifyvm "$NAME" "--nictype$i" virtio
     i=$((i + 1))
   done <<< "$NICS"
@@ -65,6 +67,7 @@ if ! registered; then
   VBoxManage storagectl "$NAME" --name SATA --add sata --controller IntelAhci --portcount 2
   VBoxManage storageattach "$NAME" --storagectl SATA --port 0 --device 0 --type hdd --medium "$VM_DIR/disk.vdi"
   VBoxManage storageattach "$NAME" --storagectl SATA --port 1 --device 0 --type dvddrive --medium "$VM_DIR/seed.iso"
+  trap - ERR
   echo "labstack: changed created VM $NAME"
 fi
 VBoxManage startvm "$NAME" --type headless >/dev/null

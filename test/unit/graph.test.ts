@@ -154,7 +154,10 @@ describe("OpenStack lab resource graph", () => {
     const env = unwrap(vm.inputs.environment);
     expect(env.NICS).toMatch(/^nat 52:54:00:\S+ 8222\nhostonly \S+ dev-net-management-hostonlyif done allow-all\nhostonly \S+ dev-net-guest-hostonlyif done allow-all$/);
     expect(env.MEMORY_MIB).toBe("6144");
-    expect(recorded.find((r) => r.name === "dev-net-management-hostonlyif")!.inputs.environment).toEqual({ DEVICE: "", HOST_ADDRESS: "192.168.1.1", NETMASK: "255.255.255.0" });
+    expect(env.NAME).toBe("labstack-dev-controller");
+    expect(recorded.find((r) => r.name === "dev-net-management-hostonlyif")!.inputs.environment).toEqual({
+      DEVICE: "", HOST_ADDRESS: "192.168.1.1", NETMASK: "255.255.255.0", STATE_FILE: expect.stringMatching(/\/virtualbox\/management\.hostonlyif$/),
+    });
     expect(unwrap(recorded.find((r) => r.name === "dev-prepare-run")!.inputs.environment).VBOX_NETWORKS).toBe("192.168.1.0/24 172.16.0.0/24");
   });
 });

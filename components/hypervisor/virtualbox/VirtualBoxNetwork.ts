@@ -18,7 +18,7 @@ export class VirtualBoxNetwork extends pulumi.ComponentResource {
     super("labstack:virtualbox:Network", name, {}, opts);
     const net = args.network;
     if (net.kind === "hostonly") {
-      const environment = vboxNetworkEnvironment(net);
+      const environment = vboxNetworkEnvironment(net, args.host.stateDir);
       const hostonly = args.host.script(
         `${name}-hostonlyif`,
         { script: "virtualbox/network.sh", environment, triggers: [environment] },
