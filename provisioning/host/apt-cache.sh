@@ -15,6 +15,8 @@ mode=${ACNG_MODE:-auto}
 if [[ "$mode" == auto ]]; then
   if [[ -d /run/systemd/system ]]; then mode=systemd; else mode=daemon; fi
 fi
+# The distribution's service is configured in /etc: as a user, run again through password-less sudo.
+if [[ "$mode" == systemd ]] && ((EUID != 0)); then exec sudo -n --preserve-env bash "$0" "$@"; fi
 
 mirror=${DEBIAN_MIRROR:-}
 if [[ -z "$mirror" ]]; then

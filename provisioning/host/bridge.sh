@@ -8,6 +8,8 @@
 set -euo pipefail
 
 action=${1:?usage: bridge.sh up|down}
+# Bridges need root: as a user, run again through password-less sudo, parameters kept.
+((EUID == 0)) || exec sudo -n --preserve-env bash "$0" "$@"
 : "${DEVICE:?}" "${KIND:?}"
 owned=1
 [[ "$KIND" == bridged && "${CREATE:-0}" != 1 ]] && owned=0

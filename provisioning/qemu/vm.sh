@@ -14,6 +14,8 @@
 set -euo pipefail
 
 action=${1:?usage: vm.sh up|down}
+# Taps need root: as a user, run again through password-less sudo, parameters kept.
+((EUID == 0)) || exec sudo -n --preserve-env bash "$0" "$@"
 : "${VM_DIR:?}" "${NAME:?}"
 pidfile="$VM_DIR/qemu.pid"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
