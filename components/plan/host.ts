@@ -86,6 +86,7 @@ export function bridgeEnvironment(labName: string, net: LabNetwork): Record<stri
     KIND: net.kind,
     HOST_CIDR: net.hostAddress !== undefined ? `${net.hostAddress}/${prefix}` : "",
     CREATE: net.create ? "1" : "0",
+    OWNER: `labstack ${labName}`,
   };
 }
 

@@ -4,17 +4,22 @@
 #   internal: a bridge with no host address (the host has no way in), for QEMU
 #   bridged:  an existing host bridge, checked and left alone; with CREATE=1 the lab creates it
 #             (with HOST_CIDR if given) and removes it on down, for either hypervisor
-# Usage: bridge.sh up|down    Environment: DEVICE, KIND, HOST_CIDR (e.g. 192.168.1.1/24), CREATE
+# A bridge the lab creates carries OWNER as its interface alias: a re-run knows it, `down` removes
+# only such a bridge, and a lab never takes over a bridge that is not its own.
+# Usage: bridge.sh up|down
+# Environment: DEVICE, KIND, HOST_CIDR (e.g. 192.168.1.1/24), CREATE, OWNER (e.g. "labstack dev")
 set -euo pipefail
 
 action=${1:?usage: bridge.sh up|down}
 # Bridges need root: as a user, run again through password-less sudo, parameters kept.
 ((EUID == 0)) || exec sudo -n --preserve-env bash "$0" "$@"
-: "${DEVICE:?}" "${KIND:?}"
+: "${DEVICE:?}" "${KIND:?}" "${OWNER:?}"
 owned=1
 [[ "$KIND" == bridged && "${CREATE:-0}" != 1 ]] && owned=0
 
 exists() { ip link show dev "$DEVICE" >/dev/null 2>&1; }
+# From iproute2, not /sys: a process that joined a namespace may still see the host's /sys.
+ours() { ip link show dev "$DEVICE" 2>/dev/null | sed -n 's/^ *alias //p' | grep -qxF "$OWNER"; }
 
 case "$action" in
   up)
@@ -24,7 +29,11 @@ case "$action" in
     fi
     if ! exists; then
       ip link add name "$DEVICE" type bridge
+      ip link set dev "$DEVICE" alias "$OWNER" || { ip link del dev "$DEVICE"; exit 1; }
       echo "labstack: changed created bridge $DEVICE"
+    elif ! ours; then
+      echo "$KIND network: $DEVICE already exists on the host and is not this lab's ($OWNER); pick another networks[].device, or use kind bridged to attach to it" >&2
+      exit 1
     fi
     if [[ -n "${HOST_CIDR:-}" ]] && ! ip -o -4 addr show dev "$DEVICE" | grep -qw "inet $HOST_CIDR"; then
       ip addr add "$HOST_CIDR" dev "$DEVICE"
@@ -35,7 +44,7 @@ case "$action" in
     fi
     ;;
   down)
-    if (( owned )) && exists; then ip link del dev "$DEVICE"; fi
+    if (( owned )) && exists && ours; then ip link del dev "$DEVICE"; fi
     ;;
   *) echo "bridge.sh: unknown action '$action'" >&2; exit 2 ;;
 esac
