@@ -15,13 +15,15 @@ export function tapName(labName: string, node: string, index: number): string {
   return `lt${short(`${labName}/${node}`)}n${index}`;
 }
 
+// VirtualBox names (internal networks, VMs) are global to the host user: the lab's prefix keeps a
+// learner's own "controller" VM, or another lab's, from being reused or deleted.
+const vboxGlobalName = (labName: string, name: string) => `labstack-${labName}-${name}`;
+
 /** VirtualBox internal networks are just names shared by the VMs on them. */
 export function vboxInternalNetworkName(labName: string, net: LabNetwork): string {
-  return `labstack-${labName}-${net.name}`;
+  return vboxGlobalName(labName, net.name);
 }
 
-/** VirtualBox VM names are global to the host user: the lab's prefix keeps a learner's own
- * "controller" VM (or another lab's) from being reused or deleted. */
 export function vboxVmName(labName: string, node: string): string {
-  return `labstack-${labName}-${node}`;
+  return vboxGlobalName(labName, node);
 }

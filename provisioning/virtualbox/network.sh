@@ -14,8 +14,13 @@ action=${1:?usage: network.sh up|down}
 
 exists() { VBoxManage list hostonlyifs | awk '/^Name:/ { print $2 }' | grep -qx "$1"; }
 recorded() { if [[ -s "$STATE_FILE" ]]; then cat "$STATE_FILE"; fi; }
-# One field (IPAddress, NetworkMask) of one interface in `VBoxManage list hostonlyifs`.
-field() { VBoxManage list hostonlyifs | awk -v dev="$1" -v key="$2:" '$1 == "Name:" { here = ($2 == dev) } here && $1 == key { print $2 }'; }
+# "address/netmask" of one interface in `VBoxManage list hostonlyifs` (IPAddress comes first).
+address() {
+  VBoxManage list hostonlyifs | awk -v dev="$1" '
+    $1 == "Name:" { here = ($2 == dev) }
+    here && $1 == "IPAddress:" { ip = $2 }
+    here && $1 == "NetworkMask:" { print ip "/" $2 }'
+}
 
 # A failed `up` is not in Pulumi's state, so `destroy` would never remove what it created: undo it here.
 fail() {
@@ -43,7 +48,7 @@ case "$action" in
       printf '%s\n' "$device" > "$STATE_FILE"
       echo "labstack: changed created $device" >&2
     fi
-    if [[ "$(field "$device" IPAddress)/$(field "$device" NetworkMask)" != "$HOST_ADDRESS/$NETMASK" ]]; then
+    if [[ "$(address "$device")" != "$HOST_ADDRESS/$NETMASK" ]]; then
       VBoxManage hostonlyif ipconfig "$device" --ip "$HOST_ADDRESS" --netmask "$NETMASK" \
         || fail "VirtualBox refused $HOST_ADDRESS/$NETMASK on $device: since 6.1.28 it only allows the host-only ranges in /etc/vbox/networks.conf (default 192.168.56.0/21); set host.vboxNetworksConf: true to let the lab open its ranges"
       echo "labstack: changed $device address $HOST_ADDRESS/$NETMASK" >&2

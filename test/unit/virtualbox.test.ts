@@ -155,8 +155,9 @@ describe("VirtualBox scripts for the seed's Lab1 (VBoxManage stand-in)", () => {
     expect(existsSync(good.VM_DIR)).toBe(false);
     const retry = run("virtualbox/vm.sh", "up", good);
     expect(retry.status, retry.stderr).toBe(0);
-    expect(host().vms.find((v) => v.name === "labstack-openstack-lab-compute2")).toMatchObject({ state: "running" });
-    expect(host().vms.find((v) => v.name === "labstack-openstack-lab-compute2")!.media).toHaveLength(2);
+    const remade = host().vms.find((v) => v.name === "labstack-openstack-lab-compute2")!;
+    expect(remade).toMatchObject({ state: "running" });
+    expect(remade.media).toHaveLength(2);
   });
 
   it("destroy powers off and unregisters every VM with its disks, removes the lab's interfaces and networks.conf, and nothing else", () => {
