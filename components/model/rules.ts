@@ -1,7 +1,9 @@
 // Rules that relate one part of the lab to another. Each returns the key it is about, so the
-// error the learner sees names the line of their stack config to fix.
-import { dropletMemoryMiB, labMemoryMiB, type Lab, type MinikubeLab } from "./schema.js";
-import { cidrContains, cidrsOverlap, formatCidr, isReservedInCidr, parseCidr, parseIpv4, type Cidr } from "../plan/ipv4.js";
+// error the learner sees names the line of their stack config to fix. `checkLab` runs one small
+// rule per concern; a rule reports what it finds and leaves the rest to the others.
+import { dropletMemoryMiB, labMemoryMiB, type Lab, type LabNetwork, type LabNode, type MinikubeLab } from "./schema.js";
+import { cidrContains, cidrsOverlap, isReservedInCidr, parseCidr, parseIpv4, type Cidr } from "../plan/ipv4.js";
+import { guestDevice } from "../plan/nics.js";
 
 export interface LabIssue {
   readonly path: (string | number)[];
@@ -24,6 +26,21 @@ export interface HostFacts {
 export const VBOX_DEFAULT_HOSTONLY_RANGE = "192.168.56.0/21";
 /** The NAT network every VirtualBox (and our QEMU) NAT NIC sees. */
 export const NAT_CIDR = "10.0.2.0/24";
+/** SSH sources with a shorter prefix need host.allowPublicSsh: a /8 already holds 16 million addresses. */
+const PUBLIC_SSH_PREFIX = 8;
+/** Devices a guest kernel makes by itself (loopback, and the fallback device of each tunnel module). */
+const KERNEL_DEVICES = new Set(["lo", "gre0", "gretap0", "erspan0", "tunl0", "sit0", "ip6tnl0", "ip6gre0", "ip_vti0", "ip6_vti0"]);
+
+type Path = (string | number)[];
+type Add = (path: Path, message: string) => void;
+
+/** What every rule sees: the lab, its networks and nodes by name, and where to report. */
+interface Context {
+  readonly lab: Lab;
+  readonly networks: ReadonlyMap<string, LabNetwork>;
+  readonly nodes: ReadonlyMap<string, LabNode>;
+  readonly add: Add;
+}
 
 function duplicates<T>(items: T[], key: (item: T) => string | undefined, report: (item: T, index: number, first: number) => void) {
   const seen = new Map<string, number>();
@@ -36,110 +53,191 @@ function duplicates<T>(items: T[], key: (item: T) => string | undefined, report:
   });
 }
 
+// Hosts, DNS and the learner read boxA and boxa as one name: the lab refuses names that differ only in case.
+const INTERFACE_CASE = "interface names that differ only in case are too easily mistaken for each other";
+function sameName(what: string, name: string, other: string, where: string, why: string): string {
+  return name === other ? `duplicate ${what} '${name}' (also ${where})` : `${what} '${name}' differs from '${other}' (${where}) only in case; ${why}`;
+}
+
+const cidrOf = (net: LabNetwork): Cidr | undefined => (net.cidr === undefined ? undefined : parseCidr(net.cidr)!);
+/** The subnet of a device address like 192.168.60.4/24 (cidrsOverlap ignores its host bits). */
+const subnetOf = (address: string): Cidr => ({ network: parseIpv4(address.split("/")[0])!, prefix: Number(address.split("/")[1]) });
+const nicOn = (node: LabNode | undefined, network: string) => node?.nics.find((nic) => nic.network === network);
+
 export function checkLab(lab: Lab, facts: HostFacts = {}): LabIssue[] {
   const issues: LabIssue[] = [];
-  const add = (path: (string | number)[], message: string) => issues.push({ path, message });
+  const context: Context = {
+    lab,
+    networks: new Map(lab.networks.map((n) => [n.name, n])),
+    nodes: new Map(lab.nodes.map((n) => [n.name, n])),
+    add: (path, message) => issues.push({ path, message }),
+  };
+  for (const rule of LAB_RULES) rule(context);
+  issues.push(...checkHost(lab.host, labMemoryMiB(lab), "nodes", facts));
+  return issues;
+}
 
+/** Node names are host names (DNS, /etc/hosts); host devices are compared ignoring case too. */
+function uniqueNames({ lab, add }: Context) {
   duplicates(lab.networks, (n) => n.name, (n, i, first) => add(["networks", i, "name"], `duplicate network name '${n.name}' (also networks[${first}])`));
-  duplicates(lab.networks, (n) => n.device, (n, i, first) => add(["networks", i, "device"], `duplicate host device '${n.device}' (also networks[${first}])`));
-  duplicates(lab.nodes, (n) => n.name, (n, i, first) => add(["nodes", i, "name"], `duplicate node name '${n.name}' (also nodes[${first}])`));
+  duplicates(lab.networks, (n) => n.device?.toLowerCase(), (n, i, first) =>
+    add(["networks", i, "device"], sameName("host device", n.device!, lab.networks[first].device!, `networks[${first}]`, INTERFACE_CASE)),
+  );
+  duplicates(lab.nodes, (n) => n.name.toLowerCase(), (n, i, first) =>
+    add(["nodes", i, "name"], sameName("node name", n.name, lab.nodes[first].name, `nodes[${first}]`, "host names and DNS ignore case")),
+  );
+}
 
-  const cidrs = new Map<string, Cidr>();
-  const hostCidrs = new Map<string, Cidr>();
-  const nat = parseCidr(NAT_CIDR)!;
-  const vboxRange = parseCidr(VBOX_DEFAULT_HOSTONLY_RANGE)!;
+/** What each kind of network has and lacks: a cidr, a host address, a host device. */
+function networkKinds({ lab, add }: Context) {
   lab.networks.forEach((net, i) => {
-    const cidr = net.cidr === undefined ? undefined : parseCidr(net.cidr)!;
     if (net.kind === "nat") {
       if (net.cidr !== undefined) add(["networks", i, "cidr"], `a nat network has no cidr: every NAT NIC gets ${NAT_CIDR}`);
       if (net.hostAddress !== undefined) add(["networks", i, "hostAddress"], "a nat network has no host address");
       return;
     }
     if (net.kind === "hostonly") {
-      if (cidr === undefined) add(["networks", i, "cidr"], "is required for a hostonly network");
+      if (net.cidr === undefined) add(["networks", i, "cidr"], "is required for a hostonly network");
       if (net.hostAddress === undefined) add(["networks", i, "hostAddress"], "is required for a hostonly network (the lab host's address on it)");
     } else if (net.hostAddress !== undefined && !(net.kind === "bridged" && net.create)) {
       add(["networks", i, "hostAddress"], `a ${net.kind} network has no host address${net.kind === "internal" ? ": the host cannot reach an internal network" : " unless the lab creates the bridge (create: true)"}`);
     }
     if (net.kind === "bridged" && net.device === undefined) add(["networks", i, "device"], "is required for a bridged network: the host bridge to attach to");
     if (net.create && net.kind !== "bridged") add(["networks", i, "create"], "only a bridged network's bridge can be created by the lab");
-    if (cidr === undefined) return;
+  });
+}
+
+/** A network's addresses: the host's inside it, clear of the NAT network, inside VirtualBox's range. */
+function networkAddresses({ lab, add }: Context) {
+  const nat = parseCidr(NAT_CIDR)!;
+  const vboxRange = parseCidr(VBOX_DEFAULT_HOSTONLY_RANGE)!;
+  lab.networks.forEach((net, i) => {
+    const cidr = cidrOf(net);
+    if (cidr === undefined || net.kind === "nat") return;
     if (net.hostAddress !== undefined) {
       const host = parseIpv4(net.hostAddress)!;
       if (!cidrContains(cidr, host)) add(["networks", i, "hostAddress"], `${net.hostAddress} is outside ${net.cidr}`);
       else if (isReservedInCidr(cidr, host)) add(["networks", i, "hostAddress"], `${net.hostAddress} is the network or broadcast address of ${net.cidr}`);
     }
     if (cidrsOverlap(cidr, nat)) add(["networks", i, "cidr"], `${net.cidr} overlaps the NAT network ${NAT_CIDR} that every node's NAT NIC uses`);
-    // Only networks the host has an address on can confuse its routing; internal segments joined
-    // by a bridge inside a node (labs 5-6) share one subnet on purpose.
-    if (net.hostAddress !== undefined) {
-      for (const [other, otherCidr] of hostCidrs) {
-        if (cidrsOverlap(cidr, otherCidr)) add(["networks", i, "cidr"], `${net.cidr} overlaps network '${other}' (${formatCidr(otherCidr)})`);
-      }
-      hostCidrs.set(net.name, cidr);
-    }
-    cidrs.set(net.name, cidr);
     if (lab.hypervisor.kind === "virtualbox" && net.kind === "hostonly" && !lab.host.vboxNetworksConf && !(cidrContains(vboxRange, cidr.network) && cidr.prefix >= vboxRange.prefix)) {
       add(["networks", i, "cidr"], `${net.cidr} is outside the host-only range VirtualBox allows (${VBOX_DEFAULT_HOSTONLY_RANGE}); set host.vboxNetworksConf: true so host preparation opens it in /etc/vbox/networks.conf`);
     }
   });
+}
 
-  const networks = new Map(lab.networks.map((n) => [n.name, n]));
-  const mgmt = lab.managementNetwork === undefined ? undefined : networks.get(lab.managementNetwork);
+/** Two networks on one subnet confuse the routing of the host or of any node on both, whatever
+ * their kinds. The one exception is the point of labs 5-6: internal networks that a bridge inside
+ * a node joins into one segment, which therefore has one subnet. */
+function networkOverlaps({ lab, add }: Context) {
+  const joined = (a: string, b: string) => lab.guest.bridges.some((bridge) => bridge.ports.includes(a) && bridge.ports.includes(b));
+  lab.networks.forEach((net, i) => {
+    const cidr = cidrOf(net);
+    if (cidr === undefined) return;
+    lab.networks.slice(0, i).forEach((other) => {
+      const otherCidr = cidrOf(other);
+      if (otherCidr === undefined || !cidrsOverlap(cidr, otherCidr)) return;
+      if (net.kind === "internal" && other.kind === "internal" && joined(net.name, other.name)) return;
+      add(["networks", i, "cidr"], `${net.cidr} overlaps network '${other.name}' (${other.cidr}); only internal networks joined by a guest bridge (one segment) may share addresses`);
+    });
+  });
+}
+
+function managementNetwork({ lab, networks, add }: Context) {
   if (lab.managementNetwork === undefined) {
     if (lab.kind === "openstack") add(["managementNetwork"], "is required for an openstack lab");
     if (lab.aptCache.enabled) add(["aptCache", "enabled"], "the APT cache is served on the management network; set managementNetwork or aptCache.enabled: false");
-  } else if (mgmt === undefined) add(["managementNetwork"], `unknown network '${lab.managementNetwork}'`);
+    return;
+  }
+  const mgmt = networks.get(lab.managementNetwork);
+  if (mgmt === undefined) add(["managementNetwork"], `unknown network '${lab.managementNetwork}'`);
   else if (mgmt.kind !== "hostonly") add(["managementNetwork"], `network '${mgmt.name}' is ${mgmt.kind}; the management network must be hostonly so the host (APT cache) and all nodes share it`);
+  else {
+    lab.nodes.forEach((node, n) => {
+      if (!node.nics.some((nic) => nic.network === mgmt.name && nic.ip !== undefined)) add(["nodes", n, "nics"], `node '${node.name}' needs an address on the management network '${mgmt.name}'`);
+    });
+  }
+}
 
-  const ips = new Map<string, string>();
-  const sshPorts = new Map<number, string>();
+/** Each NIC is on a known network, once per network, with the NAT NIC first. */
+function nicAttachments({ lab, networks, add }: Context) {
   lab.nodes.forEach((node, n) => {
     const attached = new Set<string>();
     node.nics.forEach((nic, k) => {
-      const at = ["nodes", n, "nics", k];
-      const net = networks.get(nic.network);
-      if (net === undefined) {
-        add([...at, "network"], `unknown network '${nic.network}' (known: ${[...networks.keys()].join(", ")})`);
-        return;
-      }
-      if (attached.has(nic.network)) add([...at, "network"], `node '${node.name}' is attached to network '${nic.network}' twice`);
+      const at = ["nodes", n, "nics", k, "network"];
+      if (!networks.has(nic.network)) add(at, `unknown network '${nic.network}' (known: ${[...networks.keys()].join(", ")})`);
+      else if (attached.has(nic.network)) add(at, `node '${node.name}' is attached to network '${nic.network}' twice`);
       attached.add(nic.network);
-      if (net.kind === "nat") {
-        if (k !== 0) add([...at, "network"], "the nat NIC must be the node's first NIC, as in the seed");
-        if (nic.ip !== undefined) add([...at, "ip"], `a nat NIC gets ${NAT_CIDR.replace("0/24", "15")} from the NAT's DHCP; no static ip`);
-        if (nic.promiscuous) add([...at, "promiscuous"], "promiscuous mode is for lab networks, not the nat NIC");
-        if (nic.sshPort === undefined) add([...at, "sshPort"], "is required on the nat NIC: it is how the lab host reaches the node");
-        else {
-          const other = sshPorts.get(nic.sshPort);
-          if (other !== undefined) add([...at, "sshPort"], `port ${nic.sshPort} is already forwarded to node '${other}'`);
-          sshPorts.set(nic.sshPort, node.name);
-        }
+    });
+    const first = networks.get(node.nics[0].network);
+    if (first !== undefined && first.kind !== "nat") add(["nodes", n, "nics", 0, "network"], "the first NIC must be on a nat network (the SSH forward), as in the seed");
+  });
+}
+
+/** The NAT NIC: first, addressed by the NAT's DHCP, and the node's SSH forward. */
+function natNics({ lab, networks, add }: Context) {
+  lab.nodes.forEach((node, n) =>
+    node.nics.forEach((nic, k) => {
+      const at = ["nodes", n, "nics", k];
+      const kind = networks.get(nic.network)?.kind;
+      if (kind === undefined) return; // nicAttachments reports it
+      if (kind !== "nat") {
+        if (nic.sshPort !== undefined) add([...at, "sshPort"], "only the nat NIC forwards SSH");
         return;
       }
-      if (nic.sshPort !== undefined) add([...at, "sshPort"], "only the nat NIC forwards SSH");
-      if (nic.ip === undefined) return;
-      const cidr = cidrs.get(net.name);
+      if (k !== 0) add([...at, "network"], "the nat NIC must be the node's first NIC, as in the seed");
+      if (nic.ip !== undefined) add([...at, "ip"], `a nat NIC gets ${NAT_CIDR.replace("0/24", "15")} from the NAT's DHCP; no static ip`);
+      if (nic.promiscuous) add([...at, "promiscuous"], "promiscuous mode is for lab networks, not the nat NIC");
+      if (nic.sshPort === undefined) add([...at, "sshPort"], "is required on the nat NIC: it is how the lab host reaches the node");
+    }),
+  );
+}
+
+/** Static addresses: inside their network, usable by a host, not the lab host's, each used once. */
+function nicAddresses({ lab, networks, add }: Context) {
+  const owners = new Map<string, string>();
+  lab.nodes.forEach((node, n) =>
+    node.nics.forEach((nic, k) => {
+      const net = networks.get(nic.network);
+      if (nic.ip === undefined || net === undefined || net.kind === "nat") return;
+      const at = ["nodes", n, "nics", k, "ip"];
+      const cidr = cidrOf(net);
       const ip = parseIpv4(nic.ip)!;
-      if (cidr === undefined) add([...at, "ip"], `network '${net.name}' has no cidr, so its NICs cannot have addresses`);
-      else if (!cidrContains(cidr, ip)) add([...at, "ip"], `${nic.ip} is outside network '${net.name}' (${net.cidr})`);
-      else if (isReservedInCidr(cidr, ip)) add([...at, "ip"], `${nic.ip} is the network or broadcast address of '${net.name}' (${net.cidr})`);
-      else if (nic.ip === net.hostAddress) add([...at, "ip"], `${nic.ip} is the lab host's address on '${net.name}'`);
-      const owner = ips.get(nic.ip);
-      if (owner !== undefined) add([...at, "ip"], `${nic.ip} is already used by ${owner}`);
-      ips.set(nic.ip, `node '${node.name}'`);
-    });
-    if (node.nics[0] !== undefined && networks.get(node.nics[0].network)?.kind !== "nat" && networks.has(node.nics[0].network)) {
-      add(["nodes", n, "nics", 0, "network"], "the first NIC must be on a nat network (the SSH forward), as in the seed");
-    }
-    if (mgmt !== undefined && !node.nics.some((nic) => nic.network === mgmt.name && nic.ip !== undefined)) {
-      add(["nodes", n, "nics"], `node '${node.name}' needs an address on the management network '${mgmt.name}'`);
-    }
+      if (cidr === undefined) add(at, `network '${net.name}' has no cidr, so its NICs cannot have addresses`);
+      else if (!cidrContains(cidr, ip)) add(at, `${nic.ip} is outside network '${net.name}' (${net.cidr})`);
+      else if (isReservedInCidr(cidr, ip)) add(at, `${nic.ip} is the network or broadcast address of '${net.name}' (${net.cidr})`);
+      else if (nic.ip === net.hostAddress) add(at, `${nic.ip} is the lab host's address on '${net.name}'`);
+      const owner = owners.get(nic.ip);
+      if (owner !== undefined) add(at, `${nic.ip} is already used by ${owner}`);
+      owners.set(nic.ip, `node '${node.name}'`);
+    }),
+  );
+}
+
+/** Ports the lab listens on on the lab host: the SSH forwards, the APT cache, the NAT lab's web server. */
+function hostPorts({ lab, add }: Context) {
+  const users = new Map<number, string>();
+  const claim = (port: number, path: Path, user: string) => {
+    const other = users.get(port);
+    if (other !== undefined) add(path, `port ${port} is already ${other}`);
+    else users.set(port, user);
+  };
+  lab.nodes.forEach((node, n) =>
+    node.nics.forEach((nic, k) => {
+      if (nic.sshPort !== undefined) claim(nic.sshPort, ["nodes", n, "nics", k, "sshPort"], `forwarded to node '${node.name}'`);
+    }),
+  );
+  if (lab.aptCache.enabled) claim(lab.aptCache.port, ["aptCache", "port"], "the APT cache's (aptCache.port)");
+  const served = new Set<number>();
+  lab.checks.forEach((c, i) => {
+    // Every nat-service check on one port asks the same web server.
+    if (c.kind !== "nat-service" || served.has(c.port)) return;
+    served.add(c.port);
+    claim(c.port, ["checks", i, "port"], "the NAT lab's web server's");
   });
+}
 
-  const nodes = new Set(lab.nodes.map((n) => n.name));
-  checkGuest(lab, networks, add);
-
+function servicePlacements({ lab, nodes, add }: Context) {
   const placements: [string, string | undefined][] = [
     ["chrony.server", lab.services.chrony?.server],
     ["mariadb.node", lab.services.mariadb?.node],
@@ -149,17 +247,211 @@ export function checkLab(lab: Lab, facts: HostFacts = {}): LabIssue[] {
   for (const [key, node] of placements) {
     if (node !== undefined && !nodes.has(node)) add(["services", ...key.split(".")], unknownNode(node, nodes));
   }
-
-  issues.push(...checkHost(lab.host, labMemoryMiB(lab), "nodes", facts));
-  return issues;
 }
+
+/** Checks that `node` exists and, with `network`, is attached to it; true when both hold. */
+function refersTo({ networks, nodes, add }: Context, path: Path, node: string, network?: string, key = "node"): boolean {
+  if (!nodes.has(node)) {
+    add([...path, key], unknownNode(node, nodes));
+    return false;
+  }
+  if (network === undefined) return true;
+  if (!networks.has(network)) add([...path, "network"], `unknown network '${network}'`);
+  else if (nicOn(nodes.get(node), network) === undefined) add([...path, "network"], `node '${node}' has no NIC on network '${network}'`);
+  else return true;
+  return false;
+}
+
+/** Guest devices refer to nodes, and to networks those nodes are attached to. */
+function guestReferences(context: Context) {
+  const { lab, nodes, add } = context;
+  lab.guest.bridges.forEach((b, i) => {
+    if (!refersTo(context, ["guest", "bridges", i], b.node)) return;
+    b.ports.forEach((port, k) => {
+      if (nicOn(nodes.get(b.node), port) === undefined) add(["guest", "bridges", i, "ports", k], `node '${b.node}' has no NIC on network '${port}'`);
+    });
+  });
+  lab.guest.vlans.forEach((v, i) => refersTo(context, ["guest", "vlans", i], v.node, v.network));
+  lab.guest.vxlans.forEach((v, i) => {
+    refersTo(context, ["guest", "vxlans", i], v.node, v.network);
+    if ((v.remote === undefined) === (v.group === undefined)) add(["guest", "vxlans", i], "give exactly one of remote (point-to-point) or group (multicast)");
+    if (v.group !== undefined && !/^2(2[4-9]|3\d)\./.test(v.group)) add(["guest", "vxlans", i, "group"], `${v.group} is not a multicast address (224.0.0.0/4)`);
+    if (v.ttl !== undefined && v.group === undefined) add(["guest", "vxlans", i, "ttl"], "only applies to a multicast group");
+  });
+  lab.guest.tunnels.forEach((t, i) => refersTo(context, ["guest", "tunnels", i], t.node, t.network));
+}
+
+/** Within a node, each device name is one device: not a NIC's, not one the kernel makes, not
+ * reused by another bridge or tunnel; a NIC is a port of one bridge at most; a VLAN is made once. */
+function guestDeviceNames({ lab, nodes, add }: Context) {
+  const named = (["bridges", "vxlans", "tunnels"] as const).flatMap((list) =>
+    lab.guest[list].map((d, i) => ({ node: d.node, name: d.name, where: `guest.${list}[${i}]`, path: ["guest", list, i, "name"] as Path })),
+  );
+  duplicates(named, (d) => `${d.node}/${d.name.toLowerCase()}`, (d, _, first) =>
+    add(d.path, sameName("device name", d.name, named[first].name, `${named[first].where} on node '${d.node}'`, INTERFACE_CASE)),
+  );
+  for (const d of named) {
+    const node = nodes.get(d.node);
+    const nic = node?.nics.findIndex((_, k) => guestDevice(lab.hypervisor.kind, k).toLowerCase() === d.name.toLowerCase()) ?? -1;
+    if (nic >= 0) add(d.path, `'${d.name}' is node '${d.node}''s NIC on network '${node!.nics[nic].network}'`);
+    else if (KERNEL_DEVICES.has(d.name.toLowerCase())) add(d.path, `'${d.name}' is a device the guest's kernel makes itself; choose another name`);
+  }
+  const ports = new Map<string, string>();
+  lab.guest.bridges.forEach((b, i) =>
+    b.ports.forEach((port, k) => {
+      const other = ports.get(`${b.node}/${port}`);
+      if (other !== undefined) add(["guest", "bridges", i, "ports", k], `node '${b.node}''s NIC on network '${port}' is already a port of bridge '${other}'`);
+      ports.set(`${b.node}/${port}`, b.name);
+    }),
+  );
+  duplicates(lab.guest.vlans, (v) => `${v.node}/${v.network}/${v.id}`, (v, i, first) => add(["guest", "vlans", i, "id"], `duplicate VLAN ${v.id} on node '${v.node}''s NIC on network '${v.network}' (also guest.vlans[${first}])`));
+}
+
+/** A guest device's subnet is its own segment: clear of every lab network and of the NAT network.
+ * A bridge's address is the exception: it sits on the networks it joins. */
+function guestSubnets({ lab, networks, add }: Context) {
+  const nat = parseCidr(NAT_CIDR)!;
+  const lanes: [Path, string][] = [
+    ...lab.guest.vlans.map((v, i): [Path, string] => [["guest", "vlans", i, "ip"], v.ip]),
+    ...lab.guest.vxlans.map((v, i): [Path, string] => [["guest", "vxlans", i, "ip"], v.ip]),
+    ...lab.guest.tunnels.map((t, i): [Path, string] => [["guest", "tunnels", i, "ip"], t.ip]),
+  ];
+  for (const [path, ip] of lanes) {
+    const subnet = subnetOf(ip);
+    if (cidrsOverlap(subnet, nat)) add(path, `${ip} overlaps the NAT network ${NAT_CIDR} that every node's NAT NIC uses`);
+    const under = lab.networks.find((net) => cidrOf(net) !== undefined && cidrsOverlap(subnet, cidrOf(net)!));
+    if (under !== undefined) add(path, `${ip} overlaps network '${under.name}' (${under.cidr}); a guest device's subnet is a segment of its own`);
+  }
+  lab.guest.bridges.forEach((b, i) => {
+    if (b.ip === undefined) return;
+    const address = parseIpv4(b.ip.split("/")[0])!;
+    for (const port of b.ports) {
+      const net = networks.get(port);
+      const cidr = net === undefined ? undefined : cidrOf(net);
+      if (cidr !== undefined && !cidrContains(cidr, address)) add(["guest", "bridges", i, "ip"], `${b.ip} is outside network '${port}' (${net!.cidr}) that the bridge joins`);
+    }
+  });
+}
+
+/** An overlay (VXLAN, GRE, Geneve) needs an underlay on which its ends reach each other. */
+function overlayUnderlays(context: Context) {
+  const { lab, networks, nodes, add } = context;
+  const overlays = [
+    ...lab.guest.vxlans.map((v, i) => ({ ...v, what: `VXLAN ${v.id}`, kind: "vxlan", path: ["guest", "vxlans", i] as Path })),
+    ...lab.guest.tunnels.map((t, i) => ({ ...t, group: undefined, what: `${t.kind} tunnel${t.id === undefined ? "" : ` ${t.id}`}`, path: ["guest", "tunnels", i] as Path })),
+  ];
+  for (const o of overlays) {
+    const net = networks.get(o.network);
+    const local = nicOn(nodes.get(o.node), o.network);
+    if (net === undefined || local === undefined) continue; // guestReferences reports these
+    if (net.kind === "nat") {
+      add([...o.path, "network"], `network '${net.name}' is nat: each node has a NAT of its own there, so the ${o.what}'s ends cannot reach each other`);
+      continue;
+    }
+    if (local.ip === undefined) add([...o.path, "network"], `node '${o.node}' has no address on network '${net.name}': an unnumbered NIC cannot source the ${o.what}`);
+    if (o.group !== undefined) {
+      const members = overlays.filter((m) => m.kind === o.kind && m.group === o.group && m.id === o.id && m.network === o.network && m.node !== o.node);
+      if (members.length === 0) add([...o.path, "group"], `no other node joins ${o.group} with VXLAN ${o.id} on network '${net.name}': the overlay would have no peer`);
+    }
+    if (o.remote === undefined) continue;
+    const peer = lab.nodes.find((n) => nicOn(n, net.name)?.ip === o.remote);
+    if (peer === undefined) add([...o.path, "remote"], `${o.remote} is no node's address on network '${net.name}', the ${o.what}'s underlay`);
+    else if (peer.name === o.node) add([...o.path, "remote"], `${o.remote} is node '${o.node}''s own address; remote is the other end`);
+    else if (local.ip !== undefined && !overlays.some((m) => m.node === peer.name && m.kind === o.kind && m.id === o.id && m.network === o.network && m.remote === local.ip)) {
+      add([...o.path, "remote"], `node '${peer.name}' has no ${o.what} back to ${local.ip} on network '${net.name}'; both ends must name each other`);
+    }
+  }
+}
+
+/** The posts' observations refer to nodes, networks and devices the lab really has. */
+function checkReferences(context: Context) {
+  const { lab, nodes, add } = context;
+  const address = (node: string, network?: string) => nodes.get(node)?.nics.find((nic) => nic.ip !== undefined && (network === undefined || nic.network === network))?.ip;
+  lab.checks.forEach((c, i) => {
+    const at = ["checks", i];
+    switch (c.kind) {
+      case "ping":
+        refersTo(context, at, c.from, undefined, "from");
+        if (nodes.has(c.to) && address(c.to) === undefined) add([...at, "to"], `node '${c.to}' has no static address to ping`);
+        else if (parseIpv4(c.to) === undefined && !nodes.has(c.to)) add([...at, "to"], `'${c.to}' is neither an IPv4 address nor a node`);
+        break;
+      case "arp":
+        refersTo(context, at, c.node, c.network);
+        if (refersTo(context, at, c.peer, c.network, "peer") && address(c.peer, c.network) === undefined) add([...at, "peer"], `node '${c.peer}' has no address on network '${c.network}' to resolve`);
+        break;
+      case "fdb": {
+        if (!refersTo(context, at, c.node)) break;
+        const bridge = lab.guest.bridges.find((b) => b.node === c.node && b.name === c.bridge);
+        if (bridge === undefined) add([...at, "bridge"], `node '${c.node}' has no guest bridge '${c.bridge}'`);
+        c.peers.forEach((p, k) => {
+          refersTo(context, [...at, "peers", k], p.node, p.network);
+          if (nicOn(nodes.get(c.node), p.port) === undefined) add([...at, "peers", k, "port"], `node '${c.node}' has no NIC on network '${p.port}'`);
+          else if (bridge !== undefined && !bridge.ports.includes(p.port)) add([...at, "peers", k, "port"], `network '${p.port}' is not a port of bridge '${c.bridge}'`);
+        });
+        break;
+      }
+      case "vtep-fdb":
+        if (refersTo(context, at, c.node) && !lab.guest.vxlans.some((v) => v.node === c.node && v.name === c.device)) add([...at, "device"], `node '${c.node}' has no VXLAN device '${c.device}'`);
+        break;
+      case "capture":
+        refersTo(context, at, c.node, c.network);
+        break;
+      case "l2":
+        refersTo(context, at, c.from, c.network, "from");
+        if (c.vlan !== undefined && !lab.guest.vlans.some((v) => v.node === c.from && v.network === c.network && v.id === c.vlan)) {
+          add([...at, "vlan"], `node '${c.from}' has no VLAN ${c.vlan} on network '${c.network}'`);
+        }
+        break;
+      case "nat-service":
+        refersTo(context, at, c.node);
+        break;
+      case "host-ping":
+        break;
+    }
+  });
+}
+
+/** `~/` is expanded where Pulumi runs, so only for the local host: a remote host's home is not
+ * known here. (credentialsDir is expanded by its script on the host itself.) */
+function remoteHomePaths({ lab, add }: Context) {
+  if (lab.host.kind === "local") return;
+  const paths: [Path, string | undefined][] = [
+    [["host", "stateDir"], lab.host.stateDir],
+    [["image", "path"], lab.image.path],
+    [["image", "kernel"], lab.image.kernel],
+    [["image", "initrd"], lab.image.initrd],
+  ];
+  for (const [path, value] of paths) {
+    if (value?.startsWith("~/")) add(path, `${value}: give an absolute path on a remote lab host (${lab.host.kind}): its ~ is not known where Pulumi runs`);
+  }
+}
+
+const LAB_RULES: ((context: Context) => void)[] = [
+  remoteHomePaths,
+  uniqueNames,
+  networkKinds,
+  networkAddresses,
+  networkOverlaps,
+  managementNetwork,
+  nicAttachments,
+  natNics,
+  nicAddresses,
+  hostPorts,
+  servicePlacements,
+  guestReferences,
+  guestDeviceNames,
+  guestSubnets,
+  overlayUnderlays,
+  checkReferences,
+];
 
 /** The minikube lab: its host, and the cluster's memory against it. */
 export function checkMinikubeLab(lab: MinikubeLab, facts: HostFacts = {}): LabIssue[] {
   return checkHost(lab.host, labMemoryMiB(lab), "minikube.memoryMiB", facts);
 }
 
-// What every lab needs of its host: the secret that reaches it, and the memory for its VMs.
+// What every lab needs of its host: the secret that reaches it, the memory for its VMs, and no
+// exposure the learner did not ask for.
 function checkHost(host: Lab["host"], needed: number, what: string, facts: HostFacts): LabIssue[] {
   const issues: LabIssue[] = [];
   if (host.kind === "ssh" && facts.hostPrivateKey === false) {
@@ -167,6 +459,13 @@ function checkHost(host: Lab["host"], needed: number, what: string, facts: HostF
   }
   if (host.kind === "digitalocean" && facts.digitaloceanToken === false) {
     issues.push({ path: [], key: "digitalocean:token", message: "is required for a digitalocean lab host: pulumi config set --secret digitalocean:token <token> (or export DIGITALOCEAN_TOKEN)" });
+  }
+  if (host.kind === "digitalocean" && !host.allowPublicSsh) {
+    host.sshSourceCidrs.forEach((source, i) => {
+      if (parseCidr(source)!.prefix < PUBLIC_SSH_PREFIX) {
+        issues.push({ path: ["host", "sshSourceCidrs", i], message: `${source} opens the droplet's SSH to ${source.endsWith("/0") ? "the whole internet" : "a large part of the internet"}; name your own address (x.y.z.w/32), or set host.allowPublicSsh: true if you mean it` });
+      }
+    });
   }
   const available = host.memoryMiB ?? hostMemory(host, facts);
   if (available !== undefined && needed > available) {
@@ -184,74 +483,6 @@ function hostMemory(host: Lab["host"], facts: HostFacts): number | undefined {
   return undefined;
 }
 
-function unknownNode(node: string, nodes: Set<string>): string {
-  return `unknown node '${node}' (known: ${[...nodes].join(", ")})`;
-}
-
-type Add = (path: (string | number)[], message: string) => void;
-
-/** Guest devices and checks refer to nodes, and to networks those nodes are attached to. */
-function checkGuest(lab: Lab, networks: Map<string, Lab["networks"][number]>, add: Add) {
-  const nodes = new Set(lab.nodes.map((n) => n.name));
-  const attached = (node: string, network: string) => lab.nodes.find((n) => n.name === node)?.nics.some((nic) => nic.network === network) ?? false;
-  const refs = (path: (string | number)[], node: string, network?: string, key = "node") => {
-    if (!nodes.has(node)) {
-      add([...path, key], unknownNode(node, nodes));
-      return;
-    }
-    if (network === undefined) return;
-    if (!networks.has(network)) add([...path, "network"], `unknown network '${network}'`);
-    else if (!attached(node, network)) add([...path, "network"], `node '${node}' has no NIC on network '${network}'`);
-  };
-  lab.guest.bridges.forEach((b, i) => {
-    refs(["guest", "bridges", i], b.node);
-    b.ports.forEach((port, k) => {
-      if (nodes.has(b.node) && !attached(b.node, port)) add(["guest", "bridges", i, "ports", k], `node '${b.node}' has no NIC on network '${port}'`);
-    });
-  });
-  lab.guest.vlans.forEach((v, i) => refs(["guest", "vlans", i], v.node, v.network));
-  lab.guest.vxlans.forEach((v, i) => {
-    refs(["guest", "vxlans", i], v.node, v.network);
-    if ((v.remote === undefined) === (v.group === undefined)) add(["guest", "vxlans", i], "give exactly one of remote (point-to-point) or group (multicast)");
-    if (v.group !== undefined && !/^2(2[4-9]|3\d)\./.test(v.group)) add(["guest", "vxlans", i, "group"], `${v.group} is not a multicast address (224.0.0.0/4)`);
-    if (v.ttl !== undefined && v.group === undefined) add(["guest", "vxlans", i, "ttl"], "only applies to a multicast group");
-  });
-  lab.guest.tunnels.forEach((t, i) => refs(["guest", "tunnels", i], t.node, t.network));
-  lab.checks.forEach((c, i) => {
-    const at = ["checks", i];
-    switch (c.kind) {
-      case "ping":
-        refs(at, c.from, undefined, "from");
-        if (parseIpv4(c.to) === undefined && !nodes.has(c.to)) add([...at, "to"], `'${c.to}' is neither an IPv4 address nor a node`);
-        break;
-      case "arp":
-        refs(at, c.node, c.network);
-        refs(at, c.peer, c.network, "peer");
-        break;
-      case "fdb":
-        refs(at, c.node);
-        c.peers.forEach((p, k) => {
-          refs([...at, "peers", k], p.node, p.network);
-          if (nodes.has(c.node) && !attached(c.node, p.port)) add([...at, "peers", k, "port"], `node '${c.node}' has no NIC on network '${p.port}'`);
-        });
-        break;
-      case "vtep-fdb":
-        refs(at, c.node);
-        break;
-      case "capture":
-        refs(at, c.node, c.network);
-        break;
-      case "l2":
-        refs(at, c.from, c.network, "from");
-        if (c.vlan !== undefined && !lab.guest.vlans.some((v) => v.node === c.from && v.network === c.network && v.id === c.vlan)) {
-          add([...at, "vlan"], `node '${c.from}' has no VLAN ${c.vlan} on network '${c.network}'`);
-        }
-        break;
-      case "nat-service":
-        refs(at, c.node);
-        break;
-      case "host-ping":
-        break;
-    }
-  });
+function unknownNode(node: string, nodes: ReadonlyMap<string, unknown>): string {
+  return `unknown node '${node}' (known: ${[...nodes.keys()].join(", ")})`;
 }

@@ -3,6 +3,7 @@
 // parsing receives these typed, defaulted values and never reads stack config again.
 import { z } from "zod";
 import { parseCidr, parseIpv4 } from "../plan/ipv4.js";
+import { MAX_NICS } from "../plan/nics.js";
 
 const name = z
   .string()
@@ -21,11 +22,32 @@ const hostDevice = z
   .string()
   .regex(/^[a-zA-Z0-9_.-]{1,15}$/, "must be a Linux interface name (at most 15 letters, digits, '_', '.', '-')");
 
+/** Why `path` cannot name a file or folder on the lab host, if it cannot. A relative path would
+ * depend on the folder `pulumi up` runs in, and `~` alone or `..` hide what is really meant. */
+function hostPathProblem(path: string): string | undefined {
+  if (!path.startsWith("/") && !path.startsWith("~/")) return "must be an absolute path or start with ~/ (the home folder on the lab host)";
+  // QEMU's -drive splits its option string at commas; a newline would split the scripts' lists.
+  if (/[,\p{Cc}]/u.test(path)) return "must not contain a comma or a control character such as a newline (QEMU's -drive option splits at commas)";
+  const parts = path.slice(path.startsWith("~/") ? 2 : 1).split("/");
+  if (parts.includes("..")) return "must not contain '..': give the path itself";
+  if (parts.every((p) => p === "" || p === ".")) return "must name something inside / or ~/, not the root or home folder itself";
+  return undefined;
+}
+const hostPath = z.string().superRefine((path, ctx) => {
+  const problem = hostPathProblem(path);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
+/** Only the web's schemes where something is downloaded: z.url() alone also takes file:, ftp: and javascript:. */
+const downloadUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
+const sha256OrUrl = z
+  .string()
+  .refine((s) => /^[0-9a-f]{64}$/.test(s) || downloadUrl.safeParse(s).success, "must be 64 lower-case hex digits or the http(s) URL of a checksum file");
+
 // Fields every lab host kind has.
 const hostCommon = {
-  /** Where VM disks, seeds, pidfiles and logs live on the lab host.
+  /** Where VM disks, seeds, pidfiles and logs live on the lab host; absolute or ~/….
    * @default ~/.local/share/labstack/<stack> (local), /var/lib/labstack/<stack> (remote) */
-  stateDir: z.string().optional(),
+  stateDir: hostPath.optional(),
   /** Known memory of the host in MiB; checked against what the nodes need. @default measured (local) */
   memoryMiB: z.number().int().positive().optional(),
   /** Host preparation writes /etc/vbox/networks.conf so VirtualBox accepts the lab's host-only ranges. */
@@ -42,7 +64,8 @@ export const LocalHostSchema = z.strictObject({
 export const SshHostSchema = z.strictObject({
   kind: z.literal("ssh"),
   /** Address or DNS name of the lab host, as seen from where Pulumi runs. */
-  address: z.string().regex(/^[a-zA-Z0-9.:-]+$/, "must be an address or a host name"),
+  // Never a leading '-': the address ends up on ssh command lines, where it would be an option.
+  address: z.string().regex(/^[a-zA-Z0-9:][a-zA-Z0-9.:-]*$/, "must be an address or a host name"),
   port: z.number().int().min(1).max(65535).default(22),
   /** Root, or a user with password-less sudo. */
   user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name").default("root"),
@@ -58,12 +81,20 @@ export const dropletMemoryMiB = (size: string): number | undefined => {
 /** A droplet created with the lab (nested virtualization), its firewall and SSH key; the token is `digitalocean:token`. */
 export const DropletHostSchema = z.strictObject({
   kind: z.literal("digitalocean"),
-  region: z.string().regex(/^[a-z]{3}\d$/, "must be a region slug like fra1").default("fra1"),
+  /** The data centre, the learner's choice (the nearest one: `doctl compute region list`); no default. */
+  region: z
+    .string({ error: (issue) => (issue.input === undefined ? "is required: the droplet's data centre, e.g. fra1, ams3 or nyc3; pick the one nearest you from `doctl compute region list`" : undefined) })
+    .regex(/^[a-z]{3}\d$/, "must be a region slug like fra1"),
   /** At least 16 GB of RAM by default: the seed's lab needs 14 GiB for its VMs. */
   size: z.string().regex(/^[a-z0-9-]+$/, "must be a size slug like s-8vcpu-16gb").default("s-8vcpu-16gb"),
   image: z.string().regex(/^[a-z0-9.-]+$/, "must be an image slug like ubuntu-24-04-x64").default("ubuntu-24-04-x64"),
-  /** Who may SSH to the droplet; nothing else is admitted. */
-  sshSourceCidrs: z.array(cidr).min(1, "name at least one network allowed to SSH to the droplet (your address as x.y.z.w/32)"),
+  /** Who may SSH to the droplet; nothing else is admitted. IPv4 only: the droplet is reached on its IPv4 address. */
+  sshSourceCidrs: z
+    .array(z.string().refine((s) => parseCidr(s) !== undefined, "must be an IPv4 network like 203.0.113.7/32: the droplet's SSH is reached on its IPv4 address"))
+    .min(1, "name at least one network allowed to SSH to the droplet (your address as x.y.z.w/32)"),
+  /** Opt in to SSH sources wider than a /8 in sshSourceCidrs (0.0.0.0/0 is the whole internet):
+   * every scanner on the internet may then try the droplet's SSH. Off: name your own address. */
+  allowPublicSsh: z.boolean().default(false),
   ...hostCommon,
 });
 
@@ -75,24 +106,35 @@ export const HypervisorSchema = z.strictObject({
   accel: z.enum(["auto", "kvm", "tcg"]).default("auto"),
 });
 
+/** An image the lab host builds itself from a distribution's package mirror (mmdebstrap). */
+export const ImageBuildSchema = z.strictObject({
+  distro: z.enum(["debian", "ubuntu"]),
+  /** The suite: bookworm, trixie (Debian); jammy, noble (Ubuntu). */
+  release: z.string().regex(/^[a-z]+$/, "must be a release code name like bookworm or noble"),
+  /** The package mirror. @default the lab host's own Debian mirror, else deb.debian.org; archive.ubuntu.com for Ubuntu */
+  mirror: downloadUrl.optional(),
+  /** Disk size of the built image. */
+  sizeGiB: z.number().int().min(2).max(64).default(3),
+});
+
 export const ImageSchema = z
   .strictObject({
+    /** Build the image on the lab host from a package mirror, with the lab's packages baked in. */
+    build: ImageBuildSchema.optional(),
     /** A cloud image to download once into the host's cache. */
-    url: z.url().optional(),
+    url: downloadUrl.optional(),
     /** SHA-256 of the file at `url` (64 hex digits), or the URL of a SHA256SUMS file listing it. Required with url. */
-    sha256: z
-      .string()
-      .refine((s) => /^[0-9a-f]{64}$/.test(s) || /^https?:\/\/\S+$/.test(s), "must be 64 lower-case hex digits or the URL of a SHA256SUMS file")
-      .optional(),
-    /** A local image file instead of `url` (qcow2, or raw for QEMU; any format qemu-img reads for VirtualBox). */
-    path: z.string().optional(),
+    sha256: sha256OrUrl.optional(),
+    /** An image file on the lab host instead of `url` (qcow2, or raw for QEMU; any format qemu-img reads for VirtualBox). */
+    path: hostPath.optional(),
     /** Boot this kernel directly (images without a boot loader, such as our Debian test image). */
-    kernel: z.string().optional(),
-    initrd: z.string().optional(),
+    kernel: hostPath.optional(),
+    initrd: hostPath.optional(),
     /** Kernel command line with `kernel`. */
     append: z.string().default("root=/dev/vda rw console=ttyS0"),
   })
-  .refine((i) => (i.url === undefined) !== (i.path === undefined), "give exactly one of url or path")
+  .refine((i) => [i.url, i.path, i.build].filter((x) => x !== undefined).length === 1, "give exactly one of url, path or build")
+  .refine((i) => i.build === undefined || (i.kernel === undefined && i.initrd === undefined), { message: "a built image brings its own kernel and initrd", path: ["kernel"] })
   .refine((i) => i.url === undefined || i.sha256 !== undefined, { message: "is required with url", path: ["sha256"] })
   .refine((i) => (i.kernel === undefined) === (i.initrd === undefined), "give kernel and initrd together");
 
@@ -127,7 +169,7 @@ export const NodeSchema = z.strictObject({
   memoryMiB: z.number().int().min(256, "must be at least 256"),
   diskGiB: z.number().int().min(3, "must be at least 3").max(2048).default(10),
   /** NICs in guest PCI order; the first is the NAT NIC with the SSH forward, as in the seed. */
-  nics: z.array(NicSchema).min(1, "a node needs at least its NAT NIC"),
+  nics: z.array(NicSchema).min(1, "a node needs at least its NAT NIC").max(MAX_NICS, `at most ${MAX_NICS} NICs: the guest's NIC names are planned for ${MAX_NICS} PCI slots`),
 });
 
 const placement = z.strictObject({ node: nodeName });
@@ -144,7 +186,7 @@ export const AptCacheSchema = z.strictObject({
   enabled: z.boolean().default(true),
   port: port.default(3142),
   /** An HTTP proxy the cache itself fetches through (corporate proxies, or our CI's shared cache). */
-  upstreamProxy: z.url().optional(),
+  upstreamProxy: z.url({ protocol: /^http$/, error: "must be an http:// URL: the cache reaches its upstream through an HTTP proxy" }).optional(),
 });
 
 /** Devices the networking labs create inside nodes, with today's iproute2. */
@@ -207,7 +249,7 @@ export const CheckSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("vtep-fdb"), node: nodeName, device: hostDevice.default("vxlan0"), peers: z.array(ipv4).min(1) }),
   /** While `node` pings `to`, tcpdump on its NIC on `network` sees frames matching `filter` whose
    * decoded text matches the regular expression `pattern` (802.1Q tags, VXLAN headers). */
-  z.strictObject({ kind: z.literal("capture"), node: nodeName, network: name, filter: z.string().min(1), pattern: z.string().min(1), to: ipv4 }),
+  z.strictObject({ kind: z.literal("capture"), node: nodeName, network: name, filter: z.string().regex(/^[^-\s]/, "must be a tcpdump filter expression like 'udp port 4789' (never an option: no leading '-')"), pattern: z.string().min(1), to: ipv4 }),
   /** `node` fetches a page the lab serves on the lab host, through the NAT's gateway 10.0.2.2. */
   z.strictObject({ kind: z.literal("nat-service"), node: nodeName, port: port.default(8080) }),
 ]);
@@ -230,11 +272,12 @@ export const LabSchema = z.strictObject({
   guest: GuestSchema.default({ bridges: [], vlans: [], vxlans: [], tunnels: [] }),
   checks: z.array(CheckSchema).default([]),
   /** Ubuntu Cloud Archive pocket for OpenStack packages (e.g. caracal); Ubuntu nodes only. */
-  cloudArchive: z.string().regex(/^[a-z]+$/).optional(),
+  cloudArchive: z.string().regex(/^[a-z]+$/, "must be an OpenStack release code name like caracal").optional(),
   /** Install python3-openstackclient on every node, as the seed's nodeSetup does. */
   openstackClient: z.boolean().default(true),
-  /** Folder on the lab host for credentials.yaml and the SSH key. @default ~/.os_credentials */
-  credentialsDir: z.string().optional(),
+  /** Folder on the lab host for credentials.yaml and the SSH key; absolute or ~/… (the seed's is ~/.os_credentials).
+   * @default <stateDir>/credentials, one per lab */
+  credentialsDir: hostPath.optional(),
   /** Bump to regenerate every password and the SSH key on the next `up`. */
   credentialsRotation: z.number().int().min(0).default(0),
 });
@@ -245,9 +288,6 @@ export type LabNetwork = Lab["networks"][number];
 export type LabCheck = Lab["checks"][number];
 
 const version = z.string().regex(/^v\d+\.\d+\.\d+$/, "must be a release like v1.37.0");
-const sha256OrUrl = z
-  .string()
-  .refine((s) => /^[0-9a-f]{64}$/.test(s) || /^https?:\/\/\S+$/.test(s), "must be 64 lower-case hex digits or the URL of a checksum file");
 
 /** The minikube post's lab: a one-node cluster on the lab host and the posts' workloads. */
 export const MinikubeLabSchema = z.strictObject({

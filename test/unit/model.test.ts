@@ -1,11 +1,14 @@
+import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { LabConfigError, parseLab } from "../../components/model/parse.js";
+import { LabConfigError, parseLab, parseStack } from "../../components/model/parse.js";
 import { BAD_CONFIGS } from "../helpers/badConfigs.js";
-import { stackLab } from "../helpers/labs.js";
+import { ROOT, stackLab } from "../helpers/labs.js";
+
+const STACKS = readdirSync(ROOT).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
 
 function errorOf(raw: unknown, facts = {}): string[] {
   try {
-    parseLab(raw, facts);
+    parseStack(raw, facts);
   } catch (e) {
     expect(e).toBeInstanceOf(LabConfigError);
     return [...(e as LabConfigError).issues];
@@ -15,10 +18,29 @@ function errorOf(raw: unknown, facts = {}): string[] {
 
 describe("lab model", () => {
   it("accepts every stack file in the repository", () => {
+    expect(STACKS.length).toBeGreaterThanOrEqual(15);
+    for (const stack of STACKS) expect(() => parseStack(stackLab(stack), { memoryMiB: 24 * 1024 }), stack).not.toThrow();
     for (const stack of ["dev", "openstack-lab"]) {
-      const lab = parseLab(stackLab(stack), { memoryMiB: 24 * 1024 });
-      expect(lab.nodes.map((n) => n.name)).toEqual(["controller", "compute1", "compute2"]);
+      expect(parseLab(stackLab(stack)).nodes.map((n) => n.name)).toEqual(["controller", "compute1", "compute2"]);
     }
+  });
+
+  it("takes paths under ~/ as given, for the lab host to expand", () => {
+    const raw = stackLab("dev");
+    raw.host.stateDir = "~/labs/dev";
+    raw.credentialsDir = "~/.os_credentials";
+    raw.image = { path: "/srv/images/debian 12.raw", kernel: "~/images/vmlinuz", initrd: "~/images/initrd.img" };
+    const lab = parseLab(raw);
+    expect([lab.host.stateDir, lab.credentialsDir, lab.image.kernel]).toEqual(["~/labs/dev", "~/.os_credentials", "~/images/vmlinuz"]);
+  });
+
+  it("opens a droplet's SSH to the internet only when asked to", () => {
+    const raw = stackLab("openstack-do");
+    raw.host.sshSourceCidrs = ["0.0.0.0/0"];
+    expect(errorOf(raw).some((e) => e.startsWith("labstack:lab.host.sshSourceCidrs[0]:"))).toBe(true);
+    raw.host.allowPublicSsh = true;
+    expect(parseLab(raw).host).toMatchObject({ sshSourceCidrs: ["0.0.0.0/0"], allowPublicSsh: true });
+    expect(parseLab(stackLab("openstack-do")).host).toMatchObject({ allowPublicSsh: false });
   });
 
   it("openstack-lab is the seed's Lab1", () => {
