@@ -12,7 +12,9 @@ const lab = parseStack(config.getObject("lab"), {
   hostPrivateKey: hostPrivateKey !== undefined,
   digitaloceanToken: new pulumi.Config("digitalocean").get("token") !== undefined || Boolean(process.env.DIGITALOCEAN_TOKEN),
 });
-const outputs = buildLab(lab, pulumi.getStack(), { hostPrivateKey });
+// Bump to check the whole lab again and repair what drifted (scripts/verify.sh does it for you).
+const verify = config.getNumber("verify") ?? 0;
+const outputs = buildLab(lab, pulumi.getStack(), { hostPrivateKey, verify });
 
 export const description = outputs.description;
 export const nodes = outputs.nodes;
@@ -25,3 +27,4 @@ export const host = outputs.host;
 export const kubeconfig = outputs.kubeconfig;
 export const urls = outputs.urls;
 export const dashboard = outputs.dashboard;
+export const next = outputs.next;

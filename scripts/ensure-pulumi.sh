@@ -4,7 +4,7 @@
 # provider from Go modules, at the versions package.json pins, into a cache (a second run takes
 # seconds). Prints the folder to put on PATH. Users with internet install Pulumi as usual and
 # never need this.
-# Usage: ensure-pulumi.sh [--require-command-provider]
+# Usage: ensure-pulumi.sh [--allow-missing-command-provider]
 #
 # `go install` refuses these modules (their go.mod has replace lines), so each binary is built
 # from a small wrapper module that requires the real one and copies the replaces it needs.
@@ -20,6 +20,7 @@ mkdir -p "$bin"
 export GOFLAGS=-mod=mod GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
 
 log() { echo "ensure-pulumi: $*" >&2; }
+command_ldflags=(-ldflags "-X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$command_version")
 
 # shellcheck source=go-wrapper.sh
 source "$root/scripts/go-wrapper.sh"
@@ -56,18 +57,42 @@ build_language_host() {
 
 build_command_provider() {
   [[ -x "$bin/pulumi-resource-command" ]] && return 0
-  log "building pulumi-resource-command v$command_version"
-  local dir="$out/src/command"
-  # The provider module has no tags; its commit is the one the sdk/vX tag points at.
-  local info hash
-  info=$(go mod download -json "github.com/pulumi/pulumi-command/sdk@v$command_version")
+  build_command_provider_from_proxy || build_command_provider_from_source
+}
+
+# The provider module has no tags; its commit is the one the sdk/vX tag points at.
+build_command_provider_from_proxy() {
+  log "building pulumi-resource-command v$command_version from the Go module proxy"
+  local dir="$out/src/command" info hash
+  info=$(go mod download -json "github.com/pulumi/pulumi-command/sdk@v$command_version") || return 1
   hash=$(sed -n 's/^\t\t"Hash": "\(.*\)",*$/\1/p' <<< "$info" | head -n1)
   [[ -n "$hash" ]] || { log "no commit found for pulumi-command v$command_version"; return 1; }
   wrapper "$dir"
   (cd "$dir" && go get "github.com/pulumi/pulumi-command/provider@${hash:0:12}" \
-     && go build -o "$bin/pulumi-resource-command" \
-       -ldflags "-X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$command_version" \
+     && go build -o "$bin/pulumi-resource-command" "${command_ldflags[@]}" \
        github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command)
+}
+
+# Where the proxy refuses the provider module, its unmodified upstream source sits beside the
+# repository (shared/third_party); its own go.mod pins every dependency, which the proxy serves.
+build_command_provider_from_source() {
+  local src=${PULUMI_COMMAND_SOURCE:-$root/../shared/third_party/pulumi-command} found
+  if [[ ! -f "$src/provider/go.mod" ]]; then
+    log "the Go module proxy refuses the command provider and its source is not at $src (set PULUMI_COMMAND_SOURCE)"
+    return 1
+  fi
+  found=$(sed -n 's/.*github.com\/pulumi\/pulumi-command at tag .v\([0-9.]*\).*/\1/p' "$src/README.md" 2>/dev/null)
+  if [[ "$found" != "$command_version" ]]; then
+    log "the command provider source at $src is version '${found:-unknown}', but @pulumi/command is $command_version; bring the matching source"
+    return 1
+  fi
+  log "building pulumi-resource-command v$command_version from $src"
+  # The source tree is read-only and must stay unmodified: build from a copy.
+  local dir="$out/src/command-source"
+  rm -rf "$dir"; mkdir -p "$dir"
+  cp -r "$src/provider/." "$dir/"
+  chmod -R u+w "$dir"
+  (cd "$dir" && go build -o "$bin/pulumi-resource-command" "${command_ldflags[@]}" ./cmd/pulumi-resource-command)
 }
 
 build_kubernetes_provider() {
@@ -100,11 +125,11 @@ if command -v pulumi >/dev/null && pulumi version >/dev/null 2>&1 && command -v 
 fi
 build_cli
 build_language_host
-# The engine runs without it (config validation, previews of programs without command
-# resources); labs need it. The Go proxy here refuses the provider module, so say so plainly.
+# Every lab needs it; `--allow-missing-command-provider` is for programs without command
+# resources (config validation, the Kubernetes test).
 if ! build_command_provider; then
-  log "WARNING: pulumi-resource-command could not be built (see the go error above); stacks with command resources cannot run on this engine"
-  [[ "${1:-}" != --require-command-provider ]] || exit 1
+  log "pulumi-resource-command could not be built (see above); stacks with command resources cannot run on this engine"
+  [[ "${1:-}" == --allow-missing-command-provider ]] || exit 1
 fi
 build_kubernetes_provider
 echo "$bin"

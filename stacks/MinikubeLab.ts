@@ -15,6 +15,8 @@ export interface MinikubeLabArgs {
   readonly labName: string;
   /** Private key for an `ssh` lab host. */
   readonly hostPrivateKey?: pulumi.Input<string>;
+  /** The verify round (`labstack:verify`). */
+  readonly verify?: number;
 }
 
 export class MinikubeLab extends pulumi.ComponentResource {

@@ -5,9 +5,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
 import { createLabInfrastructure } from "../components/lab/infrastructure.js";
 import { HostService } from "../components/lab/HostService.js";
-import { NodeStep } from "../components/lab/NodeStep.js";
+import { NodeStep, observedDigest } from "../components/lab/NodeStep.js";
 import { guestNetworkStep, hostServices, networkBaseStep, planChecks } from "../components/plan/network.js";
-import { renderMermaid, type NodeSummary } from "../components/plan/outputs.js";
+import { renderMermaid, renderNext, type NodeSummary } from "../components/plan/outputs.js";
 import type { LabStackArgs } from "./OpenStackLab.js";
 
 export class NetworkLab extends pulumi.ComponentResource {
@@ -16,6 +16,8 @@ export class NetworkLab extends pulumi.ComponentResource {
   readonly sshConfig: pulumi.Output<string>;
   /** Remote hosts: the SSH command and tunnels from the laptop. */
   readonly hostAccess: pulumi.Output<unknown> | undefined;
+  /** What to do now that the lab is up (renderNext). */
+  readonly next: pulumi.Output<string>;
   readonly topology: string;
   /** The lab's SSH key pair (and the passwords every lab generates). */
   readonly credentials: pulumi.Output<unknown>;
@@ -30,27 +32,43 @@ export class NetworkLab extends pulumi.ComponentResource {
     const credentials = infra.credentials.values;
     this.credentials = credentials;
 
+    const { verify } = host;
     const ready: pulumi.Resource[] = [...infra.hostResources];
+    const guestSteps: NodeStep[] = [];
     for (const node of lab.nodes) {
       const labNode = infra.nodes.get(node.name)!;
       const step = guestNetworkStep(lab, node.name);
-      ready.push(step === undefined ? labNode.base : new NodeStep(`${name}-${node.name}-guest-network`, { connection: labNode.connection, step, vmId: labNode.vmId }, { parent: this, dependsOn: [labNode.base] }));
+      guestSteps.push(labNode.base);
+      if (step !== undefined) {
+        guestSteps.push(new NodeStep(`${name}-${node.name}-guest-network`, { connection: labNode.connection, step, vmId: labNode.vmId, verify }, { parent: this, dependsOn: [labNode.base] }));
+      }
     }
+    ready.push(...guestSteps);
     for (const service of hostServices(lab, labName)) {
       const environment = { ...service.step.env, RUN_DIR: join(host.stateDir, service.name) };
       ready.push(new HostService(`${name}-${service.name}`, { host, script: service.step.script, environment }, { parent: this, dependsOn: infra.hostResources }));
     }
 
     // In order: a bridge's or VTEP's forwarding table is only full after the pings before it.
+    // Every check runs again when a node's devices changed (a box moved to another VLAN).
+    const observes = guestSteps.map((s) => s.stdout);
     const results: Record<string, pulumi.Output<string>> = {};
     let previous: pulumi.Resource[] = ready;
     for (const check of planChecks(lab, labName)) {
       const resource =
         check.on === "host"
-          ? new HostService(`${name}-check-${check.name}`, { host, script: check.step.script, environment: check.step.env }, { parent: this, dependsOn: previous })
+          ? new HostService(
+              `${name}-check-${check.name}`,
+              { host, script: check.step.script, environment: observedDigest(observes).apply((d) => ({ ...check.step.env, OBSERVES: d })) },
+              { parent: this, dependsOn: previous },
+            )
           : (() => {
               const labNode = infra.nodes.get(check.on.node)!;
-              return new NodeStep(`${name}-check-${check.name}`, { connection: labNode.connection, step: check.step, credentials, vmId: labNode.vmId }, { parent: this, dependsOn: previous });
+              return new NodeStep(
+                `${name}-check-${check.name}`,
+                { connection: labNode.connection, step: check.step, credentials, vmId: labNode.vmId, verify, observes },
+                { parent: this, dependsOn: previous },
+              );
             })();
       results[check.name] = resource.stdout;
       previous = [resource];
@@ -60,6 +78,7 @@ export class NetworkLab extends pulumi.ComponentResource {
     this.nodes = infra.access.nodes;
     this.sshConfig = infra.access.sshConfig;
     this.hostAccess = infra.access.host;
+    this.next = infra.credentialsFile.apply((file) => renderNext(labName, this.nodes, file.trim()));
     this.topology = renderMermaid(lab, labName);
     this.checks = pulumi.output(results);
     this.registerOutputs({ nodes: this.nodes, checks: this.checks });

@@ -5,8 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { createLabInfrastructure } from "../components/lab/infrastructure.js";
 import { NodeStep } from "../components/lab/NodeStep.js";
 import type { Lab } from "../components/model/schema.js";
-import { planNodeSteps, serverNodes, serviceEndpoints } from "../components/plan/openstack.js";
-import { renderInventory, renderMermaid, type NodeSummary } from "../components/plan/outputs.js";
+import { openstackBake, planNodeSteps, serverNodes, serviceEndpoints } from "../components/plan/openstack.js";
+import { renderInventory, renderMermaid, renderNext, type NodeSummary } from "../components/plan/outputs.js";
 import type { CredentialValues } from "../components/plan/steps.js";
 
 export interface LabStackArgs {
@@ -15,6 +15,8 @@ export interface LabStackArgs {
   readonly labName: string;
   /** Private key for an `ssh` lab host. */
   readonly hostPrivateKey?: pulumi.Input<string>;
+  /** The verify round (`labstack:verify`). */
+  readonly verify?: number;
 }
 
 export class OpenStackLab extends pulumi.ComponentResource {
@@ -23,6 +25,8 @@ export class OpenStackLab extends pulumi.ComponentResource {
   readonly inventory: pulumi.Output<string>;
   /** Remote hosts: the SSH command and tunnels from the laptop. */
   readonly hostAccess: pulumi.Output<unknown> | undefined;
+  /** What to do now that the lab is up (renderNext). */
+  readonly next: pulumi.Output<string>;
   readonly topology: string;
   readonly credentials: pulumi.Output<CredentialValues>;
   readonly credentialsFile: pulumi.Output<string>;
@@ -33,39 +37,44 @@ export class OpenStackLab extends pulumi.ComponentResource {
     super("labstack:stacks:OpenStackLab", name, {}, opts);
     const { lab, labName } = args;
     const steps = new Map(lab.nodes.map((n) => [n.name, planNodeSteps(lab, labName, n)]));
-    const infra = createLabInfrastructure(name, this, { ...args, baseStep: (n) => steps.get(n.name)!.base, services: serviceEndpoints(lab) });
+    const infra = createLabInfrastructure(name, this, { ...args, baseStep: (n) => steps.get(n.name)!.base, bake: openstackBake(lab), services: serviceEndpoints(lab) });
     const credentials = infra.credentials.values;
 
     const servers = serverNodes(lab);
-    const serviceSteps: pulumi.Resource[] = [];
-    const serverSteps: NodeStep[] = [];
-    // Servers first: a compute node's chrony client needs the controller's time server.
+    const { verify } = infra.host;
+    const nodeSteps = new Map<string, NodeStep[]>();
+    let chronyServer: NodeStep | undefined;
+    // Servers first: a compute node's chrony client needs the controller's time server. Nothing
+    // else orders one node after another, so the nodes' steps run side by side.
     const ordered = [...lab.nodes].sort((a, b) => Number(servers.has(b.name)) - Number(servers.has(a.name)));
     for (const node of ordered) {
       const labNode = infra.nodes.get(node.name)!;
-      let previous: pulumi.Resource = labNode.base;
+      const done: NodeStep[] = [labNode.base];
       for (const service of steps.get(node.name)!.services) {
-        const dependsOn = [previous, ...(service.name === "chrony-client" ? serverSteps : [])];
+        const dependsOn = [done[done.length - 1], ...(service.name === "chrony-client" && chronyServer ? [chronyServer] : [])];
         const step = new NodeStep(
           `${name}-${node.name}-${service.name}`,
-          { connection: labNode.connection, step: service.step, credentials, vmId: labNode.vmId },
+          { connection: labNode.connection, step: service.step, credentials, vmId: labNode.vmId, verify },
           { parent: this, dependsOn },
         );
-        if (servers.has(node.name)) serverSteps.push(step);
-        serviceSteps.push(step);
-        previous = step;
+        if (service.name === "chrony-server") chronyServer = step;
+        done.push(step);
       }
+      nodeSteps.set(node.name, done);
     }
-    const bases = [...infra.nodes.values()].map((n) => n.base);
+    const allSteps = [...nodeSteps.values()].flat();
+    const serverOutputs = [...servers].flatMap((s) => nodeSteps.get(s)!.map((step) => step.stdout));
     const checkOutputs: Record<string, Record<string, pulumi.Output<string>>> = {};
     for (const node of lab.nodes) {
       const labNode = infra.nodes.get(node.name)!;
+      // A check runs again when its node's steps or the servers' services did something new.
+      const observes = [...nodeSteps.get(node.name)!.map((step) => step.stdout), ...serverOutputs];
       checkOutputs[node.name] = {};
       for (const check of steps.get(node.name)!.checks) {
         const step = new NodeStep(
           `${name}-${node.name}-check-${check.name}`,
-          { connection: labNode.connection, step: check.step, credentials, vmId: labNode.vmId },
-          { parent: this, dependsOn: [...bases, ...serviceSteps] },
+          { connection: labNode.connection, step: check.step, credentials, vmId: labNode.vmId, verify, observes },
+          { parent: this, dependsOn: allSteps },
         );
         checkOutputs[node.name][check.name] = step.stdout;
       }
@@ -79,6 +88,7 @@ export class OpenStackLab extends pulumi.ComponentResource {
     this.topology = renderMermaid(lab, labName);
     this.credentials = credentials;
     this.credentialsFile = infra.credentialsFile;
+    this.next = infra.credentialsFile.apply((file) => renderNext(labName, this.nodes, file.trim()));
     this.checks = pulumi.output(checkOutputs);
     this.registerOutputs({ nodes: this.nodes, credentials: this.credentials, checks: this.checks });
   }

@@ -1,6 +1,8 @@
 // Stack kind → the component that builds it. The entry point calls this after parsing the config.
 import * as pulumi from "@pulumi/pulumi";
 import type { AnyLab } from "../components/model/schema.js";
+import { homedir } from "node:os";
+import { resolveHomePaths } from "../components/plan/host.js";
 import { minikubeProfile } from "../components/plan/minikube.js";
 import { MinikubeLab } from "./MinikubeLab.js";
 import { NetworkLab } from "./NetworkLab.js";
@@ -22,16 +24,21 @@ export interface StackOutputs {
   readonly kubeconfig?: pulumi.Output<string>;
   readonly urls?: pulumi.Output<unknown>;
   readonly dashboard?: string;
+  /** What to do now that the lab is up: reach the nodes, find the credentials, verify, reset. */
+  readonly next: pulumi.Input<string>;
 }
 
 export interface BuildOptions {
   /** Private key for an `ssh` lab host. */
   readonly hostPrivateKey?: pulumi.Input<string>;
+  /** The verify round (`labstack:verify`). */
+  readonly verify?: number;
 }
 
-export function buildLab(lab: AnyLab, stack: string, build: BuildOptions = {}, opts?: pulumi.ComponentResourceOptions): StackOutputs {
+export function buildLab(parsed: AnyLab, stack: string, build: BuildOptions = {}, opts?: pulumi.ComponentResourceOptions): StackOutputs {
+  const lab = resolveHomePaths(parsed, homedir());
   if (lab.kind === "minikube") {
-    const built = new MinikubeLab(stack, { lab, labName: stack, hostPrivateKey: build.hostPrivateKey }, opts);
+    const built = new MinikubeLab(stack, { lab, labName: stack, hostPrivateKey: build.hostPrivateKey, verify: build.verify }, opts);
     return {
       description: lab.description ?? "Kubernetes on your PC: a minikube cluster with the posts' deployment, service, PVC and pod",
       nodes: built.nodeIp.apply((ip) => [{ name: minikubeProfile(stack), ip }]),
@@ -44,12 +51,29 @@ export function buildLab(lab: AnyLab, stack: string, build: BuildOptions = {}, o
       kubeconfig: pulumi.secret(built.kubeconfig),
       urls: built.urls,
       dashboard: built.dashboard,
+      next: [
+        `Lab ${stack} is up. Next:`,
+        `  pulumi stack output kubeconfig --show-secrets -s ${stack} > kubeconfig && kubectl --kubeconfig kubeconfig get pods`,
+        `  pulumi stack output urls -s ${stack}`,
+        `  reset it: pulumi destroy -s ${stack} && pulumi up -s ${stack}`,
+        "",
+      ].join("\n"),
     };
   }
-  const args = { lab, labName: stack, hostPrivateKey: build.hostPrivateKey };
+  const args = { lab, labName: stack, hostPrivateKey: build.hostPrivateKey, verify: build.verify };
   if (lab.kind === "network") {
     const built = new NetworkLab(stack, args, opts);
-    return { description: built.description, nodes: built.nodes, sshConfig: built.sshConfig, inventory: undefined, topology: built.topology, credentials: pulumi.secret(built.credentials), checks: built.checks, host: built.hostAccess };
+    return {
+      description: built.description,
+      nodes: built.nodes,
+      sshConfig: built.sshConfig,
+      inventory: undefined,
+      topology: built.topology,
+      credentials: pulumi.secret(built.credentials),
+      checks: built.checks,
+      host: built.hostAccess,
+      next: built.next,
+    };
   }
   const built = new OpenStackLab(stack, args, opts);
   return {
@@ -61,5 +85,6 @@ export function buildLab(lab: AnyLab, stack: string, build: BuildOptions = {}, o
     credentials: pulumi.secret(built.credentials),
     checks: built.checks,
     host: built.hostAccess,
+    next: built.next,
   };
 }

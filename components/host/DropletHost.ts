@@ -18,6 +18,8 @@ export interface DropletHostArgs {
   readonly sshPublicKey: pulumi.Input<string>;
   readonly sshPrivateKey: pulumi.Input<string>;
   readonly stateDir: string;
+  /** The lab's verify round. */
+  readonly verify: number;
 }
 
 /** Wait for SSH, then for cloud-init's packages; print its verdict. */
@@ -59,7 +61,7 @@ export class DropletHost extends pulumi.ComponentResource {
       { connection, create: DROPLET_READY_COMMAND, triggers: [droplet.id], addPreviousOutputInEnv: false },
       { parent: this, dependsOn: [firewall], deletedWith: droplet, customTimeouts: { create: "20m" } },
     );
-    this.connection = new SshHost({ address: droplet.ipv4Address, privateKey: args.sshPrivateKey, stateDir: args.stateDir, dependsOn: [ready], deletedWith: droplet });
+    this.connection = new SshHost({ address: droplet.ipv4Address, privateKey: args.sshPrivateKey, stateDir: args.stateDir, verify: args.verify, dependsOn: [ready], deletedWith: droplet });
     this.registerOutputs({ ipv4Address: this.ipv4Address });
   }
 }

@@ -3,11 +3,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { types } from "@pulumi/command";
 import { scriptPath, shellQuote } from "../plan/steps.js";
-import { outputHandling, type HostCommand, type HostScriptArgs, type LabHostConnection } from "./connection.js";
+import { outputHandling, verifiedEnvironment, type HostCommand, type HostScriptArgs, type LabHostConnection } from "./connection.js";
 
 export class LocalHost implements LabHostConnection {
-  /** @param stateDir the lab's state folder (see hostStateDir) */
-  constructor(readonly stateDir: string) {}
+  /** @param stateDir the lab's state folder (see hostStateDir)
+   * @param verify the lab's verify round */
+  constructor(
+    readonly stateDir: string,
+    readonly verify = 0,
+  ) {}
 
   script(name: string, args: HostScriptArgs, opts: pulumi.CustomResourceOptions): HostCommand {
     const path = shellQuote(scriptPath(args.script));
@@ -19,7 +23,7 @@ export class LocalHost implements LabHostConnection {
         delete: `bash ${path} down`,
         // A parameter change re-runs `up` in place: the scripts converge, so this is safe.
         update: `bash ${path} up`,
-        environment: args.environment,
+        environment: verifiedEnvironment(args.environment, this.verify),
         triggers: args.triggers,
         logging: output.logging,
         addPreviousOutputInEnv: false,

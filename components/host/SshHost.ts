@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { types } from "@pulumi/command";
 import { hostCommand, hostStdin } from "../plan/steps.js";
-import { outputHandling, type HostCommand, type HostScriptArgs, type LabHostConnection } from "./connection.js";
+import { outputHandling, verifiedEnvironment, type HostCommand, type HostScriptArgs, type LabHostConnection } from "./connection.js";
 
 export interface SshHostArgs {
   /** Address (or name) of the host as seen from where Pulumi runs. */
@@ -17,6 +17,8 @@ export interface SshHostArgs {
   readonly privateKey: pulumi.Input<string>;
   /** The lab's state folder on the host. */
   readonly stateDir: string;
+  /** The lab's verify round. @default 0 */
+  readonly verify?: number;
   /** Resources every host script waits for (a droplet's readiness gate). */
   readonly dependsOn?: pulumi.Resource[];
   /** When this resource goes, the host's scripts go with it without running `down` (a droplet). */
@@ -25,18 +27,20 @@ export interface SshHostArgs {
 
 export class SshHost implements LabHostConnection {
   readonly stateDir: string;
+  readonly verify: number;
   readonly connection: types.input.remote.ConnectionArgs;
   private readonly user: string;
 
   constructor(private readonly args: SshHostArgs) {
     this.stateDir = args.stateDir;
+    this.verify = args.verify ?? 0;
     this.user = args.user ?? "root";
     // A fresh droplet or a busy host can take a while to accept SSH.
     this.connection = { host: args.address, port: args.port ?? 22, user: this.user, privateKey: args.privateKey, dialErrorLimit: 60, perDialTimeout: 10 };
   }
 
   script(name: string, args: HostScriptArgs, opts: pulumi.CustomResourceOptions): HostCommand {
-    const stdin = pulumi.output(args.environment).apply((env) => hostStdin(args.script, env as Record<string, string>));
+    const stdin = pulumi.output(verifiedEnvironment(args.environment, this.verify)).apply((env) => hostStdin(args.script, env as Record<string, string>));
     const output = outputHandling(args, opts);
     return new command.remote.Command(
       name,

@@ -1,7 +1,7 @@
 // The lab host is where hypervisor networks, VMs, the APT cache and the credentials file live.
 // Everything host-side goes through this interface, so a remote lab host (SSH, a cloud droplet)
 // is one more implementation, not a branch in every component.
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { types } from "@pulumi/command";
 
 export interface HostScriptArgs {
@@ -18,8 +18,14 @@ export interface HostScriptArgs {
 /** Logging and output options of a host command, from whether its output is secret. */
 export function outputHandling(args: HostScriptArgs, opts: pulumi.CustomResourceOptions) {
   return args.secretOutput
-    ? { logging: "none" as const, opts: { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "stdout"] } }
+    ? { logging: "none" as const, opts: { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "stdout", "stderr"] } }
     : { logging: "stdoutAndStderr" as const, opts };
+}
+
+/** A script's environment in a verify round (`labstack:verify` > 0): the round number makes every
+ * host script run `up` again, which restarts what died and repairs what drifted. */
+export function verifiedEnvironment(environment: HostScriptArgs["environment"], verify: number): HostScriptArgs["environment"] {
+  return verify > 0 ? pulumi.output(environment).apply((env) => ({ ...env, LABSTACK_VERIFY: String(verify) })) : environment;
 }
 
 /** A command resource with the output the components read. */
@@ -34,4 +40,6 @@ export interface LabHostConnection {
   nodeConnection(port: number, user: string, privateKey: pulumi.Input<string>): types.input.remote.ConnectionArgs;
   /** The lab's state folder on the host (VM disks, seeds, logs, pidfiles). */
   readonly stateDir: string;
+  /** The lab's verify round (see verifiedEnvironment); node steps carry it too. */
+  readonly verify: number;
 }

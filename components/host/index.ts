@@ -18,6 +18,8 @@ export interface LabHostArgs {
   readonly sshPrivateKey: pulumi.Input<string>;
   /** Private key for an `ssh` host (the secret config `labstack:hostPrivateKey`). */
   readonly hostPrivateKey?: pulumi.Input<string>;
+  /** The lab's verify round (`labstack:verify`). */
+  readonly verify: number;
 }
 
 export interface LabHost {
@@ -35,14 +37,14 @@ export function labHost(name: string, parent: pulumi.Resource, args: LabHostArgs
   const stateDir = hostStateDir(host, labName, homedir());
   switch (host.kind) {
     case "local":
-      return { connection: new LocalHost(stateDir) };
+      return { connection: new LocalHost(stateDir, args.verify) };
     case "ssh": {
       if (args.hostPrivateKey === undefined) throw new Error("labstack:hostPrivateKey is required for an ssh lab host");
-      const connection = new SshHost({ address: host.address, port: host.port, user: host.user, privateKey: args.hostPrivateKey, stateDir });
+      const connection = new SshHost({ address: host.address, port: host.port, user: host.user, privateKey: args.hostPrivateKey, stateDir, verify: args.verify });
       return { connection, jump: pulumi.output({ address: host.address, port: host.port, user: host.user }) };
     }
     case "digitalocean": {
-      const droplet = new DropletHost(name, { lab, labName, host, sshPublicKey: args.sshPublicKey, sshPrivateKey: args.sshPrivateKey, stateDir }, { parent });
+      const droplet = new DropletHost(name, { lab, labName, host, sshPublicKey: args.sshPublicKey, sshPrivateKey: args.sshPrivateKey, stateDir, verify: args.verify }, { parent });
       return {
         connection: droplet.connection,
         jump: droplet.ipv4Address.apply((address) => ({ address, port: 22, user: "root", identityFile: remoteIdentityFile(labName) })),

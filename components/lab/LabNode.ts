@@ -30,6 +30,8 @@ export interface LabNodeArgs {
 /** Waits for SSH, then for cloud-init to finish (users, keys and addresses applied). */
 export const READY_COMMAND = "cloud-init status --wait >/dev/null 2>&1 || true; test -f /var/lib/cloud/instance/boot-finished && hostname";
 
+const readyCommand = (verify: number) => (verify > 0 ? `${READY_COMMAND} # verify ${verify}` : READY_COMMAND);
+
 export class LabNode extends pulumi.ComponentResource {
   readonly vmId: pulumi.Output<string>;
   readonly connection: types.input.remote.ConnectionArgs;
@@ -50,12 +52,13 @@ export class LabNode extends pulumi.ComponentResource {
     this.connection = args.host.nodeConnection(sshPort(node), lab.user, args.credentials.apply((c) => c.sshPrivateKey));
     this.ready = new command.remote.Command(
       `${name}-ready`,
-      { connection: this.connection, create: READY_COMMAND, triggers: [this.vmId], addPreviousOutputInEnv: false },
+      // In a verify round the gate waits again: the VM may just have been restarted.
+      { connection: this.connection, create: readyCommand(args.host.verify), triggers: [this.vmId], addPreviousOutputInEnv: false },
       { parent: this, dependsOn: [machine], customTimeouts: { create: "20m" } },
     );
     this.base = new NodeStep(
       `${name}-base`,
-      { connection: this.connection, step: args.base, credentials: args.credentials, vmId: this.vmId },
+      { connection: this.connection, step: args.base, credentials: args.credentials, vmId: this.vmId, verify: args.host.verify },
       { parent: this, dependsOn: [this.ready] },
     );
     this.registerOutputs({ vmId: this.vmId });

@@ -1,5 +1,6 @@
 // One provisioning step (base setup, a service, a check) run on a node over SSH.
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
 import * as command from "@pulumi/command";
 import type { types } from "@pulumi/command";
 import { hasSecrets, NODE_COMMAND, nodeStdin, type CredentialValues, type Step } from "../plan/steps.js";
@@ -12,6 +13,10 @@ export interface NodeStepArgs {
   readonly credentials?: pulumi.Output<CredentialValues>;
   /** The node's VM id: a rebuilt VM must be provisioned again from scratch. */
   readonly vmId: pulumi.Input<string>;
+  /** The lab's verify round (`labstack:verify`): bumping it runs every step again, repairing drift. */
+  readonly verify?: number;
+  /** Outputs of the steps this one observes (a check): when one of them ran and printed something new, this runs again. */
+  readonly observes?: pulumi.Input<string>[];
 }
 
 export class NodeStep extends pulumi.ComponentResource {
@@ -24,7 +29,10 @@ export class NodeStep extends pulumi.ComponentResource {
       throw new pulumi.ResourceError(`step ${args.step.script} needs the lab's credentials`, this);
     }
     // The stdin carries the script text too, so editing a script re-runs it (idempotently) on `up`.
-    const stdin = secret ? pulumi.secret(args.credentials!.apply((c) => nodeStdin(args.step, c))) : nodeStdin(args.step);
+    const marks = stepMarks(args.verify, args.observes);
+    const stdin = secret
+      ? pulumi.secret(pulumi.all([args.credentials!, marks]).apply(([c, m]) => nodeStdin(args.step, c) + m))
+      : marks.apply((m) => nodeStdin(args.step) + m);
     const run = new command.remote.Command(
       `${name}-run`,
       {
@@ -33,12 +41,27 @@ export class NodeStep extends pulumi.ComponentResource {
         update: NODE_COMMAND,
         stdin,
         triggers: [args.vmId],
-        logging: secret ? "stderr" : "stdoutAndStderr",
+        // A step with secrets may echo one on either stream: neither is logged, both are kept secret.
+        logging: secret ? "none" : "stdoutAndStderr",
         addPreviousOutputInEnv: false,
       },
-      { parent: this, customTimeouts: { create: "30m", update: "30m" }, additionalSecretOutputs: secret ? ["stdout"] : undefined },
+      { parent: this, customTimeouts: { create: "30m", update: "30m" }, additionalSecretOutputs: secret ? ["stdout", "stderr"] : undefined },
     );
     this.stdout = run.stdout;
     this.registerOutputs({ stdout: this.stdout });
   }
+}
+
+/** Trailing comments of a step's stdin: changing them re-runs the step (an `update`) and nothing
+ * else. */
+function stepMarks(verify = 0, observes: pulumi.Input<string>[] = []): pulumi.Output<string> {
+  const round = verify > 0 ? `# labstack verify ${verify}\n` : "";
+  if (observes.length === 0) return pulumi.output(round);
+  return observedDigest(observes).apply((d) => `${round}# labstack observes ${d}\n`);
+}
+
+/** A short digest of what a check observes: it changes when one of those steps printed something
+ * new. Some of them are secrets; a digest of them is not. */
+export function observedDigest(observes: pulumi.Input<string>[]): pulumi.Output<string> {
+  return pulumi.unsecret(pulumi.all(observes).apply((outs) => createHash("sha256").update(outs.join("\0")).digest("hex").slice(0, 16)));
 }

@@ -9,7 +9,7 @@ import type { LabHostConnection } from "../host/connection.js";
 import { labHost, remoteIdentityFile } from "../host/index.js";
 import { hypervisorDriver } from "../hypervisor/index.js";
 import type { AnyLab, Lab, LabNode as LabNodeModel } from "../model/schema.js";
-import { aptCacheEnvironment, credentialsFileEnvironment, imageEnvironment, preflightEnvironment, prepareEnvironment } from "../plan/host.js";
+import { aptCacheEnvironment, credentialsFileEnvironment, labCredentialsDir, urlHasCredentials, imageEnvironment, preflightEnvironment, prepareEnvironment, type ImageBake } from "../plan/host.js";
 import { nodeSummaries, renderHostAccess, renderSshConfig, type JumpHost, type NodeSummary, type ServiceEndpoint } from "../plan/outputs.js";
 import type { Step } from "../plan/steps.js";
 import { Credentials } from "./Credentials.js";
@@ -21,8 +21,12 @@ export interface LabInfrastructureArgs {
   readonly labName: string;
   /** Private key for an `ssh` lab host. */
   readonly hostPrivateKey?: pulumi.Input<string>;
+  /** The verify round (`labstack:verify`): bumping it re-runs every step and check. @default 0 */
+  readonly verify?: number;
   /** Each node's base setup step. */
   readonly baseStep: (node: LabNodeModel) => Step;
+  /** What the lab kind bakes into a built image. @default nothing */
+  readonly bake?: ImageBake;
   /** Services worth an SSH tunnel from the laptop when the lab host is remote. */
   readonly services?: Readonly<Record<string, ServiceEndpoint>>;
 }
@@ -59,16 +63,20 @@ export interface LabFoundation {
   readonly preflight: pulumi.Resource;
 }
 
-export function createLabFoundation(name: string, parent: pulumi.ComponentResource, args: { lab: AnyLab; labName: string; hostPrivateKey?: pulumi.Input<string> }): LabFoundation {
+export function createLabFoundation(
+  name: string,
+  parent: pulumi.ComponentResource,
+  args: { lab: AnyLab; labName: string; hostPrivateKey?: pulumi.Input<string>; verify?: number },
+): LabFoundation {
   const { lab, labName } = args;
   // Before the host: a droplet host is made with the lab's public key.
   const credentials = new Credentials(`${name}-credentials`, { rotation: lab.credentialsRotation }, { parent });
   const remote = labHost(`${name}-host`, parent, {
-    lab, labName, sshPublicKey: credentials.sshPublicKey, sshPrivateKey: credentials.sshPrivateKey, hostPrivateKey: args.hostPrivateKey,
+    lab, labName, sshPublicKey: credentials.sshPublicKey, sshPrivateKey: credentials.sshPrivateKey, hostPrivateKey: args.hostPrivateKey, verify: args.verify ?? 0,
   });
   const host = remote.connection;
   // Nothing is built on a host that cannot carry the lab.
-  const preflight = new HostService(`${name}-preflight`, { host, script: "host/preflight.sh", environment: preflightEnvironment(lab) }, { parent });
+  const preflight = new HostService(`${name}-preflight`, { host, script: "host/preflight.sh", environment: preflightEnvironment(lab, labName, host.stateDir) }, { parent });
   return { credentials, host, jump: remote.jump, preflight };
 }
 
@@ -77,24 +85,45 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
   const opts = { parent };
   const driver = hypervisorDriver(lab, labName);
   const { credentials, host, jump, preflight } = createLabFoundation(name, parent, args);
-  const prepare = new HostService(`${name}-prepare`, { host, script: "host/prepare.sh", environment: prepareEnvironment(lab) }, { parent, dependsOn: [preflight] });
+  const prepare = new HostService(`${name}-prepare`, { host, script: "host/prepare.sh", environment: prepareEnvironment(lab, labName) }, { parent, dependsOn: [preflight] });
+  const credentialsDir = labCredentialsDir(lab, host.stateDir);
+  // A new folder is a replacement: the old one's files go with the old resource.
   const credentialsFile = new HostService(
     `${name}-credentials-file`,
-    { host, script: "host/credentials-file.sh", environment: pulumi.secret(credentials.values.apply((v) => credentialsFileEnvironment(lab.credentialsDir, v))) },
+    { host, script: "host/credentials-file.sh", environment: pulumi.secret(credentials.values.apply((v) => credentialsFileEnvironment(credentialsDir, v))), triggers: [credentialsDir] },
     { parent, dependsOn: [preflight] },
   );
   const hostResources: pulumi.Resource[] = [prepare];
-  if (lab.aptCache.enabled) {
-    hostResources.push(new HostService(`${name}-apt-cache`, { host, script: "host/apt-cache.sh", environment: aptCacheEnvironment(lab, host.stateDir) }, { parent, dependsOn: [prepare] }));
-  }
-  const image = new HostService(`${name}-image`, { host, script: "host/image.sh", environment: imageEnvironment(lab) }, { parent, dependsOn: [prepare] });
-  hostResources.push(image);
   const networkDevices: Record<string, pulumi.Output<string>> = {};
   for (const network of lab.networks.filter((n) => n.kind !== "nat")) {
     const net = driver.network(`${name}-net-${network.name}`, { host, network }, { parent, dependsOn: [prepare] });
     networkDevices[network.name] = net.device;
     hostResources.push(net);
   }
+  // The cache listens on the management network's host address, so it comes after the networks;
+  // a built image fetches its packages through it.
+  if (lab.aptCache.enabled) {
+    const aptCacheEnv = aptCacheEnvironment(lab, host.stateDir);
+    hostResources.push(
+      new HostService(
+        `${name}-apt-cache`,
+        {
+          host,
+          script: "host/apt-cache.sh",
+          environment: urlHasCredentials(lab.aptCache.upstreamProxy) ? pulumi.secret(aptCacheEnv) : aptCacheEnv,
+          // A new run folder is a replacement (the old instance, on the same port, goes first).
+          triggers: [aptCacheEnv.RUN_DIR],
+          deleteBeforeReplace: true,
+        },
+        { parent, dependsOn: [...hostResources] },
+      ),
+    );
+  }
+  const imageEnv = imageEnvironment(lab, args.bake);
+  // A changed bake (package set, release, ...) is a new image: replaced, and the VMs with it. The
+  // old image stays in the host's cache for other stacks (README, "Image cache").
+  const image = new HostService(`${name}-image`, { host, script: "host/image.sh", environment: imageEnv, triggers: [imageEnv] }, { parent, dependsOn: [...hostResources] });
+  hostResources.push(image);
   const nodes = new Map(
     lab.nodes.map((node) => [
       node.name,
@@ -108,13 +137,13 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
       ),
     ]),
   );
-  return { host, credentials, credentialsFile: credentialsFile.stdout, hostResources, nodes, access: labAccess(lab, labName, jump, args.services) };
+  return { host, credentials, credentialsFile: credentialsFile.stdout, hostResources, nodes, access: labAccess(lab, labName, jump, credentialsDir, args.services) };
 }
 
-function labAccess(lab: Lab, labName: string, jump: pulumi.Output<JumpHost> | undefined, services: Readonly<Record<string, ServiceEndpoint>> = {}): LabAccess {
+function labAccess(lab: Lab, labName: string, jump: pulumi.Output<JumpHost> | undefined, credentialsDir: string, services: Readonly<Record<string, ServiceEndpoint>> = {}): LabAccess {
   const nodes = nodeSummaries(lab);
   // Locally the key is the credentials file's copy; a remote host's copy is out of the SSH client's reach.
-  const identityFile = jump === undefined ? join(lab.credentialsDir ?? "~/.os_credentials", "lab-key") : remoteIdentityFile(labName);
+  const identityFile = jump === undefined ? join(credentialsDir, "lab-key") : remoteIdentityFile(labName);
   if (jump === undefined) return { nodes, identityFile, sshConfig: pulumi.output(renderSshConfig(nodes, identityFile)) };
   return {
     nodes, identityFile, jump,

@@ -1,6 +1,7 @@
 // Parameters of the lab-host steps, computed from the lab model. The components pass these to
 // their commands and the VM tests run the same scripts with the same values.
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { formatPath } from "../model/parse.js";
 import { labMemoryMiB, type AnyLab, type Lab, type LabNetwork, type LabNode, type MinikubeLab } from "../model/schema.js";
 import type { SeedDocuments } from "./cloudinit.js";
 import { qemuBridgeName, tapName, vboxInternalNetworkName, vboxVmName } from "./devices.js";
@@ -8,31 +9,77 @@ import { netmask } from "./ipv4.js";
 import type { NicPlan } from "./nics.js";
 import type { CredentialValues } from "./steps.js";
 
-export function prepareEnvironment(lab: Lab): Record<string, string> {
+export function prepareEnvironment(lab: Lab, labName: string): Record<string, string> {
   const hostonly = lab.networks.filter((n) => n.kind === "hostonly").map((n) => n.cidr!);
   return {
     HYPERVISOR: lab.hypervisor.kind,
     APT_CACHE: lab.aptCache.enabled ? "1" : "0",
     VBOX_NETWORKS: lab.hypervisor.kind === "virtualbox" && lab.host.vboxNetworksConf ? hostonly.join(" ") : "",
+    OWNER: `labstack ${labName}`,
   };
 }
 
-/** What the lab host must have before anything is built on it (host/preflight.sh). */
-export function preflightEnvironment(lab: AnyLab): Record<string, string> {
+/** What the lab host must have before anything is built on it (host/preflight.sh, whose header
+ * describes the line formats). The lab's own VMs and devices are named so that a re-run, or an
+ * update while the lab is up, does not count them as the host's. */
+export function preflightEnvironment(lab: AnyLab, labName: string, stateDir: string): Record<string, string> {
   const common = { MEMORY_MIB: String(labMemoryMiB(lab)), HOST_KIND: lab.host.kind };
   if (lab.kind === "minikube") {
     const { driver } = lab.minikube;
-    return { HYPERVISOR: driver, REQUIRE_KVM: driver === "kvm2" ? "1" : "0", ...common };
+    return { HYPERVISOR: driver, REQUIRE_KVM: driver === "kvm2" ? "1" : "0", NEED_ROOT: "", SSH_PORTS: "", NETWORKS: "", FILES: "", DEVICES: "", ...common };
   }
   const { hypervisor, host } = lab;
   // On a droplet QEMU without KVM would crawl; elsewhere `auto` may fall back to TCG on purpose.
   const requireKvm = hypervisor.kind === "qemu" && (hypervisor.accel === "kvm" || (host.kind === "digitalocean" && hypervisor.accel === "auto"));
-  return { HYPERVISOR: hypervisor.kind, REQUIRE_KVM: requireKvm ? "1" : "0", ...common };
+  const vbox = hypervisor.kind === "virtualbox";
+  const created = (n: LabNetwork) => n.kind === "bridged" && n.create;
+  const needRoot = [
+    ...(vbox ? [] : ["QEMU's taps and bridges"]),
+    ...(vbox && lab.networks.some(created) ? ["the lab's bridges"] : []),
+    ...(vbox && lab.host.vboxNetworksConf ? ["/etc/vbox/networks.conf"] : []),
+    ...(lab.aptCache.enabled ? ["the APT cache's system service"] : []),
+  ];
+  // qemu/vm.sh names its pidfile VM_DIR/qemu.pid; a running lab VM has it on its command line.
+  const sshPorts = lab.nodes.map((node, i) => {
+    const vm = vbox ? vboxVmName(labName, node.name) : join(vmDir(stateDir, node), "qemu.pid");
+    return `${node.nics[0].sshPort} ${formatPath(["nodes", i, "nics", 0, "sshPort"])} ${vm}`;
+  });
+  const networks = lab.networks.flatMap((n, i) => {
+    if (n.hostAddress === undefined || !(n.kind === "hostonly" || created(n))) return [];
+    // A VirtualBox host-only interface is named by VirtualBox: the file network.sh records it in.
+    const own = vbox && n.kind === "hostonly" ? (n.device ?? vboxNetworkEnvironment(n, stateDir).STATE_FILE) : bridgeEnvironment(labName, n).DEVICE;
+    return [`${formatPath(["networks", i, "cidr"])} ${n.cidr} ${own}`];
+  });
+  const files = (["path", "kernel", "initrd"] as const).flatMap((key) => (lab.image[key] === undefined ? [] : [`${formatPath(["image", key])} ${lab.image[key]}`]));
+  const devices = lab.networks.flatMap((n, i) => (n.kind === "bridged" && !n.create && n.device !== undefined ? [`${formatPath(["networks", i, "device"])} ${n.device}`] : []));
+  return {
+    HYPERVISOR: hypervisor.kind,
+    REQUIRE_KVM: requireKvm ? "1" : "0",
+    NEED_ROOT: needRoot.join(", "),
+    SSH_PORTS: sshPorts.join("\n"),
+    NETWORKS: networks.join("\n"),
+    FILES: files.join("\n"),
+    DEVICES: devices.join("\n"),
+    ...common,
+  };
 }
 
 /** The lab's state folder on its host: under the user's home locally, system-wide on a remote host (scripts run as root there). */
 export function hostStateDir(host: Lab["host"], stack: string, home: string): string {
   return host.stateDir ?? (host.kind === "local" ? join(home, ".local", "share", "labstack", stack) : join("/var/lib/labstack", stack));
+}
+
+const expandHome = (path: string | undefined, home: string) => (path?.startsWith("~/") ? join(home, path.slice(2)) : path);
+
+/** A lab on the local host with its `~/` paths made absolute: the scripts never see a literal `~`
+ * (a folder named `~` in the working folder). The model refuses `~/` for remote hosts, except
+ * credentialsDir, which its script expands on the host. */
+export function resolveHomePaths<T extends AnyLab>(lab: T, home: string): T {
+  if (lab.host.kind !== "local") return lab;
+  const host = { ...lab.host, stateDir: expandHome(lab.host.stateDir, home) };
+  if (lab.kind === "minikube") return { ...lab, host };
+  const image = { ...lab.image, path: expandHome(lab.image.path, home), kernel: expandHome(lab.image.kernel, home), initrd: expandHome(lab.image.initrd, home) };
+  return { ...lab, host, image, credentialsDir: expandHome(lab.credentialsDir, home) };
 }
 
 /** Packages a fresh Ubuntu droplet needs for the lab, installed by cloud-init before the readiness gate opens. */
@@ -54,17 +101,75 @@ const MINIKUBE_DRIVER_PACKAGES: Record<MinikubeLab["minikube"]["driver"], string
   none: ["conntrack", "containerd"],
 };
 
+/** Parameters of host/apt-cache.sh. The cache listens only where the nodes reach it (the management
+ * network's host address; the host's loopback, which NAT guests reach as 10.0.2.2, without one) and
+ * fetches only from the archives of the lab's distributions. */
 export function aptCacheEnvironment(lab: Lab, stateDir: string): Record<string, string> {
-  return { PORT: String(lab.aptCache.port), UPSTREAM_PROXY: lab.aptCache.upstreamProxy ?? "", RUN_DIR: join(stateDir, "apt-cacher-ng") };
-}
-
-export function imageEnvironment(lab: Lab): Record<string, string> {
-  return { IMAGE_URL: lab.image.url ?? "", IMAGE_SHA256: lab.image.sha256 ?? "", IMAGE_PATH: lab.image.path ?? "" };
-}
-
-export function credentialsFileEnvironment(directory: string | undefined, v: CredentialValues): Record<string, string> {
+  const distros = lab.image.build !== undefined ? [lab.image.build.distro] : ["debian", "ubuntu"];
+  if (lab.cloudArchive !== undefined && distros.includes("ubuntu")) distros.push("ubuntu-cloud-archive");
   return {
-    CREDENTIALS_DIR: directory ?? "",
+    PORT: String(lab.aptCache.port),
+    BIND_ADDRESS: lab.networks.find((n) => n.name === lab.managementNetwork)?.hostAddress ?? "127.0.0.1",
+    DISTROS: distros.join(" "),
+    UPSTREAM_PROXY: lab.aptCache.upstreamProxy ?? "",
+    RUN_DIR: join(stateDir, "apt-cacher-ng"),
+  };
+}
+
+/** A proxy URL with a user or password in it is a credential: kept encrypted wherever it goes. */
+export function urlHasCredentials(url: string | undefined): boolean {
+  if (url === undefined || url === "") return false;
+  const u = new URL(url);
+  return u.username !== "" || u.password !== "";
+}
+
+/** What a lab kind bakes into a built image: packages installed once, services left disabled
+ * until a node's step configures and enables them. */
+export interface ImageBake {
+  readonly packages: readonly string[];
+  readonly servicesOff: readonly string[];
+}
+
+export const NO_BAKE: ImageBake = { packages: [], servicesOff: [] };
+
+/** Parameters of host/image.sh. A built image also gets the lab's bake and, when the lab has an
+ * APT cache, fetches through it. */
+export function imageEnvironment(lab: Lab, bake: ImageBake = NO_BAKE): Record<string, string> {
+  const { url, sha256, path, build } = lab.image;
+  if (build === undefined) return { IMAGE_URL: url ?? "", IMAGE_SHA256: sha256 ?? "", IMAGE_PATH: path ?? "" };
+  const cache = lab.aptCache.enabled ? labAptProxy(lab) : lab.aptCache.upstreamProxy;
+  return {
+    DISTRO: build.distro,
+    RELEASE: build.release,
+    MIRROR: build.mirror ?? "",
+    SIZE_GIB: String(build.sizeGiB),
+    PACKAGES: [...bake.packages].sort().join(" "),
+    SERVICES_OFF: [...bake.servicesOff].sort().join(" "),
+    APT_PROXY: cache ?? "",
+  };
+}
+
+/** The lab's APT cache as the lab host and its nodes reach it (management network). */
+export function labAptProxy(lab: Lab): string | undefined {
+  const mgmt = lab.networks.find((n) => n.name === lab.managementNetwork);
+  return lab.aptCache.enabled && mgmt?.hostAddress !== undefined ? `http://${mgmt.hostAddress}:${lab.aptCache.port}` : undefined;
+}
+
+/** Kernel and initrd to boot directly: a built image carries them beside its disk. */
+export function bootFiles(lab: Lab, baseImage: string): { kernel: string; initrd: string } {
+  if (lab.image.build !== undefined) return { kernel: join(dirname(baseImage), "vmlinuz"), initrd: join(dirname(baseImage), "initrd.img") };
+  return { kernel: lab.image.kernel ?? "", initrd: lab.image.initrd ?? "" };
+}
+
+/** The lab's credentials folder on its host: its own, in its state folder, unless the lab asks for
+ * another (the seed's ~/.os_credentials; `~` is the host user's home, expanded on the host). */
+export function labCredentialsDir(lab: Lab, stateDir: string): string {
+  return lab.credentialsDir ?? join(stateDir, "credentials");
+}
+
+export function credentialsFileEnvironment(directory: string, v: CredentialValues): Record<string, string> {
+  return {
+    CREDENTIALS_DIR: directory,
     MARIADB_ROOT_PASSWORD: v.mariadbRootPassword,
     RABBITMQ_PASSWORD: v.rabbitmqPassword,
     OS_ADMIN_PASSWORD: v.osAdminPassword,
@@ -144,8 +249,8 @@ export function qemuMachineEnvironment(a: MachineEnvironmentArgs): Record<string
   );
   return {
     ...machineCommon(a),
-    KERNEL: a.lab.image.kernel ?? "",
-    INITRD: a.lab.image.initrd ?? "",
+    KERNEL: bootFiles(a.lab, a.baseImage).kernel,
+    INITRD: bootFiles(a.lab, a.baseImage).initrd,
     APPEND: a.lab.image.append,
     NICS: nics.join("\n"),
     ACCEL: a.lab.hypervisor.accel,

@@ -4,6 +4,7 @@ import type { Lab, LabNode } from "../model/schema.js";
 import { managementIp, planNics } from "./nics.js";
 import type { ServiceEndpoint } from "./outputs.js";
 import type { Step } from "./steps.js";
+import { labAptProxy, type ImageBake } from "./host.js";
 
 export interface NodeSteps {
   readonly node: string;
@@ -29,8 +30,27 @@ export function managementNetwork(lab: Lab) {
   return lab.networks.find((n) => n.name === lab.managementNetwork)!;
 }
 
-export function aptProxyUrl(lab: Lab): string | undefined {
-  return lab.aptCache.enabled ? `http://${managementNetwork(lab).hostAddress}:${lab.aptCache.port}` : undefined;
+/** Packages each service step installs (see its script), baked into a built image. */
+export const SERVICE_PACKAGES = {
+  chrony: ["chrony"],
+  mariadb: ["mariadb-server", "python3-pymysql"],
+  rabbitmq: ["rabbitmq-server"],
+  memcached: ["memcached"],
+} as const;
+
+/** Units the service steps enable on the nodes that run them: off in a baked image, so compute
+ * nodes do not start a database and a broker they never use. */
+const SERVICE_UNITS = ["mariadb", "rabbitmq-server", "memcached"];
+
+/** The OpenStack lab's bake: every node's packages and every service's, one image for all nodes. */
+export function openstackBake(lab: Lab): ImageBake {
+  const { mariadb, rabbitmq, memcached } = lab.services;
+  const services = [
+    ...(mariadb ? SERVICE_PACKAGES.mariadb : []),
+    ...(rabbitmq ? SERVICE_PACKAGES.rabbitmq : []),
+    ...(memcached ? SERVICE_PACKAGES.memcached : []),
+  ];
+  return { packages: [...new Set([...basePackages(lab), ...services])], servicesOff: SERVICE_UNITS };
 }
 
 function nodeIp(lab: Lab, name: string): string {
@@ -45,7 +65,7 @@ export function planNodeSteps(lab: Lab, labName: string, node: LabNode): NodeSte
     script: "node/base-setup.sh",
     env: {
       HOSTS: hostsEntries(lab),
-      APT_PROXY_URL: aptProxyUrl(lab) ?? "",
+      APT_PROXY_URL: labAptProxy(lab) ?? "",
       CLOUD_ARCHIVE: lab.cloudArchive ?? "",
       UNNUMBERED_DEVICES: unnumbered.map((n) => n.device).join(" "),
       PACKAGES: basePackages(lab).join(" "),

@@ -115,3 +115,18 @@ export function renderMermaid(lab: Lab, labName: string): string {
   }
   return lines.join("\n") + "\n";
 }
+
+/** What to do once `up` is done (the `next` output): how to reach each node, where the
+ * credentials are, how to check the lab again and how to reset it. */
+export function renderNext(labName: string, nodes: readonly NodeSummary[], credentialsFile: string): string {
+  const config = `~/.ssh/labstack-${labName}.conf`;
+  return [
+    `Lab ${labName} is up. Next:`,
+    `  pulumi stack output ssh_config -s ${labName} > ${config}`,
+    ...nodes.map((n) => `  ssh -F ${config} ${n.name}`),
+    `  credentials: ${credentialsFile} (or: pulumi stack output credentials --show-secrets -s ${labName})`,
+    `  check it again, repairing what drifted: npm run verify -- ${labName}`,
+    `  reset it: pulumi destroy -s ${labName} && pulumi up -s ${labName}`,
+    "",
+  ].join("\n");
+}

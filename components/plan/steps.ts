@@ -90,11 +90,14 @@ export function hasSecrets(step: Step): boolean {
  */
 export function hostStdin(script: string, env: Readonly<Record<string, string>>): string {
   const folder = dirname(script);
-  const text = readScript(script);
-  const siblings = readdirSync(join(PROVISIONING_DIR, folder))
-    .filter((f) => f.endsWith(".sh") && `${folder}/${f}` !== script && text.includes(f))
-    .sort();
-  const files = [script, ...siblings.map((f) => `${folder}/${f}`)];
+  const scripts = readdirSync(join(PROVISIONING_DIR, folder)).filter((f) => f.endsWith(".sh"));
+  // The siblings a script names, and the ones those name (image.sh → image-build.sh → its hook).
+  const files = [script];
+  for (let i = 0; i < files.length; i++) {
+    const text = readScript(files[i]);
+    for (const f of scripts) if (text.includes(f) && !files.includes(`${folder}/${f}`)) files.push(`${folder}/${f}`);
+  }
+  files.splice(1, files.length - 1, ...files.slice(1).sort());
   const exports = Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
   return [
     "labstack_host() {",

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # The base image on the lab host: a cloud image downloaded once into the cache and checked
-# against its SHA-256, or a local file. Prints the image's path. The cache outlives the lab (like
-# Vagrant's boxes); `down` leaves it. Other downloads the lab pins (minikube, kubectl) use it too.
+# against its SHA-256, a local file, or an image built here (image-build.sh). Prints the image's
+# path. The cache outlives the lab (like Vagrant's boxes); `down` leaves it. Other downloads the
+# lab pins (minikube, kubectl) use it too.
 # Usage: image.sh up|down
 # Environment: IMAGE_URL + IMAGE_SHA256 (64 hex digits, or the URL of a SHA256SUMS file or of a
-#              file holding just the digest), or IMAGE_PATH; CACHE_DIR; WHAT (the config key that
-#              errors name, default "image")
+#              file holding just the digest), or IMAGE_PATH, or DISTRO (+ image-build.sh's
+#              parameters); CACHE_DIR; WHAT (the config key that errors name, default "image")
 set -euo pipefail
 
 [[ "${1:?usage: image.sh up|down}" == down ]] && exit 0
 what=${WHAT:-image}
+cache=${CACHE_DIR:-${LABSTACK_CACHE:-$HOME/.cache/labstack}/images}
+
+if [[ -n "${DISTRO:-}" ]]; then
+  CACHE_DIR=$cache exec bash "$(dirname "${BASH_SOURCE[0]}")/image-build.sh"
+fi
 
 if [[ -n "${IMAGE_PATH:-}" ]]; then
   [[ -f "$IMAGE_PATH" ]] || { echo "$what.path: $IMAGE_PATH does not exist on the lab host" >&2; exit 1; }
@@ -18,7 +24,6 @@ if [[ -n "${IMAGE_PATH:-}" ]]; then
 fi
 
 : "${IMAGE_URL:?}" "${IMAGE_SHA256:?}"
-cache=${CACHE_DIR:-${LABSTACK_CACHE:-$HOME/.cache/labstack}/images}
 sha=$IMAGE_SHA256
 if [[ "$sha" == http* ]]; then
   # A SHA256SUMS file, as distributions publish beside their images: look the file up in it. A

@@ -52,8 +52,13 @@ apt_update_once() {
 }
 
 # restart_if SERVICE WAS_CHANGED: restart on change, start if not running, otherwise leave it be.
+# The service is enabled too: a baked image ships it disabled, and a node must keep it after a reboot.
 restart_if() {
   local service=$1 was_changed=$2
+  if ! systemctl is-enabled --quiet "$service"; then
+    systemctl enable --quiet "$service"
+    changed "enabled $service"
+  fi
   if [[ "$was_changed" == 1 ]]; then
     systemctl restart "$service"
     changed "restarted $service"

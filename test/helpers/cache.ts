@@ -21,9 +21,14 @@ export function testImage(): TestImage {
   return { disk: join(dir, "disk.qcow2"), kernel: join(dir, "vmlinuz"), initrd: join(dir, "initrd.img") };
 }
 
+/** Parameters of the upstream APT cache on a namespace link (host/apt-cache.sh, daemon mode). */
+export function upstreamCacheEnvironment(address: string) {
+  return { ACNG_MODE: "daemon", BIND_ADDRESS: address, RUN_DIR: join(CACHE_ROOT, "upstream-acng", address), CACHE_DIR: join(CACHE_ROOT, "upstream-acng", "cache") };
+}
+
 /** Starts the upstream APT cache on the namespace link; its cache folder outlives the run. */
 export function startUpstreamCache(address: string): () => void {
-  const env = { ...process.env, ACNG_MODE: "daemon", BIND_ADDRESS: address, RUN_DIR: join(CACHE_ROOT, "upstream-acng", address), CACHE_DIR: join(CACHE_ROOT, "upstream-acng", "cache") };
+  const env = { ...process.env, ...upstreamCacheEnvironment(address) };
   execFileSync("bash", [scriptPath("host/apt-cache.sh"), "up"], { env, stdio: ["ignore", "ignore", "inherit"] });
   return () => execFileSync("bash", [scriptPath("host/apt-cache.sh"), "down"], { env, stdio: ["ignore", "ignore", "inherit"] });
 }

@@ -10,8 +10,8 @@ import { stringify } from "yaml";
 import { ROOT } from "./labs.js";
 
 /** Builds (or finds) the engine; returns the folder holding `pulumi`. */
-export function engineBin(): string {
-  const out = execFileSync("bash", [join(ROOT, "scripts", "ensure-pulumi.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+export function engineBin(...flags: string[]): string {
+  const out = execFileSync("bash", [join(ROOT, "scripts", "ensure-pulumi.sh"), ...flags], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
   return out.trim().split("\n").pop()!;
 }
 
@@ -20,10 +20,11 @@ export interface EngineProject {
   stack(name: string, lab: unknown): Promise<Stack>;
 }
 
-/** The engine's options for a workspace in `dir`: state, secrets and plugins all local, no downloads. */
-export async function engineOptions(bin: string, dir: string) {
+/** The engine's options for a workspace in `dir`: state, secrets and plugins all local, no
+ * downloads. `root` may hold a bin/pulumi of its own (a wrapper that enters a namespace). */
+export async function engineOptions(bin: string, dir: string, opts: { root?: string } = {}) {
   mkdirSync(join(dir, ".state"), { recursive: true });
-  const pulumiCommand = await PulumiCommand.get({ root: dirname(bin), skipVersionCheck: true });
+  const pulumiCommand = await PulumiCommand.get({ root: opts.root ?? dirname(bin), skipVersionCheck: true });
   const envVars = {
     PATH: `${bin}:${process.env.PATH}`,
     PULUMI_BACKEND_URL: `file://${join(dir, ".state")}`,

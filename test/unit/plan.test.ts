@@ -3,11 +3,11 @@ import { describe, expect, it } from "vitest";
 import { parseLab } from "../../components/model/parse.js";
 import { renderSeed } from "../../components/plan/cloudinit.js";
 import { qemuBridgeName, tapName } from "../../components/plan/devices.js";
-import { dropletUserData, hostStateDir, preflightEnvironment, qemuMachineEnvironment, vboxMachineEnvironment } from "../../components/plan/host.js";
+import { bootFiles, dropletUserData, resolveHomePaths, hostStateDir, imageEnvironment, labAptProxy, preflightEnvironment, qemuMachineEnvironment, vboxMachineEnvironment } from "../../components/plan/host.js";
 import { cidrContains, cidrsOverlap, formatIpv4, isReservedInCidr, netmask, parseCidr, parseIpv4 } from "../../components/plan/ipv4.js";
 import { guestDevice, macAddress, planNics } from "../../components/plan/nics.js";
-import { aptProxyUrl, hostsEntries, planNodeSteps } from "../../components/plan/openstack.js";
-import { renderMermaid } from "../../components/plan/outputs.js";
+import { hostsEntries, openstackBake, planNodeSteps } from "../../components/plan/openstack.js";
+import { renderMermaid, renderNext } from "../../components/plan/outputs.js";
 import { hostCommand, hostStdin, nodeStdin, shellQuote } from "../../components/plan/steps.js";
 import { stackLab } from "../helpers/labs.js";
 
@@ -130,7 +130,7 @@ describe("steps", () => {
     expect(base.env.APT_PROXY_URL).toBe("http://192.168.1.1:3142");
     expect(base.env.UNNUMBERED_DEVICES).toBe("ens5");
     expect(hostsEntries(lab).split("\n")).toHaveLength(3);
-    expect(aptProxyUrl(parseLab({ ...stackLab("dev"), aptCache: { enabled: false } }))).toBeUndefined();
+    expect(labAptProxy(parseLab({ ...stackLab("dev"), aptCache: { enabled: false } }))).toBeUndefined();
     const checks = planNodeSteps(lab, "dev", lab.nodes[1]).checks.map((c) => c.name);
     expect(checks).toEqual(["hosts", "chrony", "mariadb-login", "rabbitmq-login", "memcached"]);
   });
@@ -180,10 +180,26 @@ describe("remote lab hosts", () => {
   });
 
   it("demands KVM on a droplet unless TCG is chosen, and sums the nodes' memory", () => {
-    const onDroplet = (accel: string) => parseLab({ ...dev(), host: { kind: "digitalocean", sshSourceCidrs: ["203.0.113.7/32"] }, hypervisor: { kind: "qemu", accel } });
-    expect(preflightEnvironment(onDroplet("auto"))).toEqual({ MEMORY_MIB: "4096", HYPERVISOR: "qemu", REQUIRE_KVM: "1", HOST_KIND: "digitalocean" });
-    expect(preflightEnvironment(onDroplet("tcg")).REQUIRE_KVM).toBe("0");
-    expect(preflightEnvironment(dev()).REQUIRE_KVM).toBe("0");
+    const onDroplet = (accel: string) => parseLab({ ...dev(), host: { kind: "digitalocean", region: "fra1", sshSourceCidrs: ["203.0.113.7/32"] }, hypervisor: { kind: "qemu", accel } });
+    const stateDir = "/var/lib/labstack/dev";
+    const bridge = (net: string) => qemuBridgeName("dev", dev().networks.find((n) => n.name === net)!);
+    expect(preflightEnvironment(onDroplet("auto"), "dev", stateDir)).toEqual({
+      MEMORY_MIB: "4096",
+      HYPERVISOR: "qemu",
+      REQUIRE_KVM: "1",
+      HOST_KIND: "digitalocean",
+      NEED_ROOT: "QEMU's taps and bridges, the APT cache's system service",
+      SSH_PORTS: [
+        "8222 labstack:lab.nodes[0].nics[0].sshPort /var/lib/labstack/dev/vms/controller/qemu.pid",
+        "8200 labstack:lab.nodes[1].nics[0].sshPort /var/lib/labstack/dev/vms/compute1/qemu.pid",
+        "8201 labstack:lab.nodes[2].nics[0].sshPort /var/lib/labstack/dev/vms/compute2/qemu.pid",
+      ].join("\n"),
+      NETWORKS: [`labstack:lab.networks[1].cidr 192.168.1.0/24 ${bridge("management")}`, `labstack:lab.networks[2].cidr 172.16.0.0/24 ${bridge("guest")}`].join("\n"),
+      FILES: "",
+      DEVICES: "",
+    });
+    expect(preflightEnvironment(onDroplet("tcg"), "dev", stateDir).REQUIRE_KVM).toBe("0");
+    expect(preflightEnvironment(dev(), "dev", stateDir).REQUIRE_KVM).toBe("0");
     expect(dropletUserData(onDroplet("auto"))).toBe("#cloud-config\npackage_update: true\npackages:\n  - qemu-system-x86\n  - qemu-utils\n  - cloud-image-utils\n  - apt-cacher-ng\n");
   });
 });
@@ -195,5 +211,62 @@ describe("topology", () => {
     expect(text).toContain('node_controller ---|"enp0s8 192.168.1.11, promisc"| net_management');
     expect(text).toContain('node_compute2 ---|"enp0s9 (no IP), promisc"| net_guest');
     expect(text).toContain('node_compute1 ---|"enp0s3 :22 ← 8200"| net_nat');
+  });
+});
+
+describe("built images", () => {
+  it("bake the OpenStack lab's packages, services off, fetched through the lab's APT cache", () => {
+    const lab = dev();
+    const env = imageEnvironment(lab, openstackBake(lab));
+    expect(env).toMatchObject({ DISTRO: "debian", RELEASE: "bookworm", SIZE_GIB: "3", APT_PROXY: "http://192.168.1.1:3142" });
+    expect(env.PACKAGES.split(" ")).toEqual(["chrony", "mariadb-client", "mariadb-server", "memcached", "python3-amqp", "python3-openstackclient", "python3-pymysql", "rabbitmq-server"]);
+    expect(env.SERVICES_OFF).toBe("mariadb memcached rabbitmq-server");
+    // A lab without the services bakes fewer packages: a different image.
+    const small = parseLab({ ...stackLab("dev"), services: { chrony: { server: "controller" } } });
+    expect(imageEnvironment(small, openstackBake(small)).PACKAGES).not.toContain("mariadb-server");
+    // Without a cache of its own the build fetches through the configured upstream proxy.
+    const noCache = parseLab({ ...stackLab("dev"), aptCache: { enabled: false, upstreamProxy: "http://10.9.9.9:3142" } });
+    expect(imageEnvironment(noCache).APT_PROXY).toBe("http://10.9.9.9:3142");
+  });
+
+  it("every package a service step installs is baked", () => {
+    const baked = openstackBake(dev()).packages;
+    for (const script of ["mariadb", "rabbitmq", "memcached", "chrony-server", "chrony-client"]) {
+      const text = execFileSync("cat", [`provisioning/node/${script}.sh`], { encoding: "utf8" });
+      const wanted = /^ensure_packages (.+)$/m.exec(text)![1].split(" ");
+      for (const p of wanted) expect(baked, `${script}.sh installs ${p}`).toContain(p);
+    }
+  });
+
+  it("boot the kernel and initrd that lie beside the built disk", () => {
+    expect(bootFiles(dev(), "/c/images/debian-bookworm-abc/disk.qcow2")).toEqual({ kernel: "/c/images/debian-bookworm-abc/vmlinuz", initrd: "/c/images/debian-bookworm-abc/initrd.img" });
+    expect(bootFiles(seedLab(), "/c/images/x.img")).toEqual({ kernel: "", initrd: "" });
+  });
+
+  it("a remote host gets the image scripts the image step calls, transitively", () => {
+    const stdin = hostStdin("host/image.sh", {});
+    expect(stdin).toContain('> "$dir/host/image-build.sh"');
+    expect(stdin).toContain('> "$dir/host/image-customize.sh"');
+    expect(stdin).not.toContain('> "$dir/host/bridge.sh"');
+  });
+});
+
+describe("next steps", () => {
+  it("tell the learner how to reach each node, where the credentials are, how to verify and reset", () => {
+    const text = renderNext("dev", [{ name: "controller", managementIp: "192.168.1.11", ssh: { host: "127.0.0.1", port: 8222, user: "stack" } }], "/home/l/.local/share/labstack/dev/credentials/credentials.yaml");
+    expect(text).toContain("ssh -F ~/.ssh/labstack-dev.conf controller");
+    expect(text).toContain("credentials: /home/l/.local/share/labstack/dev/credentials/credentials.yaml");
+    expect(text).toContain("npm run verify -- dev");
+    expect(text).toContain("pulumi destroy -s dev && pulumi up -s dev");
+  });
+});
+
+describe("home-relative paths", () => {
+  it("are made absolute for the local host, so no script sees a literal ~", () => {
+    const lab = parseLab({ ...stackLab("dev"), host: { kind: "local", stateDir: "~/labs/dev" }, credentialsDir: "~/.os_credentials" });
+    const resolved = resolveHomePaths(lab, "/home/learner");
+    expect(resolved.host.stateDir).toBe("/home/learner/labs/dev");
+    expect(resolved.credentialsDir).toBe("/home/learner/.os_credentials");
+    expect(resolveHomePaths(parseLab(stackLab("dev")), "/home/learner").host.stateDir).toBeUndefined();
   });
 });

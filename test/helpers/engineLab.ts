@@ -1,0 +1,199 @@
+// A stack's lab brought up by the real engine (`pulumi up`/`destroy` through the Automation API)
+// inside a network namespace the test makes. The Pulumi CLI itself runs in the namespace (a
+// `pulumi` wrapper enters it), so every local command, QEMU process and SSH connection of the lab
+// lives there; the namespace's only link leads to the CI's APT cache. With `remote`, the namespace
+// instead runs an SSH server and is an `ssh` lab host, and the engine stays outside like a laptop.
+//
+// Everything a run makes carries the suite's markers: namespace `lse-<suite>`, scratch folder
+// /tmp/labstack-vm/<suite>. A run killed half-way leaves them behind, and the next run of the
+// same suite removes exactly those first (cleanStale), never anything found by a broad match.
+import { LocalWorkspace, type EngineEvent, type PreviewResult, type Stack, type UpResult } from "@pulumi/pulumi/automation/index.js";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { scriptPath } from "../../components/plan/steps.js";
+import { startUpstreamCache, upstreamCacheEnvironment } from "./cache.js";
+import { engineBin, engineOptions } from "./engine.js";
+import { ROOT, stackLab } from "./labs.js";
+import { createNamespace, type Namespace } from "./netns.js";
+import { startSshd, type Sshd } from "./sshd.js";
+
+export const SCRATCH_ROOT = "/tmp/labstack-vm";
+
+/** What one engine operation did, with the engine's own log and per-resource durations. */
+export interface EngineRun {
+  readonly seconds: number;
+  /** The engine's printed output (what a learner sees in the terminal). */
+  readonly output: string;
+  readonly events: EngineEvent[];
+  /** Seconds from each resource's start to its outputs, by resource name. */
+  readonly durations: Record<string, number>;
+  /** Each resource's operation (same, create, update, replace, ...), by URN. */
+  readonly ops: Record<string, string>;
+}
+
+export interface EngineLab {
+  readonly suite: string;
+  readonly ns: Namespace;
+  readonly stack: Stack;
+  /** The project copy the engine runs (its Pulumi.<stack>.yaml is the adapted config). */
+  readonly projectDir: string;
+  /** The lab's state folder on the lab host (host.stateDir). */
+  readonly stateDir: string;
+  /** Where the lab's credentials file goes (credentialsDir). */
+  readonly credentialsDir: string;
+  /** The file backend's folder. */
+  readonly backendDir: string;
+  /** The stack config as the engine sees it; change it and call writeConfig(). */
+  readonly raw: Record<string, any>;
+  readonly sshd?: Sshd;
+  /** Environment a `pulumi` process needs to act on this stack (PATH, backend, passphrase, ...). */
+  readonly env: Record<string, string>;
+  writeConfig(): void;
+  up(): Promise<UpResult & EngineRun>;
+  preview(): Promise<PreviewResult & EngineRun>;
+  destroy(): Promise<EngineRun>;
+  /** Runs a command in the lab's namespace (or on the remote host's namespace). */
+  inNamespace(argv: string[], env?: Record<string, string>): { status: number; stdout: string; stderr: string };
+  close(): Promise<void>;
+}
+
+/** Removes what an earlier, killed run of this suite left: its namespace with every process in it
+ * (QEMU, the lab's APT cache, sshd), its upstream cache daemon, its scratch folder. */
+export function cleanStale(suite: string, linkIndex: number): void {
+  const name = namespaceName(suite);
+  if (spawnSync("ip", ["netns", "pids", name]).status === 0) {
+    const pids = execFileSync("ip", ["netns", "pids", name], { encoding: "utf8" }).split("\n").filter(Boolean);
+    for (const pid of pids) spawnSync("kill", ["-9", pid]);
+    spawnSync("ip", ["netns", "del", name]);
+  }
+  spawnSync("ip", ["link", "del", `${name.slice(0, 10)}-up`]);
+  const upstream = upstreamCacheEnvironment(`10.254.${linkIndex}.1`);
+  if (existsSync(upstream.RUN_DIR)) spawnSync("bash", [scriptPath("host/apt-cache.sh"), "down"], { env: { ...process.env, ...upstream } });
+  rmSync(join(SCRATCH_ROOT, suite), { recursive: true, force: true });
+}
+
+const namespaceName = (suite: string) => `lse-${suite}`.slice(0, 15);
+
+function collect(events: EngineEvent[]): { durations: Record<string, number>; ops: Record<string, string> } {
+  const started: Record<string, number> = {};
+  const durations: Record<string, number> = {};
+  const ops: Record<string, string> = {};
+  for (const e of events) {
+    const pre = e.resourcePreEvent?.metadata;
+    const out = e.resOutputsEvent?.metadata;
+    if (pre) {
+      started[pre.urn] = e.timestamp;
+      ops[pre.urn] = pre.op;
+    }
+    if (out && started[out.urn] !== undefined) durations[out.urn.split("::").pop()!] = e.timestamp - started[out.urn];
+  }
+  return { durations, ops };
+}
+
+async function timed<T>(run: (opts: { onOutput: (s: string) => void; onEvent: (e: EngineEvent) => void }) => Promise<T>): Promise<T & EngineRun> {
+  let output = "";
+  const events: EngineEvent[] = [];
+  const started = performance.now();
+  const result = await run({ onOutput: (s) => (output += s), onEvent: (e) => events.push(e) }).catch((e: Error) => {
+    e.message += `\n--- engine output\n${output}`;
+    throw e;
+  });
+  return { ...result, seconds: (performance.now() - started) / 1000, output, events, ...collect(events) };
+}
+
+/**
+ * `stack` names the Pulumi.<stack>.yaml the lab comes from; `adapt` may change its config first
+ * (the hypervisor, say). The lab keeps its own config otherwise: only where state, credentials
+ * and the upstream of its APT cache go is the test's.
+ */
+export async function openEngineLab(
+  suite: string,
+  stack: string,
+  linkIndex: number,
+  adapt: (raw: Record<string, any>) => void = () => undefined,
+  options: { remote?: boolean } = {},
+): Promise<EngineLab> {
+  cleanStale(suite, linkIndex);
+  const scratch = join(SCRATCH_ROOT, suite);
+  mkdirSync(scratch, { recursive: true, mode: 0o700 });
+  const bin = engineBin();
+  const ns = createNamespace(namespaceName(suite), linkIndex);
+  const stopCache = startUpstreamCache(ns.uplinkAddress);
+  const sshd = options.remote ? await startSshd(ns, ns.address, join(scratch, "sshd")) : undefined;
+
+  const projectDir = join(scratch, "project");
+  mkdirSync(projectDir);
+  const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" }).split("\n").filter((f) => f && existsSync(join(ROOT, f)));
+  execFileSync("tar", ["-cf", join(scratch, "project.tar"), ...files], { cwd: ROOT });
+  execFileSync("tar", ["-xf", join(scratch, "project.tar")], { cwd: projectDir });
+  symlinkSync(join(ROOT, "node_modules"), join(projectDir, "node_modules"));
+
+  const stateDir = join(scratch, "state");
+  const credentialsDir = join(scratch, "credentials");
+  const upstream = `http://${ns.uplinkAddress}:3142`;
+  const raw = stackLab(stack);
+  raw.host = { ...(raw.host ?? { kind: "local" }), stateDir };
+  if (sshd !== undefined) raw.host = { kind: "ssh", address: sshd.host.address, port: sshd.host.port, user: sshd.host.user, stateDir };
+  raw.credentialsDir = credentialsDir;
+  // The lab host's only way to package mirrors (its APT cache's, or the image build's when the lab has no cache).
+  raw.aptCache = { ...(raw.aptCache ?? {}), upstreamProxy: upstream };
+  adapt(raw);
+
+  // The engine enters the namespace; a remote lab host is reached from outside, like a laptop.
+  const engineRoot = join(scratch, "engine");
+  mkdirSync(join(engineRoot, "bin"), { recursive: true });
+  const wrapper = join(engineRoot, "bin", "pulumi");
+  writeFileSync(wrapper, sshd ? `#!/bin/sh\nexec ${join(bin, "pulumi")} "$@"\n` : `#!/bin/sh\nexec ip netns exec ${ns.name} ${join(bin, "pulumi")} "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  const backendDir = join(scratch, "backend");
+  const options_ = await engineOptions(bin, scratch, { root: engineRoot });
+  const env: Record<string, string> = {
+    ...options_.envVars,
+    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    PULUMI_HOME: options_.pulumiHome,
+  };
+  mkdirSync(backendDir);
+  const configFile = join(projectDir, `Pulumi.${stack}.yaml`);
+  const writeConfig = () => writeFileSync(configFile, stringify({ config: { "labstack:lab": raw } }));
+  writeConfig();
+  const ws = await LocalWorkspace.createOrSelectStack({ stackName: stack, workDir: projectDir }, { ...options_, envVars: env });
+  if (sshd !== undefined) {
+    await ws.setConfig("labstack:hostPrivateKey", { value: execFileSync("cat", [sshd.host.keyFile], { encoding: "utf8" }), secret: true });
+  }
+
+  const inNamespace = (argv: string[], extra: Record<string, string> = {}) => {
+    const r = spawnSync("ip", ["netns", "exec", ns.name, ...argv], { encoding: "utf8", env: { ...process.env, ...extra }, cwd: projectDir });
+    return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  return {
+    suite, ns, stack: ws, projectDir, stateDir, credentialsDir, backendDir, raw, sshd, env, writeConfig, inNamespace,
+    up: () => timed((o) => ws.up(o)),
+    preview: () => timed((o) => ws.preview(o)),
+    destroy: () => timed((o) => ws.destroy(o)),
+    async close() {
+      // After a failed test the engine may still hold resources: destroy what it can, then
+      // remove the namespace (and every process in it) regardless.
+      await ws.destroy().catch(() => undefined);
+      sshd?.stop();
+      stopCache();
+      cleanStale(suite, linkIndex);
+    },
+  };
+}
+
+/** Files under a folder, recursively. */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+/** Operations other than `same` in an engine run, by resource name. */
+export function changed(run: EngineRun): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(run.ops)
+      .filter(([, op]) => op !== "same")
+      .map(([urn, op]) => [urn.split("::").pop()!, op]),
+  );
+}

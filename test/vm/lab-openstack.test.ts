@@ -1,0 +1,127 @@
+// The dev OpenStack lab through the real engine, inside a namespace this suite makes: `pulumi up`
+// from nothing with every check green; a second `up` that does nothing; a one-node change that
+// rebuilds that node alone; two faults repaired by the documented verify command; secrets never
+// in clear in the backend or the engine's log; and a destroy that leaves nothing.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { changed, filesUnder, openEngineLab, type EngineLab, type EngineRun } from "../helpers/engineLab.js";
+import { namespaceLinks } from "../helpers/netns.js";
+
+const NODES = ["controller", "compute1", "compute2"];
+
+describe.sequential("dev OpenStack lab through the engine", () => {
+  let lab: EngineLab;
+  let first: EngineRun;
+  let credentials: Record<string, string>;
+
+  beforeAll(async () => {
+    lab = await openEngineLab("openstack", "dev", 1);
+  });
+  afterAll(() => lab?.close());
+
+  const checksOf = async () => (await lab.stack.outputs()).checks.value as Record<string, Record<string, string>>;
+  const ssh = (node: string, command: string) => {
+    const port = { controller: 8222, compute1: 8200, compute2: 8201 }[node]!;
+    const key = join(lab.credentialsDir, "lab-key");
+    return lab.inNamespace(["ssh", "-i", key, "-p", String(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "stack@127.0.0.1", command]);
+  };
+  const verify = () => lab.inNamespace(["bash", "scripts/verify.sh", "dev"], lab.env);
+
+  it("comes up from nothing with every check green", async () => {
+    const up = await lab.up();
+    first = up;
+    expect(up.summary.result).toBe("succeeded");
+    const checks = await checksOf();
+    expect(Object.keys(checks).sort()).toEqual([...NODES].sort());
+    for (const node of NODES) {
+      expect(checks[node].hosts).toContain("controller resolves to 192.168.1.11 and answers ping");
+      expect(checks[node].hosts).toContain("compute2 resolves to 192.168.1.22 and answers ping");
+      expect(checks[node]["mariadb-login"]).toMatch(/logged into MariaDB 10\.\S+ on controller as root/);
+      expect(checks[node]["rabbitmq-login"]).toContain("AMQP login as openstack to controller:5672");
+      expect(checks[node].memcached).toContain(`stored and returned labstack-check-${node}`);
+    }
+    expect(checks.controller.chrony).toContain("ok: chrony is active");
+    for (const compute of ["compute1", "compute2"]) expect(checks[compute].chrony).toMatch(/^\^\* controller /m);
+    expect(checks.controller.mariadb).toContain("listens on 192.168.1.11:3306 only");
+    expect(checks.controller.rabbitmq).toMatch(/^openstack\s/m);
+    // The learner's credentials file and key are private to their owner.
+    for (const f of ["credentials.yaml", "lab-key"]) expect(statSync(join(lab.credentialsDir, f)).mode & 0o777).toBe(0o600);
+    credentials = (await lab.stack.outputs()).credentials.value;
+    expect(credentials.mariadbRootPassword).toMatch(/^[A-Za-z0-9]{24}$/);
+  });
+
+  it("a second up changes nothing and runs no command", async () => {
+    const again = await lab.up();
+    expect(Object.keys(again.summary.resourceChanges ?? {})).toEqual(["same"]);
+    expect(changed(again)).toEqual({});
+    console.log(JSON.stringify({ figure: "noop_up", value: Math.round(again.seconds * 10) / 10, unit: "s" }));
+  });
+
+  it("a memory change on compute2 rebuilds compute2 alone", async () => {
+    lab.raw.nodes[2].memoryMiB += 256;
+    lab.writeConfig();
+    const preview = await lab.preview();
+    const ops = changed(preview);
+    const others = Object.keys(ops).filter((n) => !n.startsWith("dev-compute2"));
+    // The host preflight sees the new memory sum; nothing else outside compute2 changes.
+    expect(others).toEqual(["dev-preflight-run"]);
+    expect(ops["dev-preflight-run"]).toBe("update");
+    expect(ops["dev-compute2-machine-vm"]).toBe("replace");
+    expect(ops["dev-compute2-ready"]).toBe("replace");
+    expect(ops["dev-compute2-base-run"]).toBe("replace");
+    expect(ops["dev-compute2-chrony-client-run"]).toBe("replace");
+    const up = await lab.up();
+    expect(up.summary.result).toBe("succeeded");
+    const checks = await checksOf();
+    expect(checks.compute2.chrony).toMatch(/^\^\* controller /m);
+    expect(checks.compute2.memcached).toContain("stored and returned labstack-check-compute2");
+  });
+
+  it("verify repairs a service stopped by hand, and says what it repaired", async () => {
+    expect(ssh("controller", "sudo systemctl stop memcached").status).toBe(0);
+    // The engine cannot see the drift: a plain up still does nothing.
+    expect(changed(await lab.up())).toEqual({});
+    const repaired = verify();
+    expect(repaired.status, repaired.stdout + repaired.stderr).toBe(0);
+    expect(repaired.stdout).toMatch(/What verify round 1 of dev repaired:\n[\s\S]*started memcached/);
+    expect(ssh("controller", "systemctl is-active memcached").stdout.trim()).toBe("active");
+    expect((await checksOf()).compute1.memcached).toContain("stored and returned labstack-check-compute1");
+    // The round is kept: the next plain up is a no-op again.
+    expect(changed(await lab.up())).toEqual({});
+  });
+
+  it("verify restarts a node whose QEMU process died, and the checks pass again", async () => {
+    const pidfile = join(lab.stateDir, "vms", "compute1", "qemu.pid");
+    const pid = readFileSync(pidfile, "utf8").trim();
+    execFileSync("kill", ["-9", pid]);
+    const repaired = verify();
+    expect(repaired.status, repaired.stdout + repaired.stderr).toBe(0);
+    expect(repaired.stdout).toMatch(/started compute1/);
+    expect(readFileSync(pidfile, "utf8").trim()).not.toBe(pid);
+    const checks = await checksOf();
+    expect(checks.compute1.chrony).toMatch(/^\^\* controller /m);
+    expect(checks.compute1["rabbitmq-login"]).toContain("AMQP login as openstack to controller:5672");
+  });
+
+  it("keeps every generated secret out of the backend and the engine's log in clear", async () => {
+    const secrets = Object.entries(credentials)
+      .filter(([k]) => k !== "sshPublicKey")
+      .map(([, v]) => (v.includes("PRIVATE KEY") ? v.split("\n")[1] : v));
+    const exported = JSON.stringify(await lab.stack.exportStack());
+    const texts: [string, string][] = [["exported stack", exported], ["engine output of up", first.output], ["engine events of up", JSON.stringify(first.events)]];
+    for (const f of filesUnder(lab.backendDir)) texts.push([f, readFileSync(f, "utf8")]);
+    for (const [where, text] of texts) for (const s of secrets) expect(text.includes(s), `${where} holds a secret in clear`).toBe(false);
+  });
+
+  it("destroy leaves no VM, tap, bridge, state folder, credentials file or cache daemon", async () => {
+    await lab.destroy();
+    expect(spawnSync("pgrep", ["-f", lab.stateDir]).status).toBe(1);
+    expect(namespaceLinks(lab.ns)).toEqual([]);
+    expect(existsSync(lab.stateDir)).toBe(false);
+    expect(existsSync(join(lab.credentialsDir, "credentials.yaml"))).toBe(false);
+    const state = await lab.stack.exportStack();
+    expect(state.deployment.resources ?? []).toEqual([]);
+  });
+});
