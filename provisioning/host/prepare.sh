@@ -1,20 +1,51 @@
 #!/usr/bin/env bash
 # Host preparation shared by every lab: the hypervisor's tools, apt-cacher-ng, and for VirtualBox
 # the host-only ranges in /etc/vbox/networks.conf. Installs only what is missing.
+#
+# networks.conf: once the file exists, VirtualBox allows exactly the ranges it lists, its default
+# 192.168.56.0/21 included only if listed (manual, "Host-Only Networking"). Each lab adds one line
+# of its own under a "# <OWNER>" comment and leaves every other line alone; a file VirtualBox did
+# not have before also gets the default range, so the learner's own vboxnet0 keeps working. What
+# was there before the first lab came is kept beside the file (networks.conf.labstack-orig, or
+# networks.conf.labstack-none when there was no file), not in a lab's state folder: the file is
+# the host's, shared by every lab on it, and is restored exactly when the last lab's line goes.
 # Usage: prepare.sh up|down
 # Environment: HYPERVISOR (qemu|virtualbox), APT_CACHE (1 to install apt-cacher-ng),
 #              VBOX_NETWORKS (space-separated CIDRs to allow; empty leaves networks.conf alone),
+#              OWNER (e.g. "labstack dev": marks the lab's line in networks.conf),
 #              VBOX_NETWORKS_CONF (default /etc/vbox/networks.conf, where VirtualBox reads them)
 set -euo pipefail
 
 action=${1:?usage: prepare.sh up|down}
 conf=${VBOX_NETWORKS_CONF:-/etc/vbox/networks.conf}
-marker="# labstack"
-sudo=(); ((EUID == 0)) || sudo=(sudo)
+orig="$conf.labstack-orig"
+none="$conf.labstack-none"
+: "${OWNER:?}"
+marker="# $OWNER"
+VBOX_DEFAULT_RANGE=192.168.56.0/21
+# /etc is root's: as a user, through password-less sudo (the preflight checked it is there).
+sudo=(); ((EUID == 0)) || sudo=(sudo -n)
+
+# The file without this lab's line (the marker and the line after it).
+others() { awk -v m="$marker" '$0 == m { skip = 2 } skip { skip--; next } { print }' "$conf"; }
+# Writes these lines as the file.
+write() { printf '%s' "${1:+$1$'\n'}" | "${sudo[@]}" tee "$conf" >/dev/null; }
 
 if [[ "$action" == down ]]; then
-  # Only the networks.conf we wrote goes; installed packages stay, as with any tool.
-  if [[ -f "$conf" ]] && head -n1 "$conf" | grep -qx "$marker"; then "${sudo[@]}" rm -f "$conf"; fi
+  # Only this lab's line goes; installed packages stay, as with any tool.
+  if [[ -f "$conf" ]] && grep -qxF "$marker" "$conf"; then
+    rest=$(others)
+    if [[ -f "$orig" ]] && ! grep -q '^# labstack ' <<< "$rest"; then
+      "${sudo[@]}" cp -p "$orig" "$conf"
+      "${sudo[@]}" rm -f "$orig"
+    elif [[ -f "$none" ]] && ! grep -q '^# labstack ' <<< "$rest"; then
+      "${sudo[@]}" rm -f "$conf" "$none"
+    else
+      # Other labs' lines (or the learner's, when the record of before is gone) stay.
+      write "$rest"
+    fi
+    echo "labstack: changed removed the lab's ranges from $conf"
+  fi
   exit 0
 fi
 
@@ -40,15 +71,23 @@ if ((${#need[@]})); then
 fi
 
 if [[ -n "${VBOX_NETWORKS:-}" ]]; then
-  wanted="$marker
-* ${VBOX_NETWORKS}"
-  if [[ "$(cat "$conf" 2>/dev/null || true)" != "$wanted" ]]; then
-    if [[ -f "$conf" ]] && ! head -n1 "$conf" | grep -qx "$marker"; then
-      echo "$conf exists and is not ours; add these ranges to it yourself: $VBOX_NETWORKS" >&2
-      exit 1
+  if [[ ! -f "$orig" && ! -f "$none" ]]; then
+    # Before the first lab's line: remember what the host had. A file made by labstack before
+    # lines were per lab ("# labstack" alone on its first line) counts as none.
+    if [[ -f "$conf" ]] && [[ "$(head -n1 "$conf")" != "# labstack" ]]; then
+      "${sudo[@]}" cp -p "$conf" "$orig"
+    else
+      "${sudo[@]}" mkdir -p "$(dirname "$conf")"
+      "${sudo[@]}" touch "$none"
     fi
-    "${sudo[@]}" mkdir -p "$(dirname "$conf")"
-    printf '%s\n' "$wanted" | "${sudo[@]}" tee "$conf" >/dev/null
-    echo "labstack: changed $conf"
+  fi
+  ranges=$VBOX_NETWORKS
+  if [[ -f "$none" ]]; then ranges="$ranges $VBOX_DEFAULT_RANGE"; fi
+  rest=""
+  if [[ -f "$conf" ]]; then rest=$(others); fi
+  wanted="${rest:+$rest$'\n'}$marker"$'\n'"* $ranges"
+  if ! printf '%s\n' "$wanted" | cmp -s - "$conf"; then
+    write "$wanted"
+    echo "labstack: changed $conf allows $ranges"
   fi
 fi

@@ -8,6 +8,9 @@
 # Usage: network.sh up|down
 # Environment: HOST_ADDRESS, NETMASK, STATE_FILE, DEVICE (optional: use or create this vboxnetN)
 set -euo pipefail
+# VBoxManage translates the labels parsed here (Name:, IPAddress:, "was successfully created")
+# into the user's language: read them in English.
+export LC_ALL=C
 
 action=${1:?usage: network.sh up|down}
 : "${STATE_FILE:?}"
@@ -35,8 +38,13 @@ case "$action" in
     device=${DEVICE:-$(recorded)}
     fresh=0
     if [[ -z "$device" ]] || ! exists "$device"; then
-      created=$(VBoxManage hostonlyif create 2>&1 | sed -n "s/^Interface '\(.*\)' was successfully created$/\1/p")
-      [[ -n "$created" ]] || { echo "VBoxManage hostonlyif create did not report an interface" >&2; exit 1; }
+      if ! report=$(VBoxManage hostonlyif create 2>&1); then
+        printf '%s\n' "$report" >&2
+        echo "VirtualBox could not create a host-only interface: is its kernel module loaded? (ls /dev/vboxnetctl; sudo modprobe vboxnetadp; under Secure Boot, sign VirtualBox's modules or reinstall the virtualbox-dkms package)" >&2
+        exit 1
+      fi
+      created=$(sed -n "s/^Interface '\(.*\)' was successfully created$/\1/p" <<< "$report")
+      [[ -n "$created" ]] || { printf '%s\n' "$report" >&2; echo "VBoxManage hostonlyif create did not report an interface" >&2; exit 1; }
       if [[ -n "${DEVICE:-}" && "$created" != "$DEVICE" ]]; then
         VBoxManage hostonlyif remove "$created"
         echo "VirtualBox named the new interface $created, not $DEVICE; leave networks[].device unset or free $DEVICE" >&2

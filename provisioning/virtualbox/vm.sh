@@ -9,18 +9,30 @@
 #         "intnet <mac> <name> <promisc>" or "bridged <mac> <host-device> <promisc>"
 #   SSH_BIND  host address of the SSH forward (default 127.0.0.1)
 set -euo pipefail
+# VBoxManage's output is parsed below: keep it in English whatever the user's locale.
+export LC_ALL=C
 
 action=${1:?usage: vm.sh up|down}
 : "${VM_DIR:?}" "${NAME:?}"
 
 registered() { VBoxManage list vms | grep -q "^\"$NAME\" "; }
+# Stopped, and no session left on it. Right after `controlvm poweroff` VMState already reads
+# poweroff while the VM process still holds its session (SessionName=), and unregistervm fails
+# as "locked" (packer#8059, vagrant#8104). aborted (after a host reboot) and saved VMs are
+# stopped already: no poweroff to wait for.
+released() {
+  local info
+  info=$(VBoxManage showvminfo "$NAME" --machinereadable)
+  grep -qE '^VMState="(poweroff|aborted|saved|aborted-saved)"$' <<< "$info" && ! grep -q '^SessionName=' <<< "$info"
+}
 
 case "$action" in
   down)
     if registered; then
       VBoxManage controlvm "$NAME" poweroff >/dev/null 2>&1 || true
-      for _ in $(seq 30); do VBoxManage showvminfo "$NAME" --machinereadable | grep -q '^VMState="poweroff"' && break; sleep 1; done
-      VBoxManage unregistervm "$NAME" --delete
+      for _ in $(seq 150); do released && break; sleep 0.2; done
+      VBoxManage unregistervm "$NAME" --delete \
+        || { echo "VirtualBox still holds $NAME 30 s after poweroff; run destroy again once it has stopped (VBoxManage showvminfo $NAME --machinereadable)" >&2; exit 1; }
     fi
     rm -rf "$VM_DIR"
     { rmdir "$(dirname "$VM_DIR")" && rmdir "$(dirname "$(dirname "$VM_DIR")")"; } 2>/dev/null || true
@@ -34,13 +46,19 @@ if registered && VBoxManage showvminfo "$NAME" --machinereadable | grep -q '^VMS
 mkdir -p "$VM_DIR"
 
 if ! registered; then
-  # A VM that failed half-way would pass for made on the next run: unmake it instead.
-  trap 'VBoxManage unregistervm "$NAME" --delete >/dev/null 2>&1 || true; rm -rf "$VM_DIR"' ERR
+  # A VM that failed or was cancelled half-way would pass for made on the next run: unmake it
+  # instead. unregistervm --delete also drops the attached disk from VirtualBox's media registry,
+  # where a re-made disk.vdi (same path, new UUID) would be refused on every retry.
+  undo() { VBoxManage unregistervm "$NAME" --delete >/dev/null 2>&1 || true; rm -rf "$VM_DIR"; }
+  trap 'undo; exit 1' ERR INT TERM HUP
   VBoxManage createvm --name "$NAME" --ostype Ubuntu_64 --basefolder "$VM_DIR" --register >/dev/null
   VBoxManage modifyvm "$NAME" --memory "$MEMORY_MIB" --cpus "$CPUS" --ioapic on --boot1 disk --boot2 none \
     --uart1 0x3F8 4 --uartmode1 file "$VM_DIR/serial.log" --audio-driver none 2>/dev/null \
     || VBoxManage modifyvm "$NAME" --memory "$MEMORY_MIB" --cpus "$CPUS" --ioapic on --boot1 disk --boot2 none \
       --uart1 0x3F8 4 --uartmode1 file "$VM_DIR/serial.log" --audio none
+  # Without `createvm --default` the guest's clock starts in local time; Ubuntu reads it as UTC,
+  # and apt may find Release files "not valid yet" until NTP catches up.
+  VBoxManage modifyvm "$NAME" --rtcuseutc on
   i=1
   while read -r kind mac a promisc; do
     [[ -n "$kind" ]] || continue
@@ -57,17 +75,19 @@ if ! registered; then
     i=$((i + 1))
   done <<< "$NICS"
 
-  # VirtualBox cannot read qcow2: convert once to VDI, then grow it to the node's disk size.
+  # VirtualBox cannot read qcow2: convert once to VDI, then grow it to the node's disk size. The
+  # disk is attached before it is resized so that it is the VM's medium, not a global one that
+  # would outlive an undo.
   qemu-img convert -O vdi "$BASE_IMAGE" "$VM_DIR/disk.vdi"
+  VBoxManage storagectl "$NAME" --name SATA --add sata --controller IntelAhci --portcount 2
+  VBoxManage storageattach "$NAME" --storagectl SATA --port 0 --device 0 --type hdd --medium "$VM_DIR/disk.vdi"
   VBoxManage modifymedium disk "$VM_DIR/disk.vdi" --resize $((DISK_GIB * 1024)) >/dev/null
   printf '%s' "$USER_DATA" > "$VM_DIR/user-data"
   printf '%s' "$META_DATA" > "$VM_DIR/meta-data"
   printf '%s' "$NETWORK_CONFIG" > "$VM_DIR/network-config"
   cloud-localds -N "$VM_DIR/network-config" "$VM_DIR/seed.iso" "$VM_DIR/user-data" "$VM_DIR/meta-data"
-  VBoxManage storagectl "$NAME" --name SATA --add sata --controller IntelAhci --portcount 2
-  VBoxManage storageattach "$NAME" --storagectl SATA --port 0 --device 0 --type hdd --medium "$VM_DIR/disk.vdi"
   VBoxManage storageattach "$NAME" --storagectl SATA --port 1 --device 0 --type dvddrive --medium "$VM_DIR/seed.iso"
-  trap - ERR
+  trap - ERR INT TERM HUP
   echo "labstack: changed created VM $NAME"
 fi
 VBoxManage startvm "$NAME" --type headless >/dev/null
