@@ -16,15 +16,19 @@ const lab = parseStack(config.getObject("lab"), {
 const verify = config.getNumber("verify") ?? 0;
 const outputs = buildLab(lab, pulumi.getStack(), { hostPrivateKey, verify });
 
-export const description = outputs.description;
-export const nodes = outputs.nodes;
-export const ssh_config = outputs.sshConfig;
-export const inventory = outputs.inventory;
-export const topology = outputs.topology;
-export const credentials = outputs.credentials;
-export const checks = outputs.checks;
-export const host = outputs.host;
-export const kubeconfig = outputs.kubeconfig;
-export const urls = outputs.urls;
-export const dashboard = outputs.dashboard;
-export const next = outputs.next;
+// The stack outputs; a lab kind exports only what it has (no "undefined value" warnings).
+const exported = {
+  description: outputs.description,
+  nodes: outputs.nodes,
+  ssh_config: outputs.sshConfig,
+  inventory: outputs.inventory,
+  topology: outputs.topology,
+  credentials: outputs.credentials,
+  checks: outputs.checks,
+  host: outputs.host,
+  kubeconfig: outputs.kubeconfig,
+  urls: outputs.urls,
+  dashboard: outputs.dashboard,
+  next: outputs.next,
+};
+export default Object.fromEntries(Object.entries(exported).filter(([, value]) => value !== undefined));

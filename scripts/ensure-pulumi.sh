@@ -18,6 +18,9 @@ out=${LABSTACK_CACHE:-$HOME/.cache/labstack}/pulumi/v$pulumi_version-command-v$c
 bin="$out/bin"
 mkdir -p "$bin"
 export GOFLAGS=-mod=mod GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
+# Test files and helpers may ask at the same time; the builds share their source folders.
+exec 8>"$out/.lock"
+flock 8
 
 log() { echo "ensure-pulumi: $*" >&2; }
 command_ldflags=(-ldflags "-X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$command_version")

@@ -24,7 +24,7 @@ export class Credentials extends pulumi.ComponentResource {
         triggers: [args.rotation ?? 0],
         logging: "none",
       },
-      { parent: this, additionalSecretOutputs: ["stdout"] },
+      { parent: this, additionalSecretOutputs: ["stdout", "stderr"] },
     );
     this.values = pulumi.secret(generate.stdout).apply((s) => JSON.parse(s) as CredentialValues);
     // The public key is not secret: it goes into every node's cloud-init seed in plain sight.

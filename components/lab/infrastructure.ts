@@ -119,7 +119,9 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
       ),
     );
   }
-  const imageEnv = imageEnvironment(lab, args.bake);
+  const built = imageEnvironment(lab, args.bake);
+  // Without a cache of its own the build fetches through the upstream proxy, which may hold a password.
+  const imageEnv = urlHasCredentials(built.APT_PROXY) ? pulumi.secret(built) : built;
   // A changed bake (package set, release, ...) is a new image: replaced, and the VMs with it. The
   // old image stays in the host's cache for other stacks (README, "Image cache").
   const image = new HostService(`${name}-image`, { host, script: "host/image.sh", environment: imageEnv, triggers: [imageEnv] }, { parent, dependsOn: [...hostResources] });

@@ -69,6 +69,15 @@ export function hostStateDir(host: Lab["host"], stack: string, home: string): st
   return host.stateDir ?? (host.kind === "local" ? join(home, ".local", "share", "labstack", stack) : join("/var/lib/labstack", stack));
 }
 
+/** A local lab whose config names no upstream proxy fetches through the one the environment of
+ * `pulumi up` names (http_proxy), as apt and curl on that machine do: a classroom or corporate
+ * proxy, or a mirror cache. A remote host's environment is its own. */
+export function withEnvironmentProxy(lab: Lab, env: Readonly<Record<string, string | undefined>>): Lab {
+  const proxy = env.http_proxy ?? env.HTTP_PROXY;
+  if (lab.host.kind !== "local" || lab.aptCache.upstreamProxy !== undefined || !proxy) return lab;
+  return { ...lab, aptCache: { ...lab.aptCache, upstreamProxy: proxy } };
+}
+
 const expandHome = (path: string | undefined, home: string) => (path?.startsWith("~/") ? join(home, path.slice(2)) : path);
 
 /** A lab on the local host with its `~/` paths made absolute: the scripts never see a literal `~`

@@ -6,7 +6,7 @@ set -euo pipefail
 [[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${PEER:?}" "${PEER_IP:?}" "${PEER_MAC:?}" "${DEVICE:?}"
 
-ping -c 1 -W 2 "$PEER_IP" >/dev/null 2>&1 || true
+ping -c 1 -W 2 -- "$PEER_IP" >/dev/null 2>&1 || true
 entry=$(ip neigh show to "$PEER_IP" dev "$DEVICE")
 echo "\$ ip neigh show to $PEER_IP dev $DEVICE"; echo "${entry:-(no entry)}"
 grep -qi "lladdr $PEER_MAC" <<< "$entry" || fail "the ARP cache on $DEVICE has no $PEER_MAC for $PEER ($PEER_IP)"

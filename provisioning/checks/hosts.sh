@@ -10,6 +10,6 @@ while read -r ip name; do
   [[ -n "$name" ]] || continue
   resolved=$(getent ahostsv4 "$name" | awk 'NR == 1 { print $1 }')
   [[ "$resolved" == "$ip" ]] || fail "getent ahostsv4 $name gave '$resolved', expected $ip"
-  ping -c 1 -W 3 "$name" >/dev/null || fail "ping -c 1 $name ($ip) got no answer"
+  ping -c 1 -W 3 -- "$name" >/dev/null || fail "ping -c 1 $name ($ip) got no answer"
   pass "$name resolves to $ip and answers ping"
 done <<< "$HOSTS"

@@ -14,7 +14,7 @@ if ! ip route get "$TARGET" oif "$DEVICE" >/dev/null 2>&1 || [[ "$(ip route get 
   ip route add "$TARGET/32" dev "$DEVICE" scope link
   added=1
 fi
-ping -c 2 -W 2 -I "$DEVICE" "$TARGET" >/dev/null 2>&1 || true
+ping -c 2 -W 2 -I "$DEVICE" -- "$TARGET" >/dev/null 2>&1 || true
 neighbour=$(ip neigh show to "$TARGET" dev "$DEVICE")
 (( added )) && ip route del "$TARGET/32" dev "$DEVICE" scope link
 echo "\$ ip neigh show to $TARGET dev $DEVICE"; echo "${neighbour:-(no entry)}"

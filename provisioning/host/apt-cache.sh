@@ -1,16 +1,42 @@
 #!/usr/bin/env bash
-# apt-cacher-ng on the lab host, the nodes' APT proxy (port 3142, as in the seed).
-# With systemd, the distribution's service is configured through a drop-in file; without it (or
-# with ACNG_MODE=daemon) a private instance runs from RUN_DIR with its own pidfile, config and cache.
+# apt-cacher-ng on the lab host, the nodes' APT proxy (port 3142, as in the seed). It listens only
+# on the lab's own addresses and fetches only from the package archives of the lab's distributions
+# (ForceManaged: a request for anything else is refused), so it is never an open proxy to the LAN.
+# With systemd, the distribution's service is started from the lab's own configuration folder
+# (a drop-in of the unit); without it (or with ACNG_MODE=daemon) a private instance runs from
+# RUN_DIR with its own pidfile, config and cache.
 # Usage: apt-cache.sh up|down
-# Environment: PORT (3142), BIND_ADDRESS (0.0.0.0), UPSTREAM_PROXY (optional), RUN_DIR (daemon mode),
-#              DEBIAN_MIRROR (default: the host's own Debian mirror, else deb.debian.org), ACNG_MODE,
-#              CACHE_DIR (daemon mode; default RUN_DIR/cache, removed on down unless set elsewhere)
+# Environment:
+#   PORT            3142
+#   BIND_ADDRESS    the addresses to listen on, separated by spaces or commas (default 127.0.0.1);
+#                   0.0.0.0 or :: only with BIND_ANY=1
+#   DISTROS         archives it fetches from, separated by spaces or commas: debian (with
+#                   debian-security), ubuntu (with security.ubuntu.com), ubuntu-cloud-archive;
+#                   default: all three
+#   UPSTREAM_PROXY  optional proxy the cache fetches through (may hold a password: it goes only into
+#                   a configuration file readable by the cache alone)
+#   DEBIAN_MIRROR   default: the host's own Debian mirror, else deb.debian.org
+#   UBUNTU_MIRROR   default: http://archive.ubuntu.com/ubuntu/
+#   ACNG_MODE       auto | systemd | daemon
+#   RUN_DIR         daemon mode: the instance's folder (made and removed by the lab)
+#   CACHE_DIR       daemon mode: default RUN_DIR/cache, removed on down unless set elsewhere
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=owned.sh
+source "$here/owned.sh"
 
 action=${1:?usage: apt-cache.sh up|down}
 port=${PORT:-3142}
-bind=${BIND_ADDRESS:-0.0.0.0}
+IFS=', ' read -ra binds <<< "${BIND_ADDRESS:-}"
+((${#binds[@]})) || binds=(127.0.0.1)
+for b in "${binds[@]}"; do
+  if [[ "$b" == 0.0.0.0 || "$b" == "::" ]] && [[ "${BIND_ANY:-0}" != 1 ]]; then
+    echo "apt-cache.sh: BIND_ADDRESS $b would open the cache to every network of the host; set BIND_ANY=1 to mean it" >&2
+    exit 2
+  fi
+done
+IFS=', ' read -ra distros <<< "${DISTROS:-}"
+((${#distros[@]})) || distros=(debian ubuntu ubuntu-cloud-archive)
 mode=${ACNG_MODE:-auto}
 if [[ "$mode" == auto ]]; then
   if [[ -d /run/systemd/system ]]; then mode=systemd; else mode=daemon; fi
@@ -24,10 +50,10 @@ if [[ -z "$mirror" ]]; then
   mirror=${mirror:-http://deb.debian.org/debian}
 fi
 
-# Writes $2 to $1 only when it differs; says so, so a second run can show it changed nothing.
+# Writes $2 to $1 (mode 0600) only when it differs; says so, so a second run can show it changed nothing.
 put() {
   if [[ ! -f "$1" ]] || [[ "$(cat "$1")" != "$2" ]]; then
-    printf '%s\n' "$2" > "$1"
+    (umask 077; printf '%s\n' "$2" > "$1")
     echo "labstack: changed $1"
     return 0
   fi
@@ -37,38 +63,102 @@ put() {
 listening() { (exec 3<>"/dev/tcp/${1}/$port") 2>/dev/null; }
 
 wait_listening() {
-  local probe=$bind
+  local probe=${binds[0]}
   [[ "$probe" == 0.0.0.0 ]] && probe=127.0.0.1
+  [[ "$probe" == "::" ]] && probe=::1
   for _ in $(seq 100); do listening "$probe" && return 0; sleep 0.1; done
   echo "apt-cacher-ng did not start listening on $probe:$port" >&2
   return 1
 }
 
-# Through an upstream proxy that is itself fetching cold files, bursts of requests fail with
-# "503 Connection closed" when the proxy drops kept-alive connections: one request at a time,
-# and many more retries and patience before giving up.
-settings="Port: $port
-BindAddress: $bind${UPSTREAM_PROXY:+
+# The remapping rules of the archives asked for; with ForceManaged nothing else is fetched. The
+# mirror lists (deb_mirrors.gz, ubuntu_mirrors) come with apt-cacher-ng, in its SupportDir.
+remaps() {
+  local d
+  for d in "${distros[@]}"; do
+    case "$d" in
+      debian)
+        echo "Remap-debrep: file:deb_mirror*.gz /debian ; file:backends_debian"
+        echo "Remap-secdeb: security.debian.org security.debian.org/debian-security deb.debian.org/debian-security /debian-security cdn-fastly.deb.debian.org/debian-security ; deb.debian.org/debian-security security.debian.org cdn-fastly.deb.debian.org/debian-security" ;;
+      ubuntu)
+        echo "Remap-uburep: file:ubuntu_mirrors /ubuntu ; file:backends_ubuntu"
+        echo "Remap-ubusec: security.ubuntu.com/ubuntu /ubuntu-security ; security.ubuntu.com/ubuntu" ;;
+      ubuntu-cloud-archive)
+        echo "Remap-uca: ubuntu-cloud.archive.canonical.com/ubuntu /ubuntu-cloud ; ubuntu-cloud.archive.canonical.com/ubuntu" ;;
+      *) echo "apt-cache.sh: unknown distribution '$d' in DISTROS (known: debian ubuntu ubuntu-cloud-archive)" >&2; return 2 ;;
+    esac
+  done
+}
+
+# The whole configuration of the lab's instance: the distribution's acng.conf is not read, so no
+# other archive's rules apply. Through an upstream proxy that is itself fetching cold files, bursts
+# of requests fail with "503 Connection closed" when the proxy drops kept-alive connections: one
+# request at a time, and many more retries and patience before giving up.
+settings() { # CACHE_DIR LOG_DIR
+  cat <<CONF
+CacheDir: $1
+LogDir: $2
+SupportDir: /usr/lib/apt-cacher-ng
+Port: $port
+BindAddress: ${binds[*]}
+ForceManaged: 1
+ExThreshold: 4
+$(remaps)${UPSTREAM_PROXY:+
 Proxy: $UPSTREAM_PROXY
 PipelineDepth: 1
 DlMaxRetries: 50
-NetworkTimeout: 120}"
+NetworkTimeout: 120}
+CONF
+}
+remaps >/dev/null
+
+# The mirrors the remapped archives are fetched from, in config folder $1; true if one changed.
+backends() {
+  local changed=1
+  put "$1/backends_debian" "$mirror" && changed=0
+  put "$1/backends_ubuntu" "${UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu/}" && changed=0
+  return "$changed"
+}
+
+systemd_conf=/etc/apt-cacher-ng/labstack
+dropin=/etc/systemd/system/apt-cacher-ng.service.d/labstack.conf
 
 case "$mode:$action" in
   systemd:up)
     command -v apt-cacher-ng >/dev/null || [[ -x /usr/sbin/apt-cacher-ng ]] || { echo "apt-cacher-ng is not installed; run host preparation" >&2; exit 1; }
+    fresh=0
+    [[ -d "$systemd_conf" ]] || fresh=1
+    own_dir "$systemd_conf"
+    mkdir -p "$(dirname "$dropin")"
     changed=0
-    put /etc/apt-cacher-ng/zz_labstack.conf "$settings" && changed=1
-    put /etc/apt-cacher-ng/backends_debian "$mirror" && changed=1
+    put "$systemd_conf/acng.conf" "$(settings /var/cache/apt-cacher-ng /var/log/apt-cacher-ng)" && changed=1
+    # The service's user reads its configuration; nobody else may (it can hold the proxy's password).
+    chown apt-cacher-ng "$systemd_conf/acng.conf"
+    backends "$systemd_conf" && changed=1
+    chown apt-cacher-ng "$systemd_conf"/backends_*
+    put "$dropin" "[Service]
+ExecStart=
+ExecStart=/usr/sbin/apt-cacher-ng -c $systemd_conf ForeGround=1" && changed=1
     if (( changed )) || ! systemctl is-active --quiet apt-cacher-ng; then
+      systemctl daemon-reload
       systemctl enable --quiet apt-cacher-ng
-      systemctl restart apt-cacher-ng
+      # A first start that fails leaves the service as it was: Pulumi records nothing to destroy.
+      if ! { systemctl restart apt-cacher-ng && wait_listening; }; then
+        if (( fresh )); then
+          rm -f "$dropin"; remove_own_dir "$systemd_conf"
+          systemctl daemon-reload; systemctl restart apt-cacher-ng || true
+        fi
+        exit 1
+      fi
     fi
     wait_listening
     ;;
   systemd:down)
-    if [[ -f /etc/apt-cacher-ng/zz_labstack.conf ]]; then
-      rm -f /etc/apt-cacher-ng/zz_labstack.conf
+    # zz_labstack.conf: what labs made before the cache had a configuration folder of its own.
+    if [[ -f "$dropin" ]] || [[ -d "$systemd_conf" ]] || [[ -f /etc/apt-cacher-ng/zz_labstack.conf ]]; then
+      rm -f "$dropin" /etc/apt-cacher-ng/zz_labstack.conf
+      remove_own_dir "$systemd_conf"
+      systemctl daemon-reload
       systemctl restart apt-cacher-ng || true
     fi
     ;;
@@ -76,33 +166,32 @@ case "$mode:$action" in
     : "${RUN_DIR:?RUN_DIR is required without systemd}"
     pidfile="$RUN_DIR/apt-cacher-ng.pid"
     cache_dir=${CACHE_DIR:-$RUN_DIR/cache}
+    fresh=0
+    [[ -d "$RUN_DIR" ]] || fresh=1
+    own_dir "$RUN_DIR"
     mkdir -p "$RUN_DIR/conf" "$cache_dir" "$RUN_DIR/log"
     changed=0
-    if [[ ! -f "$RUN_DIR/conf/acng.conf" ]]; then cp -r /etc/apt-cacher-ng/. "$RUN_DIR/conf/"; changed=1; fi
-    put "$RUN_DIR/conf/backends_debian" "$mirror" && changed=1
-    put "$RUN_DIR/conf/zz_labstack.conf" "$settings" && changed=1
-    if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    backends "$RUN_DIR/conf" && changed=1
+    put "$RUN_DIR/conf/acng.conf" "$(settings "$cache_dir" "$RUN_DIR/log")" && changed=1
+    # The pidfile's path on the command line is how a pidfile's PID is known as ours.
+    marker="PidFile=$pidfile"
+    if daemon_pid "$pidfile" "$marker" >/dev/null; then
       (( changed )) || exit 0
-      kill "$(cat "$pidfile")"
-      sleep 1
+      stop_daemon "$pidfile" "$marker"
     fi
-    args=(-c "$RUN_DIR/conf" ForeGround=0 "Port=$port" "BindAddress=$bind" "CacheDir=$cache_dir"
-      "LogDir=$RUN_DIR/log" "PidFile=$pidfile" "SocketPath=$RUN_DIR/socket")
-    [[ -n "${UPSTREAM_PROXY:-}" ]] && args+=("Proxy=$UPSTREAM_PROXY" "PipelineDepth=1" "DlMaxRetries=50" "NetworkTimeout=120")
     # Detached, with no stdio: whatever waits for this script's output must not wait for the daemon.
-    setsid /usr/sbin/apt-cacher-ng "${args[@]}" </dev/null >/dev/null 2>&1
-    wait_listening
-    echo "labstack: changed started apt-cacher-ng on $bind:$port"
+    "${CLEAN_ENV[@]}" setsid /usr/sbin/apt-cacher-ng -c "$RUN_DIR/conf" ForeGround=0 "$marker" "SocketPath=$RUN_DIR/socket" </dev/null >/dev/null 2>&1
+    if ! wait_listening; then
+      stop_daemon "$pidfile" "$marker"
+      (( fresh )) && remove_own_dir "$RUN_DIR"
+      exit 1
+    fi
+    echo "labstack: changed started apt-cacher-ng on ${binds[*]} port $port"
     ;;
   daemon:down)
     : "${RUN_DIR:?RUN_DIR is required without systemd}"
-    pidfile="$RUN_DIR/apt-cacher-ng.pid"
-    if [[ -f "$pidfile" ]]; then
-      pid=$(cat "$pidfile")
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    fi
-    rm -rf "$RUN_DIR"
+    stop_daemon "$RUN_DIR/apt-cacher-ng.pid" "PidFile=$RUN_DIR/apt-cacher-ng.pid"
+    remove_own_dir "$RUN_DIR"
     rmdir "$(dirname "$RUN_DIR")" 2>/dev/null || true
     ;;
   *) echo "apt-cache.sh: unknown action or mode '$mode:$action'" >&2; exit 2 ;;

@@ -29,7 +29,9 @@ case "$action" in
     fi
     if ! exists; then
       ip link add name "$DEVICE" type bridge
-      ip link set dev "$DEVICE" alias "$OWNER" || { ip link del dev "$DEVICE"; exit 1; }
+      # Until it is fully set up, a failure removes it again: Pulumi records no failed create.
+      trap 'ip link del dev "$DEVICE"' EXIT
+      ip link set dev "$DEVICE" alias "$OWNER"
       echo "labstack: changed created bridge $DEVICE"
     elif ! ours; then
       echo "$KIND network: $DEVICE already exists on the host and is not this lab's ($OWNER); pick another networks[].device, or use kind bridged to attach to it" >&2
@@ -42,6 +44,7 @@ case "$action" in
     if ! ip -o link show dev "$DEVICE" | grep -q ',UP'; then
       ip link set dev "$DEVICE" up
     fi
+    trap - EXIT
     ;;
   down)
     if (( owned )) && exists && ours; then ip link del dev "$DEVICE"; fi

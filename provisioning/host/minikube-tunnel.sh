@@ -4,23 +4,25 @@
 # and a log; `down` stops it and removes the routes it made.
 # Usage: minikube-tunnel.sh up|down    Environment: PROFILE, BIN_DIR, RUN_DIR
 set -euo pipefail
+# shellcheck source=owned.sh
+source "$(dirname "${BASH_SOURCE[0]}")/owned.sh"
 
 action=${1:?usage: minikube-tunnel.sh up|down}
 : "${PROFILE:?}" "${BIN_DIR:?}" "${RUN_DIR:?}"
 pidfile="$RUN_DIR/tunnel.pid"
-running() { [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+marker="$BIN_DIR/minikube -p $PROFILE tunnel"
 
 case "$action" in
   up)
-    running && exit 0
-    mkdir -p "$RUN_DIR"
-    setsid "$BIN_DIR/minikube" -p "$PROFILE" tunnel --cleanup </dev/null >"$RUN_DIR/tunnel.log" 2>&1 &
+    daemon_pid "$pidfile" "$marker" >/dev/null && exit 0
+    own_dir "$RUN_DIR"
+    "${CLEAN_ENV[@]}" setsid "$BIN_DIR/minikube" -p "$PROFILE" tunnel --cleanup </dev/null >"$RUN_DIR/tunnel.log" 2>&1 &
     echo $! > "$pidfile"
     sleep 2
-    running || { echo "minikube tunnel exited at once:" >&2; cat "$RUN_DIR/tunnel.log" >&2; exit 1; }
+    daemon_pid "$pidfile" "$marker" >/dev/null || { echo "minikube tunnel exited at once:" >&2; cat "$RUN_DIR/tunnel.log" >&2; exit 1; }
     echo "labstack: changed started minikube tunnel for $PROFILE" ;;
   down)
-    if running; then kill "$(cat "$pidfile")"; fi
-    rm -rf "$RUN_DIR" ;;
+    stop_daemon "$pidfile" "$marker"
+    remove_own_dir "$RUN_DIR" ;;
   *) echo "minikube-tunnel.sh: unknown action '$action'" >&2; exit 2 ;;
 esac

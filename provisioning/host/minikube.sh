@@ -10,16 +10,21 @@ set -euo pipefail
 action=${1:?usage: minikube.sh up|down}
 : "${PROFILE:?}" "${BIN_DIR:?}"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=owned.sh
+source "$here/owned.sh"
 minikube=("$BIN_DIR/minikube" -p "$PROFILE")
 
 case "$action" in
   down)
+    # A BIN_DIR the lab did not make holds no binaries of the lab's: nothing there is touched.
+    [[ -f "$BIN_DIR/$LAB_MARKER" ]] || exit 0
     if [[ -x "$BIN_DIR/minikube" ]] && "${minikube[@]}" status >/dev/null 2>&1; then
       "${minikube[@]}" delete >&2
     elif [[ -x "$BIN_DIR/minikube" ]]; then
       "${minikube[@]}" delete >&2 || true
     fi
-    rm -rf "$BIN_DIR"
+    rm -f "$BIN_DIR/minikube" "$BIN_DIR/kubectl" "$BIN_DIR/$LAB_MARKER"
+    rmdir "$BIN_DIR" 2>/dev/null || true
     exit 0 ;;
   up) ;;
   *) echo "minikube.sh: unknown action '$action'" >&2; exit 2 ;;
@@ -30,11 +35,11 @@ install_binary() { # NAME URL SHA256
   local cached
   cached=$(IMAGE_URL=$2 IMAGE_SHA256=$3 IMAGE_PATH='' WHAT="minikube.$1" CACHE_DIR="${LABSTACK_CACHE:-$HOME/.cache/labstack}/binaries" "$here/image.sh" up)
   if ! cmp -s "$cached" "$BIN_DIR/$1"; then
-    mkdir -p "$BIN_DIR"
     install -m 0755 "$cached" "$BIN_DIR/$1"
     echo "labstack: changed installed $1 from $2"
   fi
 }
+own_dir "$BIN_DIR"
 install_binary minikube "$MINIKUBE_URL" "$MINIKUBE_SHA256"
 install_binary kubectl "$KUBECTL_URL" "$KUBECTL_SHA256"
 

@@ -11,6 +11,11 @@
 #   NICS          one line per NIC in order: "nat <mac> <ssh-port>" or "tap <mac> <tap> <bridge>"
 #   SSH_BIND      host address of the SSH forward (default 127.0.0.1)
 #   ACCEL         auto | kvm | tcg (auto: KVM only if a guest really boots with it)
+#   RUNAS         user QEMU drops to once its files are open (default nobody when run as root;
+#                 `-` keeps root)
+# QEMU starts with a clean environment (none of `pulumi up`'s secrets), and an `up` that fails
+# removes what it made (taps, the VM's folder) before it exits: Pulumi records no failed create,
+# so no `destroy` would.
 set -euo pipefail
 
 action=${1:?usage: vm.sh up|down}
@@ -19,26 +24,23 @@ action=${1:?usage: vm.sh up|down}
 : "${VM_DIR:?}" "${NAME:?}"
 pidfile="$VM_DIR/qemu.pid"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=owned.sh
+source "$here/owned.sh"
 
-running() { [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
-
-stop_vm() {
-  running || return 0
-  local pid; pid=$(cat "$pidfile")
-  kill "$pid"
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
-}
+# QEMU's command line names its pidfile: that is how the pidfile's PID is known as this VM's.
+running() { daemon_pid "$pidfile" "-pidfile $pidfile" >/dev/null; }
+# QEMU splits option values at commas; a doubled comma is a literal one.
+qemu_path() { printf '%s' "${1//,/,,}"; }
 
 taps() { printf '%s\n' "${NICS:-}" | awk '$1 == "tap" { print $3 }'; }
 
 case "$action" in
   down)
-    stop_vm
+    stop_daemon "$pidfile" "-pidfile $pidfile"
     while read -r tap; do
       if [[ -n "$tap" ]] && ip link show dev "$tap" >/dev/null 2>&1; then ip link del dev "$tap"; fi
     done < <(taps)
-    rm -rf "$VM_DIR"
+    remove_own_dir "$VM_DIR"
     # The vms/ folder and the lab's state folder go with the last VM (rmdir keeps non-empty ones).
     { rmdir "$(dirname "$VM_DIR")" && rmdir "$(dirname "$(dirname "$VM_DIR")")"; } 2>/dev/null || true
     exit 0
@@ -50,7 +52,17 @@ esac
 : "${BASE_IMAGE:?}" "${MEMORY_MIB:?}" "${CPUS:?}" "${DISK_GIB:?}" "${USER_DATA:?}" "${META_DATA:?}" "${NETWORK_CONFIG:?}" "${NICS:?}"
 if running; then exit 0; fi
 [[ -f "$BASE_IMAGE" ]] || { echo "base image $BASE_IMAGE not found" >&2; exit 1; }
-mkdir -p "$VM_DIR"
+
+made_dir=0 made_taps=() started=0
+undo() {
+  local tap
+  (( started )) && return
+  for tap in "${made_taps[@]}"; do ip link del dev "$tap" 2>/dev/null || true; done
+  if (( made_dir )); then remove_own_dir "$VM_DIR"; fi
+}
+trap undo EXIT
+[[ -d "$VM_DIR" ]] || made_dir=1
+own_dir "$VM_DIR"
 
 if [[ ! -f "$VM_DIR/disk.qcow2" ]]; then
   qemu-img create -q -f qcow2 -b "$BASE_IMAGE" -F qcow2 "$VM_DIR/disk.qcow2" "${DISK_GIB}G"
@@ -64,9 +76,9 @@ cloud-localds -N "$VM_DIR/network-config" "$VM_DIR/seed.img" "$VM_DIR/user-data"
 
 # shellcheck disable=SC2054 # QEMU option values are comma-separated on purpose
 args=(-name "$NAME" -machine pc -m "$MEMORY_MIB" -smp "$CPUS" -display none -vga none
-  -serial "file:$VM_DIR/serial.log" -daemonize -pidfile "$pidfile"
-  -drive "file=$VM_DIR/disk.qcow2,if=none,id=disk0,format=qcow2,discard=unmap" -device virtio-blk-pci,drive=disk0,addr=0x10
-  -drive "file=$VM_DIR/seed.img,if=none,id=seed0,format=raw,readonly=on" -device virtio-blk-pci,drive=seed0,addr=0x11
+  -serial "file:$(qemu_path "$VM_DIR/serial.log")" -daemonize -pidfile "$pidfile"
+  -drive "file=$(qemu_path "$VM_DIR/disk.qcow2"),if=none,id=disk0,format=qcow2,discard=unmap" -device virtio-blk-pci,drive=disk0,addr=0x10
+  -drive "file=$(qemu_path "$VM_DIR/seed.img"),if=none,id=seed0,format=raw,readonly=on" -device virtio-blk-pci,drive=seed0,addr=0x11
   # Without an entropy source a guest under TCG can block in getrandom() for minutes at boot
   # (seen: systemd-random-seed stuck 365 s in try_to_generate_entropy).
   -object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0,addr=0x12)
@@ -84,9 +96,10 @@ while read -r kind mac a b; do
     tap)
       if ! ip link show dev "$a" >/dev/null 2>&1; then
         ip tuntap add dev "$a" mode tap
+        made_taps+=("$a")
       fi
       ip link set dev "$a" master "$b" up
-      args+=(-netdev "tap,id=net$slot,ifname=$a,script=no,downscript=no") ;;
+      args+=(-netdev "tap,id=net$slot,ifname=$(qemu_path "$a"),script=no,downscript=no") ;;
     *) echo "vm.sh: unknown NIC kind '$kind'" >&2; exit 2 ;;
   esac
   args+=(-device "virtio-net-pci,netdev=net$slot,mac=$mac,addr=$(printf '0x%x' "$slot")")
@@ -95,5 +108,8 @@ done <<< "$NICS"
 
 accel=$(KERNEL="${KERNEL:-}" INITRD="${INITRD:-}" BASE_IMAGE="$BASE_IMAGE" "$here/accel.sh" "${ACCEL:-auto}")
 : > "$VM_DIR/serial.log"
-qemu-system-x86_64 -accel "$accel" "${args[@]}" </dev/null
+runas=${RUNAS:-nobody}
+if [[ "$runas" != - ]] && id -u "$runas" >/dev/null 2>&1; then args+=(-runas "$runas"); fi
+"${CLEAN_ENV[@]}" qemu-system-x86_64 -accel "$accel" "${args[@]}" </dev/null
+started=1
 echo "labstack: changed started $NAME (accel $accel)"

@@ -9,8 +9,10 @@ import { dirname, join } from "node:path";
 import { stringify } from "yaml";
 import { ROOT } from "./labs.js";
 
-/** Builds (or finds) the engine; returns the folder holding `pulumi`. */
+/** Builds (or finds) the engine; returns the folder holding `pulumi`. LABSTACK_ENGINE_BIN names
+ * such a folder directly (an engine installed another way). */
 export function engineBin(...flags: string[]): string {
+  if (process.env.LABSTACK_ENGINE_BIN) return process.env.LABSTACK_ENGINE_BIN;
   const out = execFileSync("bash", [join(ROOT, "scripts", "ensure-pulumi.sh"), ...flags], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
   return out.trim().split("\n").pop()!;
 }

@@ -9,9 +9,9 @@
 // same suite removes exactly those first (cleanStale), never anything found by a broad match.
 import { LocalWorkspace, type EngineEvent, type PreviewResult, type Stack, type UpResult } from "@pulumi/pulumi/automation/index.js";
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { scriptPath } from "../../components/plan/steps.js";
 import { startUpstreamCache, upstreamCacheEnvironment } from "./cache.js";
 import { engineBin, engineOptions } from "./engine.js";
@@ -156,7 +156,11 @@ export async function openEngineLab(
   };
   mkdirSync(backendDir);
   const configFile = join(projectDir, `Pulumi.${stack}.yaml`);
-  const writeConfig = () => writeFileSync(configFile, stringify({ config: { "labstack:lab": raw } }));
+  // Only the lab changes: other keys (the verify round, a host key) stay as the engine wrote them.
+  const writeConfig = () => {
+    const doc = existsSync(configFile) ? parse(readFileSync(configFile, "utf8")) : { config: {} };
+    writeFileSync(configFile, stringify({ ...doc, config: { ...doc.config, "labstack:lab": raw } }));
+  };
   writeConfig();
   const ws = await LocalWorkspace.createOrSelectStack({ stackName: stack, workDir: projectDir }, { ...options_, envVars: env });
   if (sshd !== undefined) {

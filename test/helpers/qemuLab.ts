@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { READY_COMMAND } from "../../components/lab/LabNode.js";
 import type { Lab, LabNode } from "../../components/model/schema.js";
 import { renderSeed } from "../../components/plan/cloudinit.js";
-import { aptCacheEnvironment, BRIDGE_SCRIPT, bridgeEnvironment, credentialsFileEnvironment, imageEnvironment, preflightEnvironment, prepareEnvironment, qemuMachineEnvironment, vmDir } from "../../components/plan/host.js";
+import { aptCacheEnvironment, BRIDGE_SCRIPT, bridgeEnvironment, credentialsFileEnvironment, imageEnvironment, labCredentialsDir, preflightEnvironment, prepareEnvironment, qemuMachineEnvironment, vmDir } from "../../components/plan/host.js";
 import { planNics, sshPort } from "../../components/plan/nics.js";
 import { guestNetworkStep, hostServices, networkBaseStep, planChecks } from "../../components/plan/network.js";
 import { planNodeSteps, serverNodes, type NodeSteps } from "../../components/plan/openstack.js";
@@ -109,15 +109,15 @@ export class QemuLab {
     return qemuMachineEnvironment({ labName: this.labName, lab: this.lab, node, nics, seed, baseImage, devices, stateDir: this.stateDir });
   }
 
-  /** Host side, in the stack's order: preparation, APT cache, credentials file, image, networks, VMs. */
+  /** Host side, in the stack's order: preparation, credentials file, networks, APT cache (it listens on the management network), image, VMs. */
   async up(): Promise<Record<string, number>> {
     const lab = this.lab;
-    await this.hostScript("host/preflight.sh", "up", preflightEnvironment(lab));
-    await this.hostScript("host/prepare.sh", "up", prepareEnvironment(lab));
-    await this.hostScript("host/apt-cache.sh", "up", aptCacheEnvironment(lab, this.stateDir));
-    await this.hostScript("host/credentials-file.sh", "up", credentialsFileEnvironment(lab.credentialsDir, this.credentials));
-    const image = (await this.hostScript("host/image.sh", "up", imageEnvironment(lab))).stdout.trim();
+    await this.hostScript("host/preflight.sh", "up", preflightEnvironment(lab, this.labName, this.stateDir));
+    await this.hostScript("host/prepare.sh", "up", prepareEnvironment(lab, this.labName));
+    await this.hostScript("host/credentials-file.sh", "up", credentialsFileEnvironment(labCredentialsDir(lab, this.stateDir), this.credentials));
     for (const net of this.networks()) await this.hostScript(BRIDGE_SCRIPT, "up", bridgeEnvironment(this.labName, net));
+    await this.hostScript("host/apt-cache.sh", "up", aptCacheEnvironment(lab, this.stateDir));
+    const image = (await this.hostScript("host/image.sh", "up", imageEnvironment(lab))).stdout.trim();
     await Promise.all(lab.nodes.map((node) => this.hostScript("qemu/vm.sh", "up", this.machineEnvironment(node, image))));
     const started = performance.now();
     const ready = await Promise.all(lab.nodes.map(async (node) => [node.name, await this.waitReady(node, started)] as const));
@@ -233,9 +233,9 @@ export class QemuLab {
     await Promise.all(this.lab.nodes.map((node) => this.hostScript("qemu/vm.sh", "down", this.machineEnvironment(node, image.IMAGE_PATH))));
     for (const net of this.networks()) await this.hostScript(BRIDGE_SCRIPT, "down", bridgeEnvironment(this.labName, net));
     await this.hostScript("host/image.sh", "down", image);
-    await this.hostScript("host/credentials-file.sh", "down", credentialsFileEnvironment(this.lab.credentialsDir, this.credentials));
+    await this.hostScript("host/credentials-file.sh", "down", credentialsFileEnvironment(labCredentialsDir(this.lab, this.stateDir), this.credentials));
     await this.hostScript("host/apt-cache.sh", "down", aptCacheEnvironment(this.lab, this.stateDir));
-    await this.hostScript("host/prepare.sh", "down", prepareEnvironment(this.lab));
-    await this.hostScript("host/preflight.sh", "down", preflightEnvironment(this.lab));
+    await this.hostScript("host/prepare.sh", "down", prepareEnvironment(this.lab, this.labName));
+    await this.hostScript("host/preflight.sh", "down", preflightEnvironment(this.lab, this.labName, this.stateDir));
   }
 }

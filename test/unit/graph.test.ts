@@ -113,6 +113,16 @@ describe("OpenStack lab resource graph", () => {
     expect(unwrap(recorded.find((r) => r.name === "dev-credentials-file-run")!.inputs.environment).RABBITMQ_PASSWORD).toBe("rabbitSecret2");
     // Steps without secrets stay readable in previews.
     expect(isSecretEnvelope(runOf("dev-controller-memcached").inputs.stdin)).toBe(false);
+    // ...and what a command holding secrets prints on either stream stays secret and unlogged.
+    const handling = recorded.filter((r) => r.type.startsWith("command:") && (isSecretEnvelope(r.inputs.stdin) || r.name === "dev-credentials-generate"));
+    expect(handling.map((r) => r.name)).toEqual(expect.arrayContaining(["dev-credentials-generate", "dev-controller-mariadb-run"]));
+    for (const r of handling) {
+      expect({ name: r.name, logging: r.inputs.logging, secretOutputs: (byName(r.name).opts as pulumi.CustomResourceOptions).additionalSecretOutputs }).toEqual({
+        name: r.name,
+        logging: "none",
+        secretOutputs: expect.arrayContaining(["stdout", "stderr"]),
+      });
+    }
   });
 
   it("changing compute2's memory changes only compute2's resources", async () => {
@@ -129,6 +139,23 @@ describe("OpenStack lab resource graph", () => {
     expect(differing).toContain("dev-compute2-base-run");
     // The host's preflight re-checks the new memory total in place; nothing else moves.
     expect(differing.filter((n) => !n.startsWith("dev-compute2-"))).toEqual(["dev-preflight-run"]);
+  });
+
+  it("a changed package set re-bakes the image: its triggers change, so it is replaced", async () => {
+    await build(stackLab("dev"));
+    const image = () => unwrap(runOf("dev-image").inputs);
+    const before = image();
+    expect(before.environment.PACKAGES).toContain("rabbitmq-server");
+    expect(before.triggers).toEqual([before.environment]);
+    reset();
+    const smaller = stackLab("dev");
+    delete smaller.services.rabbitmq;
+    await build(smaller);
+    expect(image().environment.PACKAGES).not.toContain("rabbitmq-server");
+    expect(image().triggers).not.toEqual(before.triggers);
+    // The image comes after the APT cache it fetches through, which comes after the networks.
+    expect(reaches(byName("dev-image"), "dev-apt-cache")).toBe(true);
+    expect(reaches(byName("dev-apt-cache"), "dev-net-management")).toBe(true);
   });
 
   it("exports inventory, ssh_config and topology for other tools", async () => {
@@ -175,10 +202,12 @@ describe("entry point", () => {
 
   it("builds the stack and exports its outputs from good config", async () => {
     pulumi.runtime.setAllConfig({ "labstack:lab": JSON.stringify(stackLab("dev")) });
-    const program = await import("../../index.js");
+    const program = (await import("../../index.js")).default as Record<string, any>;
     await settle();
     expect(await promiseOf(pulumi.output(program.ssh_config))).toContain("Host controller");
     expect(await pulumi.isSecret(program.credentials)).toBe(true);
+    // An OpenStack lab exports what it has, and nothing of the minikube lab's or remote hosts'.
+    expect(Object.keys(program).sort()).toEqual(["checks", "credentials", "description", "inventory", "next", "nodes", "ssh_config", "topology"]);
     expect(recorded.filter((r) => r.type === "command:local:Command" && r.name.endsWith("-machine-vm"))).toHaveLength(3);
   });
 });
