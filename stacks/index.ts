@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AnyLab } from "../components/model/schema.js";
 import { homedir } from "node:os";
-import { resolveHomePaths } from "../components/plan/host.js";
+import { resolveHomePaths, withEnvironmentProxy } from "../components/plan/host.js";
 import { minikubeProfile } from "../components/plan/minikube.js";
 import { MinikubeLab } from "./MinikubeLab.js";
 import { NetworkLab } from "./NetworkLab.js";
@@ -60,7 +60,7 @@ export function buildLab(parsed: AnyLab, stack: string, build: BuildOptions = {}
       ].join("\n"),
     };
   }
-  const args = { lab, labName: stack, hostPrivateKey: build.hostPrivateKey, verify: build.verify };
+  const args = { lab: withEnvironmentProxy(lab, process.env), labName: stack, hostPrivateKey: build.hostPrivateKey, verify: build.verify };
   if (lab.kind === "network") {
     const built = new NetworkLab(stack, args, opts);
     return {

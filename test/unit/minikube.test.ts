@@ -63,7 +63,7 @@ describe("minikube lab graph", () => {
     expect(await pulumi.isSecret(outputs.kubeconfig!)).toBe(true);
     expect(secretLeaks(["kubeTokenSecret7", "privateKeySecret6"])).toEqual([]);
     const access = registrations.find((r) => r.name === "minikube-cluster-access-run")!;
-    expect((access.opts as pulumi.CustomResourceOptions).additionalSecretOutputs).toEqual(["stdout"]);
+    expect((access.opts as pulumi.CustomResourceOptions).additionalSecretOutputs).toEqual(["stdout", "stderr"]);
     expect(recorded.find((r) => r.name === "minikube-cluster-access-run")!.inputs.logging).toBe("none");
     expect(await promiseOf(outputs.urls as pulumi.Output<any>)).toEqual({ nodePort: "http://192.168.59.100:30080/", loadBalancer: undefined });
   });
