@@ -4,7 +4,14 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Namespace } from "./netns.js";
-import type { RemoteHost } from "./qemuLab.js";
+
+/** A lab host reached over SSH, as the SshHost component reaches it. */
+export interface RemoteHost {
+  readonly address: string;
+  readonly port: number;
+  readonly user: string;
+  readonly keyFile: string;
+}
 
 export interface Sshd {
   readonly host: RemoteHost;
