@@ -7,7 +7,8 @@ import * as command from "@pulumi/command";
 import * as digitalocean from "@pulumi/digitalocean";
 import type { AnyLab, DropletHostSchema } from "../model/schema.js";
 import type { z } from "zod";
-import { dropletUserData } from "../plan/host.js";
+import { generateSecrets } from "../lab/Credentials.js";
+import { dropletUserData, type HostKeyPair } from "../plan/host.js";
 import { SshHost } from "./SshHost.js";
 
 export interface DropletHostArgs {
@@ -34,9 +35,16 @@ export class DropletHost extends pulumi.ComponentResource {
     const { host, labName } = args;
     const tag = `labstack-${labName}`;
     const key = new digitalocean.SshKey(`${name}-key`, { name: tag, publicKey: args.sshPublicKey }, { parent: this });
+    // The droplet's host key is made here and handed to it by cloud-init: the first connection
+    // to the droplet is already verified, never a trust-on-first-use.
+    const hostKey = generateSecrets<HostKeyPair>(`${name}-host-key`, ["host-key"], args.lab.credentialsRotation, this);
+    const hostPublicKey = pulumi.unsecret(hostKey.apply((k) => k.publicKey.trim()));
     const droplet = new digitalocean.Droplet(
       `${name}-droplet`,
-      { name: tag, region: host.region, size: host.size, image: host.image, sshKeys: [key.fingerprint], userData: dropletUserData(args.lab), tags: [tag] },
+      {
+        name: tag, region: host.region, size: host.size, image: host.image, sshKeys: [key.fingerprint], tags: [tag],
+        userData: pulumi.secret(hostKey.apply((k) => dropletUserData(args.lab, k))),
+      },
       { parent: this },
     );
     const firewall = new digitalocean.Firewall(
@@ -55,13 +63,13 @@ export class DropletHost extends pulumi.ComponentResource {
       { parent: this },
     );
     this.ipv4Address = droplet.ipv4Address;
-    const connection = { host: droplet.ipv4Address, user: "root", privateKey: args.sshPrivateKey, dialErrorLimit: 60, perDialTimeout: 10 };
+    const connection = { host: droplet.ipv4Address, user: "root", privateKey: args.sshPrivateKey, hostKey: hostPublicKey, dialErrorLimit: 60, perDialTimeout: 10 };
     const ready = new command.remote.Command(
       `${name}-ready`,
       { connection, create: DROPLET_READY_COMMAND, triggers: [droplet.id], addPreviousOutputInEnv: false },
       { parent: this, dependsOn: [firewall], deletedWith: droplet, customTimeouts: { create: "20m" } },
     );
-    this.connection = new SshHost({ address: droplet.ipv4Address, privateKey: args.sshPrivateKey, stateDir: args.stateDir, verify: args.verify, dependsOn: [ready], deletedWith: droplet });
+    this.connection = new SshHost({ address: droplet.ipv4Address, privateKey: args.sshPrivateKey, hostKey: hostPublicKey, stateDir: args.stateDir, verify: args.verify, dependsOn: [ready], deletedWith: droplet });
     this.registerOutputs({ ipv4Address: this.ipv4Address });
   }
 }

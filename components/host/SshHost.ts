@@ -15,6 +15,8 @@ export interface SshHostArgs {
   /** Root, or a user with password-less sudo. @default root */
   readonly user?: string;
   readonly privateKey: pulumi.Input<string>;
+  /** The host's SSH public key; every connection to the host (and through it) checks it. */
+  readonly hostKey?: pulumi.Input<string>;
   /** The lab's state folder on the host. */
   readonly stateDir: string;
   /** The lab's verify round. @default 0 */
@@ -36,7 +38,7 @@ export class SshHost implements LabHostConnection {
     this.verify = args.verify ?? 0;
     this.user = args.user ?? "root";
     // A fresh droplet or a busy host can take a while to accept SSH.
-    this.connection = { host: args.address, port: args.port ?? 22, user: this.user, privateKey: args.privateKey, dialErrorLimit: 60, perDialTimeout: 10 };
+    this.connection = { host: args.address, port: args.port ?? 22, user: this.user, privateKey: args.privateKey, hostKey: args.hostKey, dialErrorLimit: 60, perDialTimeout: 10 };
   }
 
   script(name: string, args: HostScriptArgs, opts: pulumi.CustomResourceOptions): HostCommand {
@@ -63,8 +65,8 @@ export class SshHost implements LabHostConnection {
   }
 
   nodeConnection(port: number, user: string, privateKey: pulumi.Input<string>): types.input.remote.ConnectionArgs {
-    const { host, port: hostPort, user: hostUser, privateKey: hostKey } = this.connection;
-    return { host: "127.0.0.1", port, user, privateKey, dialErrorLimit: 200, perDialTimeout: 10, proxy: { host, port: hostPort, user: hostUser, privateKey: hostKey } };
+    const { host, port: hostPort, user: hostUser, privateKey: hostPrivateKey, hostKey } = this.connection;
+    return { host: "127.0.0.1", port, user, privateKey, dialErrorLimit: 200, perDialTimeout: 10, proxy: { host, port: hostPort, user: hostUser, privateKey: hostPrivateKey, hostKey } };
   }
 }
 

@@ -40,7 +40,8 @@ export function labHost(name: string, parent: pulumi.Resource, args: LabHostArgs
       return { connection: new LocalHost(stateDir, args.verify) };
     case "ssh": {
       if (args.hostPrivateKey === undefined) throw new Error("labstack:hostPrivateKey is required for an ssh lab host");
-      const connection = new SshHost({ address: host.address, port: host.port, user: host.user, privateKey: args.hostPrivateKey, stateDir, verify: args.verify });
+      if (host.hostKey === undefined) pulumi.log.warn(`labstack:lab.host.hostKey is not set: the first connection to ${host.address} trusts whatever answers there (ssh-keyscan -t ed25519 ${host.address})`);
+      const connection = new SshHost({ address: host.address, port: host.port, user: host.user, privateKey: args.hostPrivateKey, hostKey: host.hostKey, stateDir, verify: args.verify });
       return { connection, jump: pulumi.output({ address: host.address, port: host.port, user: host.user }) };
     }
     case "digitalocean": {

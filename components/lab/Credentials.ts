@@ -17,19 +17,27 @@ export class Credentials extends pulumi.ComponentResource {
 
   constructor(name: string, args: CredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:lab:Credentials", name, {}, opts);
-    const generate = new command.local.Command(
-      `${name}-generate`,
-      {
-        create: `bash ${shellQuote(scriptPath("host/generate-credentials.sh"))}`,
-        triggers: [args.rotation ?? 0],
-        logging: "none",
-      },
-      { parent: this, additionalSecretOutputs: ["stdout", "stderr"] },
-    );
-    this.values = pulumi.secret(generate.stdout).apply((s) => JSON.parse(s) as CredentialValues);
+    this.values = generateSecrets<CredentialValues>(`${name}-generate`, [], args.rotation ?? 0, this);
     // The public key is not secret: it goes into every node's cloud-init seed in plain sight.
     this.sshPublicKey = pulumi.unsecret(this.values.apply((v) => v.sshPublicKey));
     this.sshPrivateKey = pulumi.secret(this.values.apply((v) => v.sshPrivateKey));
     this.registerOutputs({ values: this.values });
   }
+}
+
+/**
+ * Runs host/generate-credentials.sh (with `args`) once where Pulumi runs, and again only when
+ * `rotation` changes; its JSON output exists only as a secret, never logged.
+ */
+export function generateSecrets<T>(name: string, args: string[], rotation: number, parent: pulumi.Resource): pulumi.Output<T> {
+  const generate = new command.local.Command(
+    name,
+    {
+      create: ["bash", scriptPath("host/generate-credentials.sh"), ...args].map(shellQuote).join(" "),
+      triggers: [rotation],
+      logging: "none",
+    },
+    { parent, additionalSecretOutputs: ["stdout", "stderr"] },
+  );
+  return pulumi.secret(generate.stdout).apply((s) => JSON.parse(s) as T);
 }

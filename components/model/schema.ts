@@ -69,6 +69,13 @@ export const SshHostSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).default(22),
   /** Root, or a user with password-less sudo. */
   user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name").default("root"),
+  /** The host's SSH public key (`ssh-keyscan -t ed25519 <host>`, or the host's
+   * /etc/ssh/ssh_host_ed25519_key.pub): every connection checks it. Without it, the first
+   * connection trusts whatever answers at the address. */
+  hostKey: z
+    .string()
+    .regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/, "must be an OpenSSH public host key like 'ssh-ed25519 AAAA...' (ssh-keyscan -t ed25519 <host>)")
+    .optional(),
   ...hostCommon,
 });
 

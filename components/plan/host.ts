@@ -91,8 +91,15 @@ export function resolveHomePaths<T extends AnyLab>(lab: T, home: string): T {
   return { ...lab, host, image, credentialsDir: expandHome(lab.credentialsDir, home) };
 }
 
-/** Packages a fresh Ubuntu droplet needs for the lab, installed by cloud-init before the readiness gate opens. */
-export function dropletUserData(lab: AnyLab): string {
+/** An SSH host key pair the lab makes for a host it creates (generate-credentials.sh host-key). */
+export interface HostKeyPair {
+  readonly privateKey: string;
+  readonly publicKey: string;
+}
+
+/** A fresh Ubuntu droplet's cloud-init: the packages the lab needs, installed before the readiness
+ * gate opens, and the host key the lab made, so SSH to it is verified from the first connection. */
+export function dropletUserData(lab: AnyLab, hostKey: HostKeyPair): string {
   const packages =
     lab.kind === "minikube"
       ? [...MINIKUBE_DRIVER_PACKAGES[lab.minikube.driver], "curl", "python3"]
@@ -100,7 +107,18 @@ export function dropletUserData(lab: AnyLab): string {
         ? ["qemu-system-x86", "qemu-utils", "cloud-image-utils"]
         : ["virtualbox", "qemu-utils", "cloud-image-utils"];
   if (lab.kind !== "minikube" && lab.aptCache.enabled) packages.push("apt-cacher-ng");
-  return ["#cloud-config", "package_update: true", "packages:", ...packages.map((p) => `  - ${p}`), ""].join("\n");
+  // JSON is YAML too, and needs no indentation rules for the multi-line key.
+  const keys = { ed25519_private: hostKey.privateKey, ed25519_public: hostKey.publicKey.trim() };
+  return [
+    "#cloud-config",
+    "package_update: true",
+    "packages:",
+    ...packages.map((p) => `  - ${p}`),
+    "ssh_deletekeys: true",
+    "ssh_genkeytypes: []",
+    `ssh_keys: ${JSON.stringify(keys)}`,
+    "",
+  ].join("\n");
 }
 
 const MINIKUBE_DRIVER_PACKAGES: Record<MinikubeLab["minikube"]["driver"], string[]> = {

@@ -135,7 +135,8 @@ export async function openEngineLab(
   const upstream = `http://${ns.uplinkAddress}:3142`;
   const raw = stackLab(stack);
   raw.host = { ...(raw.host ?? { kind: "local" }), stateDir };
-  if (sshd !== undefined) raw.host = { kind: "ssh", address: sshd.host.address, port: sshd.host.port, user: sshd.host.user, stateDir };
+  // A careful user pins the remote host's key (ssh-keyscan); the provider then checks it.
+  if (sshd !== undefined) raw.host = { kind: "ssh", address: sshd.host.address, port: sshd.host.port, user: sshd.host.user, hostKey: sshd.hostKey, stateDir };
   raw.credentialsDir = credentialsDir;
   // The lab host's only way to package mirrors (its APT cache's, or the image build's when the lab has no cache).
   raw.aptCache = { ...(raw.aptCache ?? {}), upstreamProxy: upstream };

@@ -60,6 +60,12 @@ export const FAKE_CREDENTIALS = JSON.stringify({
   sshPublicKey: "ssh-ed25519 AAAAfake labstack",
 });
 
+/** A fake droplet host key pair like `generate-credentials.sh host-key` prints. */
+export const FAKE_HOST_KEY = JSON.stringify({
+  privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nhostPrivateKeySecret8\n-----END OPENSSH PRIVATE KEY-----\n",
+  publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyFake labstack host",
+});
+
 /** What host/minikube-access.sh prints, with a token standing in for the kubeconfig's secrets. */
 export const FAKE_MINIKUBE_ACCESS = JSON.stringify({ ip: "192.168.59.100", kubeconfig: "apiVersion: v1\nusers:\n- user:\n    token: kubeTokenSecret7\n" });
 
@@ -76,6 +82,7 @@ export async function installMocks(stack = "dev"): Promise<void> {
         recorded.push({ type: args.type, name: args.name, inputs: args.inputs, id });
         const state = { ...args.inputs };
         if (args.type === "command:local:Command" && args.name.endsWith("-generate")) state.stdout = FAKE_CREDENTIALS;
+        else if (args.type === "command:local:Command" && args.name.endsWith("-host-key")) state.stdout = FAKE_HOST_KEY;
         else if (args.type === "digitalocean:index/droplet:Droplet") state.ipv4Address = DROPLET_ADDRESS;
         else if (args.type === "command:local:Command" && args.name.endsWith("-access-run")) state.stdout = FAKE_MINIKUBE_ACCESS;
         else if (args.type === "kubernetes:core/v1:Service") state.spec = { ...args.inputs.spec, ports: args.inputs.spec.ports.map((p: object) => ({ ...p, nodePort: 30080 })) };

@@ -6,7 +6,7 @@ import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseLab } from "../../components/model/parse.js";
 import { buildLab } from "../../stacks/index.js";
 import { stackLab } from "../helpers/labs.js";
-import { DROPLET_ADDRESS, FAKE_CREDENTIALS, installMocks, isSecretEnvelope, promiseOf, recorded, recordingOptions, registrations, reset, secretLeaks, settle, unwrap, type Registration } from "../helpers/mocks.js";
+import { DROPLET_ADDRESS, FAKE_HOST_KEY, FAKE_CREDENTIALS, installMocks, isSecretEnvelope, promiseOf, recorded, recordingOptions, registrations, reset, secretLeaks, settle, unwrap, type Registration } from "../helpers/mocks.js";
 
 const facts = { hostPrivateKey: true, digitaloceanToken: true };
 const credentials = JSON.parse(FAKE_CREDENTIALS);
@@ -40,8 +40,25 @@ describe("DigitalOcean droplet as the lab host", () => {
     const droplet = recorded.find((r) => r.type === "digitalocean:index/droplet:Droplet")!;
     expect(firewall.inputs.dropletIds).toHaveLength(1);
     expect(droplet.inputs).toMatchObject({ region: "fra1", size: "s-8vcpu-16gb", image: "ubuntu-24-04-x64", tags: ["labstack-openstack-do"] });
-    expect(droplet.inputs.userData).toContain("  - virtualbox\n");
-    expect(droplet.inputs.userData).toContain("  - apt-cacher-ng\n");
+    // The user data carries the droplet's private host key: it is a secret.
+    expect(isSecretEnvelope(droplet.inputs.userData)).toBe(true);
+    expect(unwrap(droplet.inputs.userData)).toContain("  - virtualbox\n");
+    expect(unwrap(droplet.inputs.userData)).toContain("  - apt-cacher-ng\n");
+    expect(unwrap(droplet.inputs.userData)).toContain("hostPrivateKeySecret8");
+  });
+
+  it("checks the droplet's host key, which the lab made and handed over, on every connection", async () => {
+    await build(stackLab("openstack-do"), "openstack-do");
+    const hostKey = JSON.parse(FAKE_HOST_KEY).publicKey;
+    const remote = recorded.filter((r) => r.type === "command:remote:Command" && unwrap(r.inputs.connection).host === DROPLET_ADDRESS);
+    expect(remote.length).toBeGreaterThan(0);
+    for (const command of remote) expect(unwrap(command.inputs.connection).hostKey, command.name).toBe(hostKey);
+    const node = recorded.find((r) => r.name === "openstack-do-controller-ready")!;
+    expect(unwrap(node.inputs.connection).proxy.hostKey).toBe(hostKey);
+    // The key pair is generated once, never logged, and secret.
+    const generate = registrations.find((r) => r.name === "openstack-do-host-host-key")!;
+    expect(generate.opts).toMatchObject({ additionalSecretOutputs: ["stdout", "stderr"] });
+    expect(unwrap(recorded.find((r) => r.name === "openstack-do-host-host-key")!.inputs).logging).toBe("none");
   });
 
   it("uses the lab's generated key for the droplet, the gate and every host command", async () => {
@@ -93,7 +110,7 @@ describe("DigitalOcean droplet as the lab host", () => {
 
   it("keeps every generated secret inside secret envelopes", async () => {
     await build(stackLab("openstack-do"), "openstack-do");
-    expect(secretLeaks([credentials.mariadbRootPassword, credentials.rabbitmqPassword, "privateKeySecret6"])).toEqual([]);
+    expect(secretLeaks([credentials.mariadbRootPassword, credentials.rabbitmqPassword, "privateKeySecret6", "hostPrivateKeySecret8"])).toEqual([]);
     expect(isSecretEnvelope(recorded.find((r) => r.name === "openstack-do-credentials-file-run")!.inputs.stdin)).toBe(true);
   });
 
@@ -133,6 +150,13 @@ describe("an existing SSH host as the lab host", () => {
     expect(unwrap(vm.inputs.stdin)).toContain("export VM_DIR='/var/lib/labstack/dev/vms/controller'");
     const ready = recorded.find((r) => r.name === "dev-compute2-ready")!;
     expect(unwrap(ready.inputs.connection)).toMatchObject({ host: "127.0.0.1", port: 8201, proxy: { host: "198.51.100.4", port: 2222, user: "lab", privateKey: "host-key-secret" } });
+  });
+
+  it("checks the host key the config gives, on the host and when jumping through it to nodes", async () => {
+    const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKnownHostKey root@lab";
+    await build({ ...sshLab("lab"), host: { ...sshLab("lab").host, hostKey } }, "dev", pulumi.secret("host-key-secret"));
+    for (const c of hostCommands()) expect(unwrap(c.inputs.connection).hostKey, c.name).toBe(hostKey);
+    expect(unwrap(recorded.find((r) => r.name === "dev-compute2-ready")!.inputs.connection).proxy.hostKey).toBe(hostKey);
   });
 
   it("runs as root without sudo", async () => {

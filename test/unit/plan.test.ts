@@ -9,6 +9,7 @@ import { guestDevice, macAddress, planNics } from "../../components/plan/nics.js
 import { hostsEntries, openstackBake, planNodeSteps } from "../../components/plan/openstack.js";
 import { renderMermaid, renderNext } from "../../components/plan/outputs.js";
 import { hostCommand, hostStdin, nodeStdin, shellQuote } from "../../components/plan/steps.js";
+import { parse } from "yaml";
 import { stackLab } from "../helpers/labs.js";
 
 const dev = () => parseLab(stackLab("dev"));
@@ -200,7 +201,13 @@ describe("remote lab hosts", () => {
     });
     expect(preflightEnvironment(onDroplet("tcg"), "dev", stateDir).REQUIRE_KVM).toBe("0");
     expect(preflightEnvironment(dev(), "dev", stateDir).REQUIRE_KVM).toBe("0");
-    expect(dropletUserData(onDroplet("auto"))).toBe("#cloud-config\npackage_update: true\npackages:\n  - qemu-system-x86\n  - qemu-utils\n  - cloud-image-utils\n  - apt-cacher-ng\n");
+    const key = { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nhostKeySecret\n-----END OPENSSH PRIVATE KEY-----\n", publicKey: "ssh-ed25519 AAAAhost labstack host\n" };
+    const userData = dropletUserData(onDroplet("auto"), key);
+    expect(userData).toMatch(/^#cloud-config\npackage_update: true\npackages:\n  - qemu-system-x86\n  - qemu-utils\n  - cloud-image-utils\n  - apt-cacher-ng\n/);
+    // The droplet's host key is the lab's, and no other is made: SSH to it is verified from the start.
+    const cloudConfig = parse(userData);
+    expect(cloudConfig.ssh_keys).toEqual({ ed25519_private: key.privateKey, ed25519_public: "ssh-ed25519 AAAAhost labstack host" });
+    expect(cloudConfig).toMatchObject({ ssh_deletekeys: true, ssh_genkeytypes: [] });
   });
 });
 
