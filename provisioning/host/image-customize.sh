@@ -19,8 +19,26 @@ fi
 # RabbitMQ's Erlang cookie by its first start.
 rm -f "$root"/etc/ssh/ssh_host_* "$root/var/lib/dbus/machine-id" "$root/var/lib/rabbitmq/.erlang.cookie"
 : > "$root/etc/machine-id"
+# SERVICES_OFF names whole units: a service's socket (mariadb.socket) would otherwise listen on
+# every address from the first boot, whatever the node's step configures.
 for unit in ${SERVICES_OFF:-}; do
-  if [[ -e "$root/lib/systemd/system/$unit.service" ]]; then chroot "$root" systemctl disable --quiet "$unit"; fi
+  if [[ -e "$root/lib/systemd/system/$unit" ]]; then chroot "$root" systemctl disable --quiet "$unit"; fi
 done
+# Nothing a lab node needs at boot: e2scrub_reap alone took 33-108 s under TCG on the way to
+# cloud-final, and the apt timers would take dpkg's lock in the middle of provisioning.
+for unit in e2scrub_reap.service e2scrub_all.timer apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer fstrim.timer; do
+  if [[ -e "$root/lib/systemd/system/$unit" ]]; then chroot "$root" systemctl disable --quiet "$unit"; fi
+done
+# Under TCG every cloud-init stage pays a Python start (15-80 s on a busy 2-core host); a lab
+# seed needs only these modules (final-message writes boot-finished, which readiness waits for).
+cat > "$root/etc/cloud/cloud.cfg.d/91-labstack-modules.cfg" <<'CFG'
+cloud_init_modules: [resizefs, set_hostname, update_hostname, users-groups, ssh]
+cloud_config_modules: []
+cloud_final_modules: [final-message]
+CFG
+# The config stage has nothing left to run; cloud-final wants it, so only masking skips it.
+chroot "$root" systemctl mask --quiet cloud-config.service
+# The seed's ssh_pwauth: false, without set-passwords, which edits sshd_config and restarts sshd.
+sed -i 's/^#\?PasswordAuthentication .*/PasswordAuthentication no/' "$root/etc/ssh/sshd_config"
 cp "$root"/boot/vmlinuz-* "$root/../vmlinuz"
 cp "$root"/boot/initrd.img-* "$root/../initrd.img"

@@ -11,7 +11,8 @@ set -euo pipefail
 # shellcheck source=lib.sh
 [[ $(type -t put) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if command -v cloud-init >/dev/null; then cloud-init status --wait >/dev/null || true; fi
+# cloud-init writes result.json when it is done (the readiness gate waits for the same).
+if command -v cloud-init >/dev/null; then wait_for 600 "cloud-init to finish" test -e /run/cloud-init/result.json; fi
 
 # /etc/hosts: the management address first and only, never the 127.0.1.1 alias, which makes a
 # node resolve its own name to loopback while its services listen on the management address.

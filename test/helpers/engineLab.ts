@@ -146,7 +146,7 @@ export async function openEngineLab(
   const engineRoot = join(scratch, "engine");
   mkdirSync(join(engineRoot, "bin"), { recursive: true });
   const wrapper = join(engineRoot, "bin", "pulumi");
-  writeFileSync(wrapper, sshd ? `#!/bin/sh\nexec ${join(bin, "pulumi")} "$@"\n` : `#!/bin/sh\nexec ip netns exec ${ns.name} ${join(bin, "pulumi")} "$@"\n`);
+  writeFileSync(wrapper, sshd ? `#!/bin/sh\nexec ${join(bin, "pulumi")} "$@"\n` : namespaceWrapper(ns, join(bin, "pulumi")));
   chmodSync(wrapper, 0o755);
   const backendDir = join(scratch, "backend");
   const options_ = await engineOptions(bin, scratch, { root: engineRoot });
@@ -187,6 +187,33 @@ export async function openEngineLab(
       cleanStale(suite, linkIndex);
     },
   };
+}
+
+/**
+ * A `pulumi` that runs in the namespace. The Automation API listens for the engine's events on the
+ * test process's loopback (`--event-log tcp://127.0.0.1:PORT`), out of the namespace's reach: the
+ * wrapper points the engine at the same port on the namespace link instead and relays it there.
+ */
+function namespaceWrapper(ns: Namespace, pulumi: string): string {
+  return `#!/usr/bin/env bash
+set -euo pipefail
+args=()
+relay=
+for arg in "$@"; do
+  if [[ "$arg" == tcp://127.0.0.1:* ]]; then
+    port=\${arg##*:}
+    coproc RELAY { exec node ${join(import.meta.dirname, "relay.mjs")} ${ns.uplinkAddress} "$port" 127.0.0.1; }
+    relay=$RELAY_PID
+    read -r _ <&"\${RELAY[0]}"
+    arg=tcp://${ns.uplinkAddress}:$port
+  fi
+  args+=("$arg")
+done
+status=0
+ip netns exec ${ns.name} ${pulumi} "\${args[@]}" || status=$?
+if [[ -n "$relay" ]]; then kill "$relay" 2>/dev/null || true; fi
+exit "$status"
+`;
 }
 
 /** Files under a folder, recursively. */
