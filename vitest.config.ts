@@ -9,10 +9,13 @@ export default defineConfig({
         test: {
           name: "vm",
           include: ["test/vm/**/*.test.ts"],
-          // Real VMs under TCG: minutes, not milliseconds. One lab at a time on a 2-core machine.
+          // Real VMs under TCG: minutes, not milliseconds. Two files at a time: much of a lab's
+          // time is waiting (SSH, boots, checks' timeouts), and every file has its own namespace
+          // link; image builds, the engine build and the accelerator probe take host-wide locks.
           testTimeout: 45 * 60_000,
           hookTimeout: 30 * 60_000,
-          fileParallelism: false,
+          fileParallelism: true,
+          maxWorkers: 2,
         },
       },
     ],

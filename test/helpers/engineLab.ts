@@ -16,7 +16,7 @@ import { scriptPath } from "../../components/plan/steps.js";
 import { startUpstreamCache, upstreamCacheEnvironment } from "./cache.js";
 import { engineBin, engineOptions } from "./engine.js";
 import { ROOT, stackLab } from "./labs.js";
-import { createNamespace, type Namespace } from "./netns.js";
+import { createNamespace, removeStaleNamespace, type Namespace } from "./netns.js";
 import { startSshd, type Sshd } from "./sshd.js";
 
 export const SCRATCH_ROOT = "/tmp/labstack-vm";
@@ -63,11 +63,7 @@ export interface EngineLab {
  * (QEMU, the lab's APT cache, sshd), its upstream cache daemon, its scratch folder. */
 export function cleanStale(suite: string, linkIndex: number): void {
   const name = namespaceName(suite);
-  if (spawnSync("ip", ["netns", "pids", name]).status === 0) {
-    const pids = execFileSync("ip", ["netns", "pids", name], { encoding: "utf8" }).split("\n").filter(Boolean);
-    for (const pid of pids) spawnSync("kill", ["-9", pid]);
-    spawnSync("ip", ["netns", "del", name]);
-  }
+  removeStaleNamespace(name);
   spawnSync("ip", ["link", "del", `${name.slice(0, 10)}-up`]);
   const upstream = upstreamCacheEnvironment(`10.254.${linkIndex}.1`);
   if (existsSync(upstream.RUN_DIR)) spawnSync("bash", [scriptPath("host/apt-cache.sh"), "down"], { env: { ...process.env, ...upstream } });

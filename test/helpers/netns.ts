@@ -53,3 +53,12 @@ export function namespaceLinks(ns: Namespace): string[] {
     .map((l) => l.split(": ")[1]?.split("@")[0])
     .filter((n): n is string => Boolean(n) && n !== "lo" && !n.endsWith("-ns"));
 }
+
+/** Removes a namespace an earlier, killed run of a suite left (found by its fixed name), with
+ * every process still in it. */
+export function removeStaleNamespace(name: string): void {
+  const pids = spawnSync("ip", ["netns", "pids", name], { encoding: "utf8" });
+  if (pids.status !== 0) return;
+  for (const pid of pids.stdout.split("\n").filter(Boolean)) spawnSync("kill", ["-9", pid]);
+  spawnSync("ip", ["netns", "del", name]);
+}

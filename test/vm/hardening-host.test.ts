@@ -4,12 +4,15 @@
 // stranger. Real scripts, real apt-cacher-ng and QEMU; no guest OS is booted.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scriptPath } from "../../components/plan/steps.js";
+import { SCRATCH_ROOT } from "../helpers/engineLab.js";
+import { removeStaleNamespace } from "../helpers/netns.js";
 
-const NS = `lsh3-${process.pid}`;
+// Fixed names are the suite's markers: a killed run's namespace and folder are removed at the next start.
+const NS = "lsh-hardening";
+const SCRATCH = join(SCRATCH_ROOT, "hardening");
 const MGMT = "10.213.0.1";
 const LAN = "10.213.1.1";
 let dir: string;
@@ -34,8 +37,10 @@ function bystander(): number {
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "lsh3-"));
-  spawnSync("ip", ["netns", "del", NS]);
+  removeStaleNamespace(NS);
+  rmSync(SCRATCH, { recursive: true, force: true });
+  mkdirSync(SCRATCH, { recursive: true });
+  dir = mkdtempSync(join(SCRATCH, "run-"));
   expect(spawnSync("ip", ["netns", "add", NS]).status).toBe(0);
   inNs(["ip", "link", "set", "lo", "up"]);
   // The management network's host address, and another network of the host (a learner's LAN).

@@ -6,8 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseLab } from "../../components/model/parse.js";
 import { bridgeEnvironment } from "../../components/plan/host.js";
 import { ROOT, stackLab } from "../helpers/labs.js";
+import { removeStaleNamespace } from "../helpers/netns.js";
 
-const NS = `lbr-${process.pid}`;
+// A fixed name is the suite's marker: a killed run's namespace is removed at the next start.
+const NS = "lsh-hostbridge";
 const lab = parseLab(stackLab("dev"));
 const management = lab.networks.find((n) => n.name === "management")!;
 
@@ -20,7 +22,7 @@ const bridge = (action: "up" | "down", env: Record<string, string>) =>
 const exists = (dev: string) => inNs("ip", "link", "show", "dev", dev).status === 0;
 
 beforeAll(() => {
-  spawnSync("ip", ["netns", "del", NS]);
+  removeStaleNamespace(NS);
   expect(spawnSync("ip", ["netns", "add", NS]).status).toBe(0);
 });
 afterAll(() => spawnSync("ip", ["netns", "del", NS]));
