@@ -40,7 +40,7 @@ export const SERVICE_PACKAGES = {
 
 /** Units the service steps enable on the nodes that run them: off in a baked image, so compute
  * nodes do not start a database and a broker they never use. */
-const SERVICE_UNITS = ["mariadb", "rabbitmq-server", "memcached"];
+const SERVICE_UNITS = ["mariadb.service", "mariadb.socket", "rabbitmq-server.service", "memcached.service"];
 
 /** The OpenStack lab's bake: every node's packages and every service's, one image for all nodes. */
 export function openstackBake(lab: Lab): ImageBake {
@@ -90,8 +90,8 @@ export function planNodeSteps(lab: Lab, labName: string, node: LabNode): NodeSte
     checks.push({ name: "mariadb", step: { script: "checks/mariadb-server.sh", env: { BIND_ADDRESS: ip }, secrets: { ROOT_PASSWORD: "mariadbRootPassword" } } });
   }
   if (rabbitmq?.node === node.name) {
-    services.push({ name: "rabbitmq", step: { script: "node/rabbitmq.sh", env: { RABBIT_USER: rabbitmq.user }, secrets: { RABBIT_PASSWORD: "rabbitmqPassword" } } });
-    checks.push({ name: "rabbitmq", step: { script: "checks/rabbitmq-server.sh", env: { RABBIT_USER: rabbitmq.user } } });
+    services.push({ name: "rabbitmq", step: { script: "node/rabbitmq.sh", env: { BIND_ADDRESS: ip, RABBIT_USER: rabbitmq.user }, secrets: { RABBIT_PASSWORD: "rabbitmqPassword" } } });
+    checks.push({ name: "rabbitmq", step: { script: "checks/rabbitmq-server.sh", env: { BIND_ADDRESS: ip, RABBIT_USER: rabbitmq.user } } });
   }
   if (memcached?.node === node.name) {
     services.push({ name: "memcached", step: { script: "node/memcached.sh", env: { LISTEN_ADDRESS: ip } } });

@@ -72,6 +72,8 @@ export function cleanStale(suite: string, linkIndex: number): void {
 
 const namespaceName = (suite: string) => `lse-${suite}`.slice(0, 15);
 
+const REPLACEMENT_STEPS = new Set(["replace", "create-replacement", "delete-replaced", "discard-replaced"]);
+
 function collect(events: EngineEvent[]): { durations: Record<string, number>; ops: Record<string, string> } {
   const started: Record<string, number> = {};
   const durations: Record<string, number> = {};
@@ -81,7 +83,8 @@ function collect(events: EngineEvent[]): { durations: Record<string, number>; op
     const out = e.resOutputsEvent?.metadata;
     if (pre) {
       started[pre.urn] = e.timestamp;
-      ops[pre.urn] = pre.op;
+      // A replacement shows as several steps (delete-replaced, create-replacement, replace).
+      ops[pre.urn] = REPLACEMENT_STEPS.has(pre.op) ? "replace" : pre.op;
     }
     if (out && started[out.urn] !== undefined) durations[out.urn.split("::").pop()!] = e.timestamp - started[out.urn];
   }

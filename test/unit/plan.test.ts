@@ -135,6 +135,16 @@ describe("steps", () => {
     const checks = planNodeSteps(lab, "dev", lab.nodes[1]).checks.map((c) => c.name);
     expect(checks).toEqual(["hosts", "chrony", "mariadb-login", "rabbitmq-login", "memcached"]);
   });
+
+  it("binds RabbitMQ to the management address and configures it with one rabbitmqctl call", () => {
+    const lab = dev();
+    const steps = planNodeSteps(lab, "dev", lab.nodes[0]);
+    expect(steps.services.find((s) => s.name === "rabbitmq")!.step.env).toEqual({ BIND_ADDRESS: "192.168.1.11", RABBIT_USER: "openstack" });
+    expect(steps.checks.find((c) => c.name === "rabbitmq")!.step.env).toEqual({ BIND_ADDRESS: "192.168.1.11", RABBIT_USER: "openstack" });
+    // Each rabbitmqctl starts an Erlang VM, seconds under TCG: the step may start one.
+    const script = execFileSync("cat", ["provisioning/node/rabbitmq.sh"], { encoding: "utf8" });
+    expect(script.split("\n").filter((line) => /^[^#]*\brabbitmqctl\b/.test(line))).toHaveLength(1);
+  });
 });
 
 describe("host parameters", () => {
@@ -227,7 +237,8 @@ describe("built images", () => {
     const env = imageEnvironment(lab, openstackBake(lab));
     expect(env).toMatchObject({ DISTRO: "debian", RELEASE: "bookworm", SIZE_GIB: "3", APT_PROXY: "http://192.168.1.1:3142" });
     expect(env.PACKAGES.split(" ")).toEqual(["chrony", "mariadb-client", "mariadb-server", "memcached", "python3-amqp", "python3-openstackclient", "python3-pymysql", "rabbitmq-server"]);
-    expect(env.SERVICES_OFF).toBe("mariadb memcached rabbitmq-server");
+    // The socket too: a socket unit enabled in the image would listen on every address at boot.
+    expect(env.SERVICES_OFF).toBe("mariadb.service mariadb.socket memcached.service rabbitmq-server.service");
     // A lab without the services bakes fewer packages: a different image.
     const small = parseLab({ ...stackLab("dev"), services: { chrony: { server: "controller" } } });
     expect(imageEnvironment(small, openstackBake(small)).PACKAGES).not.toContain("mariadb-server");
