@@ -2,7 +2,7 @@
 // the kernel's facts (/proc, /sys, /dev) from a folder (HOST_ROOT), routes and listening ports in a
 // network namespace of the test's own, and a user without root through setpriv.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +11,7 @@ import type { Lab } from "../../components/model/schema.js";
 import { qemuBridgeName } from "../../components/plan/devices.js";
 import { preflightEnvironment, vboxNetworkEnvironment } from "../../components/plan/host.js";
 import { ROOT, stackLab } from "../helpers/labs.js";
+import { removeStaleNamespace } from "../helpers/netns.js";
 
 const NS = "lsh1-preflight";
 const tmp = mkdtempSync(join(tmpdir(), "labstack-preflight-"));
@@ -46,9 +47,17 @@ function addressed(device: string, cidr: string) {
   ns("link", "set", device, "up");
 }
 
+function userCopy(): string {
+  const copy = join(tmp, "preflight.sh");
+  copyFileSync(join(ROOT, "provisioning", "host", "preflight.sh"), copy);
+  chmodSync(copy, 0o644);
+  return copy;
+}
+
 function preflight(params: Record<string, string>, opts: { root?: string; asUser?: boolean; path?: string } = {}) {
-  const script = join(ROOT, "provisioning", "host", "preflight.sh");
-  // setpriv: the script as an unprivileged user (nobody), as Pulumi run by a learner would.
+  // setpriv: the script as an unprivileged user (nobody), as Pulumi run by a learner would; from
+  // a copy in the test's world-readable folder, since a checkout may be private to root (CI's is).
+  const script = opts.asUser ? userCopy() : join(ROOT, "provisioning", "host", "preflight.sh");
   const user = opts.asUser ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
   const env = { PATH: opts.path ?? process.env.PATH!, HOST_ROOT: opts.root ?? kernel("default"), ...params };
   const r = spawnSync("ip", ["netns", "exec", NS, ...user, "bash", script, "up"], { env, encoding: "utf8" });
@@ -65,7 +74,7 @@ async function listen(port: number, address = "127.0.0.1", ...argv: string[]) {
 }
 
 beforeAll(() => {
-  spawnSync("ip", ["netns", "del", NS]);
+  removeStaleNamespace(NS);
   const r = spawnSync("ip", ["netns", "add", NS], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`a network namespace is needed (run as root): ${r.stderr}`);
   ns("link", "set", "lo", "up");
