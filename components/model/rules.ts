@@ -411,6 +411,13 @@ function checkReferences(context: Context) {
   });
 }
 
+/** A built image has no boot loader: QEMU boots its kernel directly, VirtualBox cannot. */
+function builtImageBoot({ lab, add }: Context) {
+  if (lab.image.build !== undefined && lab.hypervisor.kind === "virtualbox") {
+    add(["image", "build"], "a built image boots its kernel directly, which VirtualBox cannot; give VirtualBox a cloud image (image.url) or use hypervisor.kind: qemu");
+  }
+}
+
 /** `~/` is expanded where Pulumi runs, so only for the local host: a remote host's home is not
  * known here. (credentialsDir is expanded by its script on the host itself.) */
 function remoteHomePaths({ lab, add }: Context) {
@@ -427,6 +434,7 @@ function remoteHomePaths({ lab, add }: Context) {
 }
 
 const LAB_RULES: ((context: Context) => void)[] = [
+  builtImageBoot,
   remoteHomePaths,
   uniqueNames,
   networkKinds,

@@ -11,6 +11,7 @@ const minikube = () => stackLab("minikube");
 const INTERFACE_CASE = "interface names that differ only in case are too easily mistaken for each other";
 
 export const BAD_CONFIGS: [name: string, make: () => unknown, error: string][] = [
+  ["built image on VirtualBox", () => ({ ...vbox(), image: { build: { distro: "debian", release: "bookworm" } } }), "labstack:lab.image.build: a built image boots its kernel directly, which VirtualBox cannot; give VirtualBox a cloud image (image.url) or use hypervisor.kind: qemu"],
   ["ssh host key that is not a key", () => ({ ...dev(), host: { kind: "ssh", address: "lab.example", hostKey: "AAAAC3NzaC1lZDI1NTE5" } }), "labstack:lab.host.hostKey: must be an OpenSSH public host key like 'ssh-ed25519 AAAA...' (ssh-keyscan -t ed25519 <host>)"],
   ["home-relative state folder on a remote host", () => ({ ...dev(), host: { kind: "ssh", address: "lab.example", stateDir: "~/labs" } }), "labstack:lab.host.stateDir: ~/labs: give an absolute path on a remote lab host (ssh): its ~ is not known where Pulumi runs"],
   ["droplet open to nobody", () => { const l = droplet(); l.host.sshSourceCidrs = []; return l; }, "labstack:lab.host.sshSourceCidrs: name at least one network allowed to SSH to the droplet (your address as x.y.z.w/32)"],
