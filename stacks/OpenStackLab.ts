@@ -46,7 +46,8 @@ export class OpenStackLab extends pulumi.ComponentResource {
     let chronyServer: NodeStep | undefined;
     // Servers first: a compute node's chrony client needs the controller's time server. Nothing
     // else orders one node after another, so the nodes' steps run side by side.
-    const ordered = [...lab.nodes].sort((a, b) => Number(servers.has(b.name)) - Number(servers.has(a.name)));
+    const rank = (n: { name: string }) => (n.name === lab.services.chrony?.server ? 2 : servers.has(n.name) ? 1 : 0);
+    const ordered = [...lab.nodes].sort((a, b) => rank(b) - rank(a));
     for (const node of ordered) {
       const labNode = infra.nodes.get(node.name)!;
       const done: NodeStep[] = [labNode.base];

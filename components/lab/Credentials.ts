@@ -33,7 +33,9 @@ export function generateSecrets<T>(name: string, args: string[], rotation: numbe
   const generate = new command.local.Command(
     name,
     {
-      create: ["bash", scriptPath("host/generate-credentials.sh"), ...args].map(shellQuote).join(" "),
+      // The same text as before host keys existed: a changed `create` would run it again and
+      // replace every credential of an existing lab.
+      create: `bash ${[scriptPath("host/generate-credentials.sh"), ...args].map(shellQuote).join(" ")}`,
       triggers: [rotation],
       logging: "none",
     },

@@ -74,8 +74,10 @@ export function hostStateDir(host: Lab["host"], stack: string, home: string): st
  * proxy, or a mirror cache. A remote host's environment is its own. */
 export function withEnvironmentProxy(lab: Lab, env: Readonly<Record<string, string | undefined>>): Lab {
   const proxy = env.http_proxy ?? env.HTTP_PROXY;
-  if (lab.host.kind !== "local" || lab.aptCache.upstreamProxy !== undefined || !proxy) return lab;
-  return { ...lab, aptCache: { ...lab.aptCache, upstreamProxy: proxy } };
+  // curl and apt also take a bare host:port; apt-cacher-ng and the model want a URL.
+  const url = proxy && !/^[a-z]+:\/\//.test(proxy) ? `http://${proxy}` : proxy;
+  if (lab.host.kind !== "local" || lab.aptCache.upstreamProxy !== undefined || !url?.startsWith("http://")) return lab;
+  return { ...lab, aptCache: { ...lab.aptCache, upstreamProxy: url } };
 }
 
 const expandHome = (path: string | undefined, home: string) => (path?.startsWith("~/") ? join(home, path.slice(2)) : path);

@@ -66,5 +66,7 @@ printf '%s\n' "${packages//,/$'\n'}" > "$work/packages.txt"
 
 mkdir -p "$out"
 mv "$work/disk.qcow2" "$work/vmlinuz" "$work/initrd.img" "$work/packages.txt" "$out/"
+# The cache is the user's (sudo ran this as root): they prune it without sudo.
+if [[ -n "${SUDO_UID:-}" ]]; then chown -R "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$out" "$out.lock"; fi
 echo "labstack: changed built image $out" >&2
 echo "$out/disk.qcow2"

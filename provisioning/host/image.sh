@@ -14,6 +14,8 @@ what=${WHAT:-image}
 cache=${CACHE_DIR:-${LABSTACK_CACHE:-$HOME/.cache/labstack}/images}
 
 if [[ -n "${DISTRO:-}" ]]; then
+  # Made as the user: the build runs as root and would leave ~/.cache root-owned.
+  mkdir -p "$cache"
   CACHE_DIR=$cache exec bash "$(dirname "${BASH_SOURCE[0]}")/image-build.sh"
 fi
 

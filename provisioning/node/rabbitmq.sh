@@ -71,5 +71,6 @@ labstack_done.
 ERLANG
 )
 # The last line is the expression's value: anything else means it stopped half-way.
-[[ "$out" == *labstack_done ]] || { echo "the RabbitMQ batch stopped half-way: $out" >&2; exit 1; }
+# Erlang's error report would show the call's arguments, the password among them: say only that it failed.
+[[ "$out" == *labstack_done ]] || { echo "the RabbitMQ batch (rabbitmqctl eval) stopped half-way; see rabbitmqctl's log on the node" >&2; exit 1; }
 grep '^labstack: changed ' <<< "$out" || true

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseLab } from "../../components/model/parse.js";
 import { renderSeed } from "../../components/plan/cloudinit.js";
 import { qemuBridgeName, tapName } from "../../components/plan/devices.js";
-import { bootFiles, dropletUserData, resolveHomePaths, hostStateDir, imageEnvironment, labAptProxy, preflightEnvironment, qemuMachineEnvironment, vboxMachineEnvironment } from "../../components/plan/host.js";
+import { bootFiles, dropletUserData, resolveHomePaths, withEnvironmentProxy, hostStateDir, imageEnvironment, labAptProxy, preflightEnvironment, qemuMachineEnvironment, vboxMachineEnvironment } from "../../components/plan/host.js";
 import { cidrContains, cidrsOverlap, formatIpv4, isReservedInCidr, netmask, parseCidr, parseIpv4 } from "../../components/plan/ipv4.js";
 import { guestDevice, macAddress, planNics } from "../../components/plan/nics.js";
 import { hostsEntries, openstackBake, planNodeSteps } from "../../components/plan/openstack.js";
@@ -286,5 +286,20 @@ describe("home-relative paths", () => {
     expect(resolved.host.stateDir).toBe("/home/learner/labs/dev");
     expect(resolved.credentialsDir).toBe("/home/learner/.os_credentials");
     expect(resolveHomePaths(parseLab(stackLab("dev")), "/home/learner").host.stateDir).toBeUndefined();
+  });
+});
+
+describe("the environment's proxy", () => {
+  it("is the local lab's upstream when its config names none, as a URL, and only an HTTP proxy", () => {
+    const lab = parseLab(stackLab("dev"));
+    expect(withEnvironmentProxy(lab, { http_proxy: "http://proxy.example:3128" }).aptCache.upstreamProxy).toBe("http://proxy.example:3128");
+    // curl and apt take a bare host:port too.
+    expect(withEnvironmentProxy(lab, { http_proxy: "10.0.0.1:3128" }).aptCache.upstreamProxy).toBe("http://10.0.0.1:3128");
+    expect(withEnvironmentProxy(lab, { http_proxy: "socks5://10.0.0.1:1080" }).aptCache.upstreamProxy).toBeUndefined();
+    expect(withEnvironmentProxy(lab, {}).aptCache.upstreamProxy).toBeUndefined();
+    const configured = parseLab({ ...stackLab("dev"), aptCache: { upstreamProxy: "http://mirror.example:3142" } });
+    expect(withEnvironmentProxy(configured, { http_proxy: "http://proxy.example:3128" }).aptCache.upstreamProxy).toBe("http://mirror.example:3142");
+    const remote = parseLab({ ...stackLab("dev"), host: { kind: "ssh", address: "lab.example" } });
+    expect(withEnvironmentProxy(remote, { http_proxy: "http://proxy.example:3128" }).aptCache.upstreamProxy).toBeUndefined();
   });
 });
