@@ -75,7 +75,7 @@ export function hostStateDir(host: Lab["host"], stack: string, home: string): st
 export function withEnvironmentProxy(lab: Lab, env: Readonly<Record<string, string | undefined>>): Lab {
   const proxy = env.http_proxy ?? env.HTTP_PROXY;
   // curl and apt also take a bare host:port; apt-cacher-ng and the model want a URL.
-  const url = proxy && !/^[a-z]+:\/\//.test(proxy) ? `http://${proxy}` : proxy;
+  const url = proxy && !/^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? `http://${proxy}` : proxy;
   if (lab.host.kind !== "local" || lab.aptCache.upstreamProxy !== undefined || !url?.startsWith("http://")) return lab;
   return { ...lab, aptCache: { ...lab.aptCache, upstreamProxy: url } };
 }

@@ -72,5 +72,5 @@ ERLANG
 )
 # The last line is the expression's value: anything else means it stopped half-way.
 # Erlang's error report would show the call's arguments, the password among them: say only that it failed.
-[[ "$out" == *labstack_done ]] || { echo "the RabbitMQ batch (rabbitmqctl eval) stopped half-way; see rabbitmqctl's log on the node" >&2; exit 1; }
+[[ "$out" == *labstack_done ]] || { echo "the RabbitMQ batch stopped half-way; see the broker's log on the node" >&2; exit 1; }
 grep '^labstack: changed ' <<< "$out" || true

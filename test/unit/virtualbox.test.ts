@@ -92,7 +92,9 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe("VirtualBox scripts for the seed's Lab1 (VBoxManage stand-in)", () => {
+// Each test runs the real scripts through dozens of stand-in calls (a node process each): seconds
+// on a quiet machine, up to a minute on a loaded one.
+describe("VirtualBox scripts for the seed's Lab1 (VBoxManage stand-in)", { timeout: 120_000 }, () => {
   it("refuses the seed's ranges until host preparation opens them, with the fix in the message, and leaves no interface", () => {
     const management = hostOnly[0];
     const r = run("virtualbox/network.sh", "up", vboxNetworkEnvironment(management, stateDir));
