@@ -90,7 +90,7 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
   // A new folder is a replacement: the old one's files go with the old resource.
   const credentialsFile = new HostService(
     `${name}-credentials-file`,
-    { host, script: "host/credentials-file.sh", environment: pulumi.secret(credentials.values.apply((v) => credentialsFileEnvironment(credentialsDir, v))), triggers: [credentialsDir] },
+    { host, script: "host/credentials-file.sh", environment: pulumi.secret(credentials.values.apply((v) => credentialsFileEnvironment(credentialsDir, v, host.stateDir))), triggers: [credentialsDir] },
     { parent, dependsOn: [preflight] },
   );
   const hostResources: pulumi.Resource[] = [prepare];

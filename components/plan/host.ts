@@ -196,9 +196,12 @@ export function labCredentialsDir(lab: Lab, stateDir: string): string {
   return lab.credentialsDir ?? join(stateDir, "credentials");
 }
 
-export function credentialsFileEnvironment(directory: string, v: CredentialValues): Record<string, string> {
+/** Parameters of host/credentials-file.sh; with the lab's state folder, `down` removes that too
+ * when the credentials were the last thing in it (destroy removes the lab's folders in any order). */
+export function credentialsFileEnvironment(directory: string, v: CredentialValues, stateDir = ""): Record<string, string> {
   return {
     CREDENTIALS_DIR: directory,
+    STATE_DIR: stateDir,
     MARIADB_ROOT_PASSWORD: v.mariadbRootPassword,
     RABBITMQ_PASSWORD: v.rabbitmqPassword,
     OS_ADMIN_PASSWORD: v.osAdminPassword,

@@ -88,6 +88,20 @@ describe("host/credentials-file.sh", () => {
     expect(existsSync(folder)).toBe(false);
   });
 
+  it("removes the lab's state folder when its credentials were the last thing in it", () => {
+    const stateDir = join(dir, "state", "last");
+    const folder = labCredentialsDir(lab, stateDir);
+    expect(run("host/credentials-file.sh", "up", credentialsFileEnvironment(folder, values, stateDir)).status).toBe(0);
+    mkdirSync(join(stateDir, "vms"));
+    // Something else of the lab is still there: the state folder stays for its last owner.
+    expect(run("host/credentials-file.sh", "down", credentialsFileEnvironment(folder, values, stateDir)).status).toBe(0);
+    expect(existsSync(stateDir)).toBe(true);
+    rmSync(join(stateDir, "vms"), { recursive: true });
+    expect(run("host/credentials-file.sh", "up", credentialsFileEnvironment(folder, values, stateDir)).status).toBe(0);
+    expect(run("host/credentials-file.sh", "down", credentialsFileEnvironment(folder, values, stateDir)).status).toBe(0);
+    expect(existsSync(stateDir)).toBe(false);
+  });
+
   it("never chmods nor removes an existing folder, and keeps what else is in it", () => {
     const folder = join(dir, "shared");
     mkdirSync(folder, { mode: 0o755 });

@@ -150,7 +150,7 @@ describe.sequential("first run: the README's first command on a clean clone", ()
     expect(statSync(passphrase).mode & 0o777).toBe(0o600);
     expect(exports).toContain(`PULUMI_CONFIG_PASSPHRASE_FILE=${passphrase}`);
 
-    const out = await pulumi("stack output checks --json -s dev");
+    const out = await pulumi("stack output checks --json --show-secrets -s dev");
     expect(out.status, failure(out)).toBe(0);
     expectOpenStackChecksGreen(JSON.parse(out.stdout));
   });
