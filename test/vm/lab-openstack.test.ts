@@ -100,7 +100,10 @@ describe.sequential("dev OpenStack lab through the engine", () => {
       .flatMap(([k, v]) => (v.includes("PRIVATE KEY") ? v.split("\n").slice(2, -2).map((line, i) => [`${k} line ${i + 3}`, line]) : [[k, v]]));
     expect(secrets.length).toBeGreaterThan(5);
     const exported = JSON.stringify(await lab.stack.exportStack());
-    const texts: [string, string][] = [["exported stack", exported], ["engine output of up", first.output], ["engine events of up", JSON.stringify(first.events)]];
+    // Not the Automation API's in-process event stream: since Pulumi 3.206 it hands the calling
+    // program the decrypted value of every secret output (seen: the credentials command's
+    // stdout), as `stack output --show-secrets` would; nothing of ours keeps it.
+    const texts: [string, string][] = [["exported stack", exported], ["engine output of up", first.output]];
     for (const f of filesUnder(lab.backendDir)) texts.push([f, readFileSync(f, "utf8")]);
     for (const [where, text] of texts) for (const [name, value] of secrets) expect(text.includes(value), `${where} holds ${name} in clear`).toBe(false);
   });
