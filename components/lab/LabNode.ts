@@ -53,11 +53,13 @@ export class LabNode extends pulumi.ComponentResource {
     );
     this.vmId = machine.vmId;
     this.connection = args.host.nodeConnection(sshPort(node), lab.user, args.credentials.apply((c) => c.sshPrivateKey));
+    // On the lab host first: the gate's dial through a remote host cannot wait for a booting node.
+    const sshUp = args.host.script(`${name}-ssh`, { script: "host/wait-ssh.sh", environment: { PORT: String(sshPort(node)) }, triggers: [this.vmId] }, { parent: this, dependsOn: [machine] });
     this.ready = new command.remote.Command(
       `${name}-ready`,
       // In a verify round the gate waits again: the VM may just have been restarted.
       { connection: this.connection, create: readyCommand(args.host.verify), triggers: [this.vmId], addPreviousOutputInEnv: false },
-      { parent: this, dependsOn: [machine], customTimeouts: { create: "20m" } },
+      { parent: this, dependsOn: [sshUp], customTimeouts: { create: "20m" } },
     );
     this.base = new NodeStep(
       `${name}-base`,

@@ -13,3 +13,5 @@ was=0
 put /etc/memcached.conf "$wanted" && was=1
 [[ "$current" == "$(cat /etc/memcached.conf)" ]] || was=1
 restart_if memcached "$was"
+# The unit is up before memcached listens; the step is done when other nodes can use it.
+wait_for 120 "memcached to listen on $LISTEN_ADDRESS:11211" bash -c "exec 3<>/dev/tcp/$LISTEN_ADDRESS/11211" 2>/dev/null

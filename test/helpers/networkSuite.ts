@@ -41,19 +41,21 @@ const breakages: Record<string, Breakage> = {
     break: (lab) => execFileSync("ip", ["-n", lab.ns.name, "addr", "add", "192.168.50.1/24", "dev", hostBridge(lab, 1)]),
     repair: (lab) => execFileSync("ip", ["-n", lab.ns.name, "addr", "del", "192.168.50.1/24", "dev", hostBridge(lab, 1)]),
   },
+  // Breakages the model accepts (it refuses a check naming a VLAN a box lacks, or a VNI the peer
+  // does not share, before anything is built): only the wire can tell.
   "net-lab8": {
-    what: "boxC is moved to VLAN 100 in the config",
+    what: "boxB's VLAN 200 device becomes VLAN 201 in the config",
     check: "2-ping-boxc",
     expected: "ping 192.168.70.5 from boxC: no answer",
-    break: (lab) => lab.raw.guest.vlans.forEach((v: any) => v.node === "boxC" && (v.id = 100)),
-    repair: (lab) => lab.raw.guest.vlans.forEach((v: any) => v.node === "boxC" && (v.id = 200)),
+    break: (lab) => lab.raw.guest.vlans.forEach((v: any) => v.node === "boxB" && v.id === 200 && (v.id = 201)),
+    repair: (lab) => lab.raw.guest.vlans.forEach((v: any) => v.node === "boxB" && v.id === 201 && (v.id = 200)),
   },
   "net-lab9": {
-    what: "boxB's VXLAN uses VNI 101 in the config",
+    what: "boxB's VXLAN listens on UDP 4790 in the config",
     check: "1-ping-boxa",
     expected: "ping 192.168.60.5 from boxA: no answer",
-    break: (lab) => lab.raw.guest.vxlans.forEach((v: any) => v.node === "boxB" && (v.id = 101)),
-    repair: (lab) => lab.raw.guest.vxlans.forEach((v: any) => v.node === "boxB" && (v.id = 100)),
+    break: (lab) => lab.raw.guest.vxlans.forEach((v: any) => v.node === "boxB" && (v.port = 4790)),
+    repair: (lab) => lab.raw.guest.vxlans.forEach((v: any) => v.node === "boxB" && (v.port = 4789)),
   },
 };
 

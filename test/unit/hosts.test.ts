@@ -67,8 +67,9 @@ describe("DigitalOcean droplet as the lab host", () => {
     expect(key.inputs.publicKey).toBe(credentials.sshPublicKey);
     expect(recorded.find((r) => r.type === "digitalocean:index/droplet:Droplet")!.inputs.sshKeys).toEqual(["fp:lab-key"]);
     const remote = recorded.filter((r) => r.type === "command:remote:Command" && unwrap(r.inputs.connection).host === DROPLET_ADDRESS);
-    // The gate, the preflight, prepare, credentials file, APT cache, image, 2 networks, 3 VMs.
-    expect(remote.length).toBe(11);
+    // The gate, the preflight, prepare, credentials file, APT cache, image, 2 networks, 3 VMs,
+    // and each node's wait for its SSH banner on the host.
+    expect(remote.length).toBe(14);
     for (const command of remote) {
       expect(isSecretEnvelope(command.inputs.connection.privateKey) || isSecretEnvelope(command.inputs.connection)).toBe(true);
       expect(unwrap(command.inputs.connection)).toMatchObject({ user: "root", privateKey: credentials.sshPrivateKey });
@@ -89,6 +90,7 @@ describe("DigitalOcean droplet as the lab host", () => {
       "openstack-do-apt-cache-run", "openstack-do-controller-machine-vm", "openstack-do-compute1-machine-vm", "openstack-do-compute2-machine-vm",
       "openstack-do-credentials-file-run", "openstack-do-image-run", "openstack-do-net-guest-hostonlyif", "openstack-do-net-management-hostonlyif",
       "openstack-do-preflight-run", "openstack-do-prepare-run",
+      "openstack-do-controller-ssh", "openstack-do-compute1-ssh", "openstack-do-compute2-ssh",
     ].sort());
     for (const command of commands) {
       const reg = registration(command.name);
@@ -137,8 +139,8 @@ describe("an existing SSH host as the lab host", () => {
   it("runs host scripts from stdin through sudo, and reaches nodes through the host", async () => {
     await build(sshLab("lab"), "dev", pulumi.secret("host-key-secret"));
     const commands = hostCommands();
-    // Preflight, prepare, credentials file, APT cache, image, two bridges, three VMs.
-    expect(commands.length).toBe(10);
+    // Preflight, prepare, credentials file, APT cache, image, two bridges, three VMs, three SSH waits.
+    expect(commands.length).toBe(13);
     for (const c of commands) {
       expect(c.inputs.create).toBe("sudo -n bash -s up");
       expect(c.inputs.delete).toBe("sudo -n bash -s down");
