@@ -99,7 +99,11 @@ describe.sequential("dev OpenStack lab through the engine", () => {
       .filter(([k]) => k !== "sshPublicKey")
       .flatMap(([k, v]) => (v.includes("PRIVATE KEY") ? v.split("\n").slice(2, -2).map((line, i) => [`${k} line ${i + 3}`, line]) : [[k, v]]));
     expect(secrets.length).toBeGreaterThan(5);
-    const exported = JSON.stringify(await lab.stack.exportStack());
+    // The CLI's export, as a user runs it: the Automation API's exportStack decrypts for its caller.
+    const exportRun = lab.inNamespace(["pulumi", "stack", "export", "-s", "dev"], lab.env);
+    expect(exportRun.status, exportRun.stderr).toBe(0);
+    const exported = exportRun.stdout;
+    expect(exported).toContain('"ciphertext"');
     // Not the Automation API's in-process event stream: since Pulumi 3.206 it hands the calling
     // program the decrypted value of every secret output (seen: the credentials command's
     // stdout), as `stack output --show-secrets` would; nothing of ours keeps it.
