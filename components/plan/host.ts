@@ -9,13 +9,17 @@ import { netmask } from "./ipv4.js";
 import type { NicPlan } from "./nics.js";
 import type { CredentialValues } from "./steps.js";
 
+/** What marks a host object as this lab's (a bridge's alias, its networks.conf line): scripts
+ * compare it to remove only what the lab made. */
+const labOwner = (labName: string) => `labstack ${labName}`;
+
 export function prepareEnvironment(lab: Lab, labName: string): Record<string, string> {
   const hostonly = lab.networks.filter((n) => n.kind === "hostonly").map((n) => n.cidr!);
   return {
     HYPERVISOR: lab.hypervisor.kind,
     APT_CACHE: lab.aptCache.enabled ? "1" : "0",
     VBOX_NETWORKS: lab.hypervisor.kind === "virtualbox" && lab.host.vboxNetworksConf ? hostonly.join(" ") : "",
-    OWNER: `labstack ${labName}`,
+    OWNER: labOwner(labName),
   };
 }
 
@@ -223,7 +227,7 @@ export function bridgeEnvironment(labName: string, net: LabNetwork): Record<stri
     KIND: net.kind,
     HOST_CIDR: net.hostAddress !== undefined ? `${net.hostAddress}/${prefix}` : "",
     CREATE: net.create ? "1" : "0",
-    OWNER: `labstack ${labName}`,
+    OWNER: labOwner(labName),
   };
 }
 

@@ -147,14 +147,10 @@ export async function openEngineLab(
   const wrapper = join(engineRoot, "bin", "pulumi");
   writeFileSync(wrapper, sshd ? `#!/bin/sh\nexec ${join(bin, "pulumi")} "$@"\n` : namespaceWrapper(ns, join(bin, "pulumi")));
   chmodSync(wrapper, 0o755);
-  const backendDir = join(scratch, "backend");
   const options_ = await engineOptions(bin, scratch, { root: engineRoot });
-  const env: Record<string, string> = {
-    ...options_.envVars,
-    PULUMI_BACKEND_URL: `file://${backendDir}`,
-    PULUMI_HOME: options_.pulumiHome,
-  };
-  mkdirSync(backendDir);
+  // engineOptions puts the file backend in the scratch folder's .state.
+  const backendDir = join(scratch, ".state");
+  const env: Record<string, string> = { ...options_.envVars, PULUMI_HOME: options_.pulumiHome };
   const configFile = join(projectDir, `Pulumi.${stack}.yaml`);
   // Only the lab changes: other keys (the verify round, a host key) stay as the engine wrote them.
   const writeConfig = () => {
