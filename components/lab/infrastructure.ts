@@ -75,7 +75,8 @@ export function createLabFoundation(
     lab, labName, sshPublicKey: credentials.sshPublicKey, sshPrivateKey: credentials.sshPrivateKey, hostPrivateKey: args.hostPrivateKey, verify: args.verify ?? 0,
   });
   const host = remote.connection;
-  // Nothing is built on a host that cannot carry the lab.
+  // Nothing is built on a host that cannot carry the lab; and as everything on the host depends on
+  // it, destroy removes it last, which is when its `down` removes the emptied state folder.
   const preflight = new HostService(`${name}-preflight`, { host, script: "host/preflight.sh", environment: preflightEnvironment(lab, labName, host.stateDir) }, { parent });
   return { credentials, host, jump: remote.jump, preflight };
 }
@@ -90,7 +91,7 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
   // A new folder is a replacement: the old one's files go with the old resource.
   const credentialsFile = new HostService(
     `${name}-credentials-file`,
-    { host, script: "host/credentials-file.sh", environment: pulumi.secret(credentials.values.apply((v) => credentialsFileEnvironment(credentialsDir, v, host.stateDir))), triggers: [credentialsDir] },
+    { host, script: "host/credentials-file.sh", environment: pulumi.secret(credentials.values.apply((v) => credentialsFileEnvironment(credentialsDir, v))), triggers: [credentialsDir] },
     { parent, dependsOn: [preflight] },
   );
   const hostResources: pulumi.Resource[] = [prepare];

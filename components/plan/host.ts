@@ -27,7 +27,7 @@ export function prepareEnvironment(lab: Lab, labName: string): Record<string, st
  * describes the line formats). The lab's own VMs and devices are named so that a re-run, or an
  * update while the lab is up, does not count them as the host's. */
 export function preflightEnvironment(lab: AnyLab, labName: string, stateDir: string): Record<string, string> {
-  const common = { MEMORY_MIB: String(labMemoryMiB(lab)), HOST_KIND: lab.host.kind };
+  const common = { MEMORY_MIB: String(labMemoryMiB(lab)), HOST_KIND: lab.host.kind, STATE_DIR: stateDir };
   if (lab.kind === "minikube") {
     const { driver } = lab.minikube;
     return { HYPERVISOR: driver, REQUIRE_KVM: driver === "kvm2" ? "1" : "0", NEED_ROOT: "", SSH_PORTS: "", NETWORKS: "", FILES: "", DEVICES: "", ...common };
@@ -200,12 +200,10 @@ export function labCredentialsDir(lab: Lab, stateDir: string): string {
   return lab.credentialsDir ?? join(stateDir, "credentials");
 }
 
-/** Parameters of host/credentials-file.sh; with the lab's state folder, `down` removes that too
- * when the credentials were the last thing in it (destroy removes the lab's folders in any order). */
-export function credentialsFileEnvironment(directory: string, v: CredentialValues, stateDir = ""): Record<string, string> {
+/** Parameters of host/credentials-file.sh. */
+export function credentialsFileEnvironment(directory: string, v: CredentialValues): Record<string, string> {
   return {
     CREDENTIALS_DIR: directory,
-    STATE_DIR: stateDir,
     MARIADB_ROOT_PASSWORD: v.mariadbRootPassword,
     RABBITMQ_PASSWORD: v.rabbitmqPassword,
     OS_ADMIN_PASSWORD: v.osAdminPassword,

@@ -6,7 +6,7 @@
 # `down` removes the lab's three files, and the folder only if the lab made it.
 # Usage: credentials-file.sh up|down
 # Environment: CREDENTIALS_DIR (absolute, or ~/... for the host user's home), the passwords,
-#              SSH_PRIVATE_KEY, SSH_PUBLIC_KEY, STATE_DIR (the lab's state folder)
+#              SSH_PRIVATE_KEY, SSH_PUBLIC_KEY
 set -euo pipefail
 # shellcheck source=owned.sh
 source "$(dirname "${BASH_SOURCE[0]}")/owned.sh"
@@ -28,8 +28,6 @@ case "$action" in
     if [[ -f "$dir/$LAB_MARKER" ]]; then
       rm -f "$dir/$LAB_MARKER"
       rmdir "$dir" 2>/dev/null || true
-      # Inside the lab's state folder (the default), the last one out removes that folder too.
-      if [[ -n "${STATE_DIR:-}" && "$(dirname "$dir")" == "$STATE_DIR" ]]; then rmdir "$STATE_DIR" 2>/dev/null || true; fi
     fi
     exit 0 ;;
   up) ;;

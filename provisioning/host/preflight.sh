@@ -6,8 +6,11 @@
 # password-less sudo for the steps that need root; the files and host interfaces the config
 # names; SSH forward ports that are free; lab networks that take no range the host routes already.
 # Changes nothing, so it can run again at every update. Runs as the user running Pulumi.
+# `down` removes the lab's state folder once it is empty: everything the lab builds on the host
+# depends on this step, so destroy runs it last, after each part removed its own folder.
 # Usage: preflight.sh up|down
 # Environment:
+#   STATE_DIR   the lab's state folder on the host
 #   MEMORY_MIB  what the lab's VMs need
 #   HYPERVISOR  qemu, virtualbox, or a minikube driver
 #   REQUIRE_KVM 1|0
@@ -27,7 +30,10 @@
 set -euo pipefail
 
 action=${1:?usage: preflight.sh up|down}
-[[ "$action" == down ]] && exit 0
+if [[ "$action" == down ]]; then
+  if [[ -n "${STATE_DIR:-}" ]]; then rmdir -- "$STATE_DIR" 2>/dev/null || true; fi
+  exit 0
+fi
 : "${MEMORY_MIB:?}" "${HYPERVISOR:?}"
 root=${HOST_ROOT:-}
 where="the ${HOST_KIND:-lab} host $(hostname)"

@@ -2,7 +2,7 @@
 // resources a config change touches.
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { parseLab } from "../../components/model/parse.js";
+import { parseLab, parseStack } from "../../components/model/parse.js";
 import { buildLab } from "../../stacks/index.js";
 import { BAD_CONFIGS } from "../helpers/badConfigs.js";
 import { stackLab } from "../helpers/labs.js";
@@ -156,6 +156,16 @@ describe("OpenStack lab resource graph", () => {
     // The image comes after the APT cache it fetches through, which comes after the networks.
     expect(reaches(byName("dev-image"), "dev-apt-cache")).toBe(true);
     expect(reaches(byName("dev-apt-cache"), "dev-net-management")).toBe(true);
+  });
+
+  it.each(["dev", "net-lab1", "minikube", "openstack-lab"])("%s: everything on the host comes after the preflight, so destroy removes the state folder last", async (stack) => {
+    buildLab(parseStack(stackLab(stack)), stack, {}, recordingOptions);
+    await settle();
+    const hostSide = registrations.filter((r) => /^labstack:(lab:HostService|hypervisor:VirtualMachine|qemu:Network|virtualbox:Network)$/.test(r.type));
+    const others = hostSide.filter((r) => r.name !== `${stack}-preflight`);
+    expect(others.length).toBeGreaterThan(2);
+    for (const r of others) expect(reaches(r, `${stack}-preflight`), r.name).toBe(true);
+    expect(unwrap(runOf(`${stack}-preflight`).inputs).environment.STATE_DIR).toMatch(new RegExp(`/${stack}$`));
   });
 
   it("exports inventory, ssh_config and topology for other tools", async () => {

@@ -199,6 +199,7 @@ describe("remote lab hosts", () => {
       HYPERVISOR: "qemu",
       REQUIRE_KVM: "1",
       HOST_KIND: "digitalocean",
+      STATE_DIR: stateDir,
       NEED_ROOT: "QEMU's taps and bridges, the APT cache's system service",
       SSH_PORTS: [
         "8222 labstack:lab.nodes[0].nics[0].sshPort /var/lib/labstack/dev/vms/controller/qemu.pid",
