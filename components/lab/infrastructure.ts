@@ -104,7 +104,7 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
   // The cache listens on the management network's host address, so it comes after the networks;
   // a built image fetches its packages through it.
   if (lab.aptCache.enabled) {
-    const aptCacheEnv = aptCacheEnvironment(lab, host.stateDir);
+    const aptCacheEnv = aptCacheEnvironment(lab, labName, host.stateDir);
     hostResources.push(
       new HostService(
         `${name}-apt-cache`,

@@ -137,10 +137,11 @@ const MINIKUBE_DRIVER_PACKAGES: Record<MinikubeLab["minikube"]["driver"], string
 /** Parameters of host/apt-cache.sh. The cache listens only where the nodes reach it (the management
  * network's host address; the host's loopback, which NAT guests reach as 10.0.2.2, without one) and
  * fetches only from the archives of the lab's distributions. */
-export function aptCacheEnvironment(lab: Lab, stateDir: string): Record<string, string> {
+export function aptCacheEnvironment(lab: Lab, labName: string, stateDir: string): Record<string, string> {
   const distros = lab.image.build !== undefined ? [lab.image.build.distro] : ["debian", "ubuntu"];
   if (lab.cloudArchive !== undefined && distros.includes("ubuntu")) distros.push("ubuntu-cloud-archive");
   return {
+    LAB: labName,
     PORT: String(lab.aptCache.port),
     BIND_ADDRESS: lab.networks.find((n) => n.name === lab.managementNetwork)?.hostAddress ?? "127.0.0.1",
     DISTROS: distros.join(" "),

@@ -2,11 +2,15 @@
 # apt-cacher-ng on the lab host, the nodes' APT proxy (port 3142, as in the seed). It listens only
 # on the lab's own addresses and fetches only from the package archives of the lab's distributions
 # (ForceManaged: a request for anything else is refused), so it is never an open proxy to the LAN.
-# With systemd, the distribution's service is started from the lab's own configuration folder
-# (a drop-in of the unit); without it (or with ACNG_MODE=daemon) a private instance runs from
-# RUN_DIR with its own pidfile, config and cache.
+# With systemd, the distribution's service is started from labstack's configuration folder (a
+# drop-in of the unit), shared by the labs of the host: each lab leaves its wishes in a file of its
+# own there and the service serves their union (a lab's `down` takes only its own addresses and
+# archives away); after the last lab the service is left as it was before the first. Without
+# systemd (or with ACNG_MODE=daemon) a private instance runs from RUN_DIR with its own pidfile,
+# config and cache.
 # Usage: apt-cache.sh up|down
 # Environment:
+#   LAB             the lab's name (systemd mode: names its file in the shared folder)
 #   PORT            3142
 #   BIND_ADDRESS    the addresses to listen on, separated by spaces or commas (default 127.0.0.1);
 #                   0.0.0.0 or :: only with BIND_ANY=1
@@ -62,10 +66,11 @@ put() {
 
 listening() { (exec 3<>"/dev/tcp/${1}/$port") 2>/dev/null; }
 
+# This lab's own first address: in systemd mode binds becomes the union of the host's labs.
+probe=${binds[0]}
+[[ "$probe" == 0.0.0.0 ]] && probe=127.0.0.1
+[[ "$probe" == "::" ]] && probe=::1
 wait_listening() {
-  local probe=${binds[0]}
-  [[ "$probe" == 0.0.0.0 ]] && probe=127.0.0.1
-  [[ "$probe" == "::" ]] && probe=::1
   for _ in $(seq 100); do listening "$probe" && return 0; sleep 0.1; done
   echo "apt-cacher-ng did not start listening on $probe:$port" >&2
   return 1
@@ -122,45 +127,107 @@ backends() {
 
 systemd_conf=/etc/apt-cacher-ng/labstack
 dropin=/etc/systemd/system/apt-cacher-ng.service.d/labstack.conf
+labs_dir=$systemd_conf/labs
+before=$systemd_conf/service-before
+lab=${LAB:-default}
+[[ "$lab" =~ ^[A-Za-z0-9._-]+$ ]] || { echo "apt-cache.sh: LAB '$lab' must be a stack name (letters, digits, . _ -)" >&2; exit 2; }
+
+# What this lab asks of the shared service, one setting a line.
+wishes() {
+  printf 'port %s\nbind %s\ndistros %s\nproxy %s\n' "$port" "${binds[*]}" "${distros[*]}" "${UPSTREAM_PROXY:-}"
+}
+
+# The union of every lab's wishes, into port, binds, distros and UPSTREAM_PROXY. One service has
+# one port and one upstream proxy: labs that disagree on those cannot share it.
+compose() {
+  local file name key value value_list all_binds=() all_distros=() port_of="" proxy_of=""
+  for file in "$labs_dir"/*; do
+    [[ -f "$file" ]] || continue
+    name=$(basename "$file")
+    while read -r key value; do
+      case "$key" in
+        port)
+          if [[ -n "$port_of" && "$value" != "$port" ]]; then
+            echo "apt-cache.sh: labs $port_of and $name ask for the APT cache on ports $port and $value; the host's one apt-cacher-ng service listens on one: give them the same aptCache.port" >&2
+            return 1
+          fi
+          port=$value port_of=$name ;;
+        bind) read -ra value_list <<< "$value"; all_binds+=("${value_list[@]}") ;;
+        distros) read -ra value_list <<< "$value"; all_distros+=("${value_list[@]}") ;;
+        proxy)
+          [[ -n "$value" ]] || continue
+          if [[ -n "$proxy_of" && "$value" != "$UPSTREAM_PROXY" ]]; then
+            echo "apt-cache.sh: labs $proxy_of and $name name different aptCache.upstreamProxy; the host's one apt-cacher-ng service fetches through one" >&2
+            return 1
+          fi
+          UPSTREAM_PROXY=$value proxy_of=$name ;;
+      esac
+    done < "$file"
+  done
+  [[ -n "$proxy_of" ]] || UPSTREAM_PROXY=""
+  mapfile -t binds < <(printf '%s\n' "${all_binds[@]}" | sort -u)
+  mapfile -t distros < <(printf '%s\n' "${all_distros[@]}" | sort -u)
+}
+
+# Configures and (re)starts the service for the labs' union; restarts only when something changed.
+apply() {
+  local changed=0
+  put "$systemd_conf/acng.conf" "$(settings /var/cache/apt-cacher-ng /var/log/apt-cacher-ng)" && changed=1
+  # The service's user reads its configuration; nobody else may (it can hold the proxy's password).
+  chown apt-cacher-ng "$systemd_conf/acng.conf"
+  backends "$systemd_conf" && changed=1
+  chown apt-cacher-ng "$systemd_conf"/backends_*
+  mkdir -p "$(dirname "$dropin")"
+  put "$dropin" "[Service]
+ExecStart=
+ExecStart=/usr/sbin/apt-cacher-ng -c $systemd_conf ForeGround=1" && changed=1
+  if (( changed )) || ! systemctl is-active --quiet apt-cacher-ng; then
+    systemctl daemon-reload
+    systemctl enable --quiet apt-cacher-ng
+    systemctl restart apt-cacher-ng
+  fi
+}
+
+# After a lab left: the others' union, or, after the last, the service as it was before the first.
+retire() {
+  local state
+  if compgen -G "$labs_dir/*" >/dev/null; then
+    compose && apply
+    return
+  fi
+  # Labs made before there was a record of the service ran it enabled, with its default config.
+  state=$(cat "$before" 2>/dev/null || echo "enabled active")
+  # zz_labstack.conf: what labs made before the cache had a configuration folder of its own.
+  rm -f "$dropin" /etc/apt-cacher-ng/zz_labstack.conf
+  remove_own_dir "$systemd_conf"
+  systemctl daemon-reload
+  if [[ "$state" == *" active" ]]; then systemctl restart apt-cacher-ng || true; else systemctl stop apt-cacher-ng || true; fi
+  if [[ "$state" == disabled* ]]; then systemctl disable --quiet apt-cacher-ng || true; fi
+}
 
 case "$mode:$action" in
   systemd:up)
     command -v apt-cacher-ng >/dev/null || [[ -x /usr/sbin/apt-cacher-ng ]] || { echo "apt-cacher-ng is not installed; run host preparation" >&2; exit 1; }
-    fresh=0
-    [[ -d "$systemd_conf" ]] || fresh=1
-    own_dir "$systemd_conf"
-    mkdir -p "$(dirname "$dropin")"
-    changed=0
-    put "$systemd_conf/acng.conf" "$(settings /var/cache/apt-cacher-ng /var/log/apt-cacher-ng)" && changed=1
-    # The service's user reads its configuration; nobody else may (it can hold the proxy's password).
-    chown apt-cacher-ng "$systemd_conf/acng.conf"
-    backends "$systemd_conf" && changed=1
-    chown apt-cacher-ng "$systemd_conf"/backends_*
-    put "$dropin" "[Service]
-ExecStart=
-ExecStart=/usr/sbin/apt-cacher-ng -c $systemd_conf ForeGround=1" && changed=1
-    if (( changed )) || ! systemctl is-active --quiet apt-cacher-ng; then
-      systemctl daemon-reload
-      systemctl enable --quiet apt-cacher-ng
-      # A first start that fails leaves the service as it was: Pulumi records nothing to destroy.
-      if ! { systemctl restart apt-cacher-ng && wait_listening; }; then
-        if (( fresh )); then
-          rm -f "$dropin"; remove_own_dir "$systemd_conf"
-          systemctl daemon-reload; systemctl restart apt-cacher-ng || true
-        fi
-        exit 1
-      fi
+    if [[ ! -d "$systemd_conf" ]]; then
+      own_dir "$systemd_conf"
+      enabled=disabled active=inactive
+      systemctl is-enabled --quiet apt-cacher-ng && enabled=enabled
+      systemctl is-active --quiet apt-cacher-ng && active=active
+      put "$before" "$enabled $active" >/dev/null || true
     fi
-    wait_listening
+    [[ -d "$labs_dir" ]] || mkdir -m 0700 "$labs_dir"
+    joined=0
+    [[ -f "$labs_dir/$lab" ]] || joined=1
+    put "$labs_dir/$lab" "$(wishes)" >/dev/null || true
+    # A lab that cannot join leaves the others' service as it was: Pulumi records nothing to destroy.
+    if ! { compose && apply && wait_listening; }; then
+      if (( joined )); then rm -f "$labs_dir/$lab"; retire; fi
+      exit 1
+    fi
     ;;
   systemd:down)
-    # zz_labstack.conf: what labs made before the cache had a configuration folder of its own.
-    if [[ -f "$dropin" ]] || [[ -d "$systemd_conf" ]] || [[ -f /etc/apt-cacher-ng/zz_labstack.conf ]]; then
-      rm -f "$dropin" /etc/apt-cacher-ng/zz_labstack.conf
-      remove_own_dir "$systemd_conf"
-      systemctl daemon-reload
-      systemctl restart apt-cacher-ng || true
-    fi
+    rm -f "$labs_dir/$lab"
+    if [[ -d "$systemd_conf" ]] || [[ -f "$dropin" ]] || [[ -f /etc/apt-cacher-ng/zz_labstack.conf ]]; then retire; fi
     ;;
   daemon:up)
     : "${RUN_DIR:?RUN_DIR is required without systemd}"

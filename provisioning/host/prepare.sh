@@ -68,6 +68,12 @@ if ((${#need[@]})); then
   "${sudo[@]}" apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "${need[@]}" >/dev/null
   echo "labstack: changed installed ${need[*]}"
+  # Debian starts and enables the service it installs, with its default configuration: listening on
+  # every address of the host. The lab's cache step configures and starts it; until then, and after
+  # the last lab, it stays off (apt-cache.sh gives it back as it found it: off).
+  if [[ " ${need[*]} " == *" apt-cacher-ng "* && -d /run/systemd/system ]]; then
+    "${sudo[@]}" systemctl disable --now --quiet apt-cacher-ng
+  fi
 fi
 
 if [[ -n "${VBOX_NETWORKS:-}" ]]; then

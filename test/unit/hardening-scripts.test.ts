@@ -196,7 +196,8 @@ describe("checks/capture.sh", () => {
 describe("APT cache parameters", () => {
   it("bind to the management network's host address and name the lab's distributions", () => {
     const lab = parseLab(stackLab("dev"));
-    const env = aptCacheEnvironment(lab, "/state");
+    const env = aptCacheEnvironment(lab, "dev", "/state");
+    expect(env.LAB).toBe("dev");
     expect(env.BIND_ADDRESS).toBe(lab.networks.find((n) => n.name === lab.managementNetwork)!.hostAddress);
     expect(env.DISTROS.split(" ")).toContain("debian");
   });

@@ -134,6 +134,145 @@ http.server.HTTPServer(("127.0.0.1", ${UPSTREAM_PORT}), H).serve_forever()
   });
 });
 
+describe("host/apt-cache.sh (systemd mode, two labs on one host)", () => {
+  // systemd does not run here: inside a mount namespace of each call, the folders the script
+  // configures are the test's, and systemctl is a double that runs the unit's ExecStart as
+  // systemd would (the drop-in's, else the distribution's default: every address).
+  const PORT = "3152";
+  const LAB_B = "10.213.2.1";
+  const root = () => join(dir, "systemd");
+  const fake = () => join(root(), "fake");
+  const mounts: Record<string, string> = { "/etc/apt-cacher-ng": "etc-acng", "/etc/systemd/system": "etc-systemd", "/var/cache/apt-cacher-ng": "cache", "/var/log/apt-cacher-ng": "log" };
+  const systemctl = `#!/usr/bin/env bash
+state=$FAKE_SYSTEMD
+echo "$*" >> "$state/calls"
+args=(); for a in "$@"; do [[ "$a" == --quiet ]] || args+=("$a"); done
+running() { [[ -f "$state/pid" ]] && kill -0 "$(cat "$state/pid")" 2>/dev/null; }
+stop() { if running; then kill "$(cat "$state/pid")"; while running; do sleep 0.05; done; fi; rm -f "$state/pid"; }
+case "\${args[0]}" in
+  is-active) running ;;
+  is-enabled) [[ -f "$state/enabled" ]] ;;
+  enable) touch "$state/enabled" ;;
+  disable) rm -f "$state/enabled" ;;
+  daemon-reload) ;;
+  stop) stop ;;
+  start|restart)
+    stop
+    dropin=/etc/systemd/system/apt-cacher-ng.service.d/labstack.conf
+    if [[ -f "$dropin" ]]; then line=$(grep '^ExecStart=.' "$dropin" | tail -n1); cmd=\${line#ExecStart=}
+    else cmd="/usr/sbin/apt-cacher-ng -c $state/default ForeGround=1"; fi
+    # shellcheck disable=SC2086
+    setsid $cmd "SocketPath=$state/socket" </dev/null >/dev/null 2>&1 &
+    echo $! > "$state/pid" ;;
+  *) exit 1 ;;
+esac
+`;
+  const run = (action: "up" | "down", env: Record<string, string>) => {
+    const bind = Object.entries(mounts).map(([target, source]) => `mount --bind ${join(root(), source)} ${target}`).join(" && ");
+    return inNs(["unshare", "-m", "bash", "-c", `${bind} && exec bash "$0" "$1"`, scriptPath("host/apt-cache.sh"), action], {
+      ACNG_MODE: "systemd", PORT, FAKE_SYSTEMD: fake(), PATH: `${join(root(), "bin")}:${process.env.PATH}`, DEBIAN_MIRROR: "http://deb.debian.org/debian/", ...env,
+    });
+  };
+  const labA = { LAB: "lab-a", BIND_ADDRESS: MGMT, DISTROS: "debian" };
+  const labB = { LAB: "lab-b", BIND_ADDRESS: LAB_B, DISTROS: "ubuntu" };
+  const listeners = () => inNs(["ss", "-Hltn", "sport", `= :${PORT}`]).stdout.trim().split("\n").filter(Boolean).map((l) => l.split(/\s+/)[3]).sort();
+  // A restart returns before the daemon listens (as with systemd): wait for the listeners to settle.
+  const listenersBecome = (expected: string[]) => {
+    for (let i = 0; i < 50 && JSON.stringify(listeners()) !== JSON.stringify(expected); i++) spawnSync("sleep", ["0.1"]);
+    return listeners();
+  };
+  const EVERYWHERE = [`0.0.0.0:${PORT}`, `[::]:${PORT}`];
+  const conf = () => readFileSync(join(root(), "etc-acng", "labstack", "acng.conf"), "utf8");
+  const restarts = () => readFileSync(join(fake(), "calls"), "utf8").split("\n").filter((l) => l.startsWith("restart")).length;
+  const enabled = () => existsSync(join(fake(), "enabled"));
+
+  beforeAll(() => {
+    for (const sub of [...Object.values(mounts), "bin", "fake/default", "fake/cache", "fake/log"]) mkdirSync(join(root(), sub), { recursive: true });
+    writeFileSync(join(root(), "bin", "systemctl"), systemctl, { mode: 0o755 });
+    writeFileSync(join(fake(), "calls"), "");
+    writeFileSync(join(fake(), "default", "acng.conf"), `CacheDir: ${join(fake(), "cache")}\nLogDir: ${join(fake(), "log")}\nSupportDir: /usr/lib/apt-cacher-ng\nPort: ${PORT}\n`);
+    expect(inNs(["ip", "addr", "add", `${LAB_B}/24`, "dev", "lsh3-net"]).status).toBe(0);
+  });
+  afterAll(() => {
+    const pid = join(fake(), "pid");
+    if (existsSync(pid)) spawnSync("kill", ["-9", readFileSync(pid, "utf8").trim()]);
+  });
+
+  it("serves each lab on its own address; a lab's down takes only its own away; the last leaves the service as it was", () => {
+    // Before the first lab: installed, disabled and stopped, as the host preparation leaves it.
+    let r = run("up", labA);
+    expect(r.status, r.stderr).toBe(0);
+    expect(listeners()).toEqual([`${MGMT}:${PORT}`]);
+    expect(enabled()).toBe(true);
+    const once = restarts();
+    r = run("up", labA);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain("changed");
+    expect(restarts()).toBe(once);
+
+    r = run("up", labB);
+    expect(r.status, r.stderr).toBe(0);
+    expect(listeners()).toEqual([`${MGMT}:${PORT}`, `${LAB_B}:${PORT}`]);
+    expect(conf()).toMatch(/Remap-debrep[\s\S]*Remap-uburep/);
+
+    // One service, one port: a lab asking for another is refused and changes nothing.
+    r = run("up", { LAB: "lab-c", BIND_ADDRESS: LAN, DISTROS: "debian", PORT: "3153" });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("give them the same aptCache.port");
+    expect(existsSync(join(root(), "etc-acng", "labstack", "labs", "lab-c"))).toBe(false);
+    expect(listeners()).toEqual([`${MGMT}:${PORT}`, `${LAB_B}:${PORT}`]);
+
+    r = run("down", labA);
+    expect(r.status, r.stderr).toBe(0);
+    expect(listenersBecome([`${LAB_B}:${PORT}`])).toEqual([`${LAB_B}:${PORT}`]);
+    expect(conf()).not.toContain("Remap-debrep");
+
+    r = run("down", labB);
+    expect(r.status, r.stderr).toBe(0);
+    expect(listeners()).toEqual([]);
+    expect(existsSync(join(root(), "etc-acng", "labstack"))).toBe(false);
+    expect(existsSync(join(root(), "etc-systemd", "apt-cacher-ng.service.d", "labstack.conf"))).toBe(false);
+    expect(enabled()).toBe(false);
+  });
+
+  it("gives a service that ran before the first lab its own configuration back after the last", () => {
+    expect(spawnSync("ip", ["netns", "exec", NS, join(root(), "bin", "systemctl"), "enable", "apt-cacher-ng"], { env: { ...process.env, FAKE_SYSTEMD: fake() } }).status).toBe(0);
+    expect(run("up", { LAB: "bootstrap", BIND_ADDRESS: MGMT }).status).toBe(0);
+    expect(run("down", { LAB: "bootstrap", BIND_ADDRESS: MGMT }).status).toBe(0);
+    // ...which is what a lab's up finds: enabled and listening everywhere (the default).
+    expect(spawnSync("ip", ["netns", "exec", NS, join(root(), "bin", "systemctl"), "restart", "apt-cacher-ng"], { env: { ...process.env, FAKE_SYSTEMD: fake() } }).status).toBe(0);
+    expect(listenersBecome(EVERYWHERE)).toEqual(EVERYWHERE);
+    expect(run("up", labA).status).toBe(0);
+    expect(listeners()).toEqual([`${MGMT}:${PORT}`]);
+    expect(run("down", labA).status).toBe(0);
+    expect(listenersBecome(EVERYWHERE)).toEqual(EVERYWHERE);
+    expect(enabled()).toBe(true);
+  });
+});
+
+describe("host/prepare.sh", () => {
+  it("leaves an apt-cacher-ng it installed off: Debian would start it listening on every address", () => {
+    // A host with systemd and no apt-cacher-ng yet, in a mount namespace; apt-get and systemctl
+    // are doubles that record their calls.
+    const bin = join(dir, "prepare-bin");
+    const calls = join(dir, "prepare-calls");
+    mkdirSync(bin, { recursive: true });
+    for (const tool of ["apt-get", "systemctl"]) writeFileSync(join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> "${calls}"\n`, { mode: 0o755 });
+    const prepare = (apt: boolean) => {
+      const setup = ["mount -t tmpfs none /run", "mkdir -p /run/systemd/system", ...(apt ? ["mount --bind /dev/null /usr/sbin/apt-cacher-ng"] : [])].join(" && ");
+      writeFileSync(calls, "");
+      const r = inNs(["unshare", "-m", "bash", "-c", `${setup} && exec bash "$0" up`, scriptPath("host/prepare.sh")], {
+        HYPERVISOR: "qemu", APT_CACHE: "1", OWNER: "labstack lsh3", PATH: `${bin}:${process.env.PATH}`,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return readFileSync(calls, "utf8").trim().split("\n").filter(Boolean);
+    };
+    expect(prepare(true)).toEqual(["apt-get update -q", "apt-get install -y -q apt-cacher-ng", "systemctl disable --now --quiet apt-cacher-ng"]);
+    // One the learner had before is theirs: left as it is.
+    expect(prepare(false)).toEqual([]);
+  });
+});
+
 describe("host/bridge.sh", () => {
   it("removes a bridge it created when its setup fails", () => {
     const r = script("host/bridge.sh", "up", { DEVICE: "lsh3-br0", KIND: "hostonly", HOST_CIDR: "10.213.9.1/99", CREATE: "0", OWNER: "labstack lsh3" });
