@@ -2,8 +2,7 @@
 // exists, then build the lab and export what other tools consume.
 import * as pulumi from "@pulumi/pulumi";
 import { totalmem } from "node:os";
-import { parseStack } from "./components/model/parse.js";
-import { buildLab } from "./stacks/index.js";
+import { buildLab, parseStack } from "./stacks/index.js";
 
 const config = new pulumi.Config("labstack");
 const hostPrivateKey = config.getSecret("hostPrivateKey");
@@ -14,21 +13,5 @@ const lab = parseStack(config.getObject("lab"), {
 });
 // Bump to check the whole lab again and repair what drifted (scripts/verify.sh does it for you).
 const verify = config.getNumber("verify") ?? 0;
-const outputs = buildLab(lab, pulumi.getStack(), { hostPrivateKey, verify });
-
-// The stack outputs; a lab kind exports only what it has (no "undefined value" warnings).
-const exported = {
-  description: outputs.description,
-  nodes: outputs.nodes,
-  ssh_config: outputs.sshConfig,
-  inventory: outputs.inventory,
-  topology: outputs.topology,
-  credentials: outputs.credentials,
-  checks: outputs.checks,
-  host: outputs.host,
-  kubeconfig: outputs.kubeconfig,
-  urls: outputs.urls,
-  dashboard: outputs.dashboard,
-  next: outputs.next,
-};
-export default Object.fromEntries(Object.entries(exported).filter(([, value]) => value !== undefined));
+// The stack outputs: each lab kind exports only what it has (stacks/<kind>/index.ts).
+export default buildLab(lab, pulumi.getStack(), { hostPrivateKey, verify });

@@ -5,10 +5,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as digitalocean from "@pulumi/digitalocean";
-import type { AnyLab, DropletHostSchema } from "../model/schema.js";
+import type { AnyLab, DropletHostSchema } from "../../model/schema.js";
 import type { z } from "zod";
 import { generateSecrets } from "../lab/Credentials.js";
-import { dropletUserData, type HostKeyPair } from "../plan/host.js";
+import { dropletUserData, type HostKeyPair } from "../../plan/host.js";
 import { SshHost } from "./SshHost.js";
 
 export interface DropletHostArgs {

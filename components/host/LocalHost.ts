@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { types } from "@pulumi/command";
-import { scriptPath, shellQuote } from "../plan/steps.js";
+import { scriptPath, shellQuote } from "../../plan/steps.js";
 import { outputHandling, verifiedEnvironment, type HostCommand, type HostScriptArgs, type LabHostConnection } from "./connection.js";
 
 export class LocalHost implements LabHostConnection {

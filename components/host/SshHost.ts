@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { types } from "@pulumi/command";
-import { hostCommand, hostStdin } from "../plan/steps.js";
+import { hostCommand, hostStdin } from "../../plan/steps.js";
 import { outputHandling, verifiedEnvironment, type HostCommand, type HostScriptArgs, type LabHostConnection } from "./connection.js";
 
 export interface SshHostArgs {

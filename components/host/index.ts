@@ -2,9 +2,9 @@
 // host over SSH, or a droplet made with the lab.
 import * as pulumi from "@pulumi/pulumi";
 import { homedir } from "node:os";
-import type { AnyLab } from "../model/schema.js";
-import { hostStateDir } from "../plan/host.js";
-import type { JumpHost } from "../plan/outputs.js";
+import type { AnyLab } from "../../model/schema.js";
+import { hostStateDir } from "../../plan/host.js";
+import type { JumpHost } from "../../plan/outputs.js";
 import type { LabHostConnection } from "./connection.js";
 import { DropletHost } from "./DropletHost.js";
 import { LocalHost } from "./LocalHost.js";

@@ -1,11 +1,10 @@
 // One node as a VM on the lab host, made by a driver's vm.sh. The drivers differ only in the
 // script and its parameters, so both use this component.
 import * as pulumi from "@pulumi/pulumi";
-import type { MachineArgs } from "./driver.js";
-import type { MachineEnvironmentArgs } from "../plan/host.js";
+import type { MachineArgs } from "./hypervisor.js";
+import type { MachineEnvironmentArgs } from "../../plan/machine.js";
 
 export interface VirtualMachineArgs extends MachineArgs {
-  readonly labName: string;
   /** The driver's VM script under provisioning/ (up/down). */
   readonly script: string;
   /** The driver's parameters for that script. */

@@ -2,8 +2,8 @@
 // lab's self-made bridge use it. Returns the bridge's name once it exists.
 import * as pulumi from "@pulumi/pulumi";
 import type { LabHostConnection } from "../host/connection.js";
-import type { LabNetwork } from "../model/schema.js";
-import { BRIDGE_SCRIPT, bridgeEnvironment } from "../plan/host.js";
+import type { LabNetwork } from "../../model/schema.js";
+import { BRIDGE_SCRIPT, bridgeEnvironment } from "../../plan/bridge.js";
 
 export function hostBridge(name: string, parent: pulumi.Resource, host: LabHostConnection, labName: string, network: LabNetwork): pulumi.Output<string> {
   const environment = bridgeEnvironment(labName, network);

@@ -6,8 +6,8 @@ import * as k8s from "@pulumi/kubernetes";
 import { join } from "node:path";
 import type { LabHostConnection } from "../host/connection.js";
 import { HostService } from "../lab/HostService.js";
-import type { MinikubeLab } from "../model/schema.js";
-import { clusterEnvironment, minikubeEnvironment, minikubeProfile } from "../plan/minikube.js";
+import type { MinikubeLab } from "../../model/schema.js";
+import { clusterEnvironment, minikubeEnvironment, minikubeProfile } from "../../plan/minikube.js";
 
 export interface MinikubeClusterArgs {
   readonly host: LabHostConnection;

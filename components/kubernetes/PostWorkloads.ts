@@ -3,8 +3,8 @@
 // `my-pvc` (512Mi, default storage class) and Pod `pv-test` mounting it at /test.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { MinikubeLab } from "../model/schema.js";
-import { alpineDeployment, alpineService, testClaim, testPod } from "../plan/minikube.js";
+import type { MinikubeLab } from "../../model/schema.js";
+import { alpineDeployment, alpineService, testClaim, testPod } from "../../plan/minikube.js";
 
 export interface PostWorkloadsArgs {
   readonly provider: k8s.Provider;

@@ -3,7 +3,7 @@
 // before the lab host exists, since a droplet host is made with the lab's public key.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { scriptPath, shellQuote, type CredentialValues } from "../plan/steps.js";
+import { scriptPath, shellQuote, type CredentialValues } from "../../plan/steps.js";
 
 export interface CredentialsArgs {
   /** Bump to regenerate everything. @default 0 */

@@ -1,19 +1,19 @@
-// One node of a lab: its VM (from whichever hypervisor driver), the SSH readiness gate, and its
+// One node of a lab: its VM (from whichever hypervisor), the SSH readiness gate, and its
 // base setup. Services and checks hang off `base` and reach the node through `connection`.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { types } from "@pulumi/command";
 import type { LabHostConnection } from "../host/connection.js";
-import type { HypervisorDriver } from "../hypervisor/driver.js";
-import type { Lab, LabNode as LabNodeModel } from "../model/schema.js";
-import { renderSeed } from "../plan/cloudinit.js";
-import { planNics, sshPort } from "../plan/nics.js";
-import type { CredentialValues, Step } from "../plan/steps.js";
+import type { Hypervisor } from "../hypervisor/hypervisor.js";
+import type { Lab, LabNode as LabNodeModel } from "../../model/schema.js";
+import { renderSeed } from "../../plan/cloudinit.js";
+import { planNics, sshPort } from "../../plan/nics.js";
+import type { CredentialValues, Step } from "../../plan/steps.js";
 import { NodeStep } from "./NodeStep.js";
 
 export interface LabNodeArgs {
   readonly host: LabHostConnection;
-  readonly driver: HypervisorDriver;
+  readonly hypervisor: Hypervisor;
   readonly lab: Lab;
   readonly labName: string;
   readonly node: LabNodeModel;
@@ -46,9 +46,9 @@ export class LabNode extends pulumi.ComponentResource {
     const { lab, node } = args;
     const nics = planNics(lab, args.labName, node);
     const seed = pulumi.output(args.sshPublicKey).apply((key) => renderSeed({ hostname: node.name, user: lab.user, sshPublicKey: key, nics }));
-    const machine = args.driver.machine(
+    const machine = args.hypervisor.machine(
       `${name}-machine`,
-      { host: args.host, lab, node, nics, seed, baseImage: args.baseImage, networkDevices: args.networkDevices },
+      { host: args.host, lab, labName: args.labName, node, nics, seed, baseImage: args.baseImage, networkDevices: args.networkDevices },
       { parent: this, dependsOn: args.hostDependencies },
     );
     this.vmId = machine.vmId;

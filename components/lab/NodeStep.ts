@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import * as command from "@pulumi/command";
 import type { types } from "@pulumi/command";
-import { hasSecrets, NODE_COMMAND, nodeStdin, type CredentialValues, type Step } from "../plan/steps.js";
+import { hasSecrets, NODE_COMMAND, nodeStdin, type CredentialValues, type Step } from "../../plan/steps.js";
 
 export interface NodeStepArgs {
   /** SSH connection to the node (through the lab host). */

@@ -7,22 +7,27 @@ import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
 import type { LabHostConnection } from "../host/connection.js";
 import { labHost, remoteIdentityFile } from "../host/index.js";
-import { hypervisorDriver } from "../hypervisor/index.js";
-import type { AnyLab, Lab, LabNode as LabNodeModel } from "../model/schema.js";
-import { aptCacheEnvironment, credentialsFileEnvironment, labCredentialsDir, urlHasCredentials, imageEnvironment, preflightEnvironment, prepareEnvironment, type ImageBake } from "../plan/host.js";
-import { nodeSummaries, renderHostAccess, renderSshConfig, type JumpHost, type NodeSummary, type ServiceEndpoint } from "../plan/outputs.js";
-import type { Step } from "../plan/steps.js";
+import { hypervisorOf } from "../hypervisor/registry.js";
+import type { AnyLab, Lab, LabNode as LabNodeModel } from "../../model/schema.js";
+import { aptCacheEnvironment, credentialsFileEnvironment, labCredentialsDir, urlHasCredentials, imageEnvironment, preflightEnvironment, prepareEnvironment, type ImageBake } from "../../plan/host.js";
+import { nodeSummaries, renderHostAccess, renderSshConfig, type JumpHost, type NodeSummary, type ServiceEndpoint } from "../../plan/outputs.js";
+import type { Step } from "../../plan/steps.js";
 import { Credentials } from "./Credentials.js";
 import { HostService } from "./HostService.js";
 import { LabNode } from "./LabNode.js";
 
-export interface LabInfrastructureArgs {
-  readonly lab: Lab;
+/** What every lab is built from, whatever its kind. */
+export interface LabArgs<L extends AnyLab = Lab> {
+  readonly lab: L;
+  /** Names host devices and state; the stack name. */
   readonly labName: string;
   /** Private key for an `ssh` lab host. */
   readonly hostPrivateKey?: pulumi.Input<string>;
   /** The verify round (`labstack:verify`): bumping it re-runs every step and check. @default 0 */
   readonly verify?: number;
+}
+
+export interface LabInfrastructureArgs extends LabArgs {
   /** Each node's base setup step. */
   readonly baseStep: (node: LabNodeModel) => Step;
   /** What the lab kind bakes into a built image. @default nothing */
@@ -66,7 +71,7 @@ export interface LabFoundation {
 export function createLabFoundation(
   name: string,
   parent: pulumi.ComponentResource,
-  args: { lab: AnyLab; labName: string; hostPrivateKey?: pulumi.Input<string>; verify?: number },
+  args: LabArgs<AnyLab>,
 ): LabFoundation {
   const { lab, labName } = args;
   // Before the host: a droplet host is made with the lab's public key.
@@ -84,7 +89,7 @@ export function createLabFoundation(
 export function createLabInfrastructure(name: string, parent: pulumi.ComponentResource, args: LabInfrastructureArgs): LabInfrastructure {
   const { lab, labName } = args;
   const opts = { parent };
-  const driver = hypervisorDriver(lab, labName);
+  const hypervisor = hypervisorOf(lab.hypervisor.kind);
   const { credentials, host, jump, preflight } = createLabFoundation(name, parent, args);
   const prepare = new HostService(`${name}-prepare`, { host, script: "host/prepare.sh", environment: prepareEnvironment(lab, labName) }, { parent, dependsOn: [preflight] });
   const credentialsDir = labCredentialsDir(lab, host.stateDir);
@@ -97,7 +102,7 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
   const hostResources: pulumi.Resource[] = [prepare];
   const networkDevices: Record<string, pulumi.Output<string>> = {};
   for (const network of lab.networks.filter((n) => n.kind !== "nat")) {
-    const net = driver.network(`${name}-net-${network.name}`, { host, network }, { parent, dependsOn: [prepare] });
+    const net = hypervisor.network(`${name}-net-${network.name}`, { host, labName, network }, { parent, dependsOn: [prepare] });
     networkDevices[network.name] = net.device;
     hostResources.push(net);
   }
@@ -133,7 +138,7 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
       new LabNode(
         `${name}-${node.name}`,
         {
-          host, driver, lab, labName, node, base: args.baseStep(node), hostDependencies: hostResources, networkDevices,
+          host, hypervisor, lab, labName, node, base: args.baseStep(node), hostDependencies: hostResources, networkDevices,
           credentials: credentials.values, sshPublicKey: credentials.sshPublicKey, baseImage: image.stdout,
         },
         opts,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Host preparation shared by every lab: the hypervisor's tools, apt-cacher-ng, and for VirtualBox
-# the host-only ranges in /etc/vbox/networks.conf. Installs only what is missing.
+# Host preparation shared by every lab: the hypervisor's tools (the hypervisor's folder in
+# components/hypervisor/ says which), apt-cacher-ng, and for VirtualBox the host-only ranges in
+# /etc/vbox/networks.conf. Installs only what is missing.
 #
 # networks.conf: once the file exists, VirtualBox allows exactly the ranges it lists, its default
 # 192.168.56.0/21 included only if listed (manual, "Host-Only Networking"). Each lab adds one line
@@ -10,7 +11,9 @@
 # networks.conf.labstack-none when there was no file), not in a lab's state folder: the file is
 # the host's, shared by every lab on it, and is restored exactly when the last lab's line goes.
 # Usage: prepare.sh up|down
-# Environment: HYPERVISOR (qemu|virtualbox), APT_CACHE (1 to install apt-cacher-ng),
+# Environment: PACKAGES ("<command> <package>" a line: the hypervisor's tools, installed when the
+#              command is missing), REQUIRED ("<command> <what to do>" a line: tools no package
+#              brings), APT_CACHE (1 to install apt-cacher-ng),
 #              VBOX_NETWORKS (space-separated CIDRs to allow; empty leaves networks.conf alone),
 #              OWNER (e.g. "labstack dev": marks the lab's line in networks.conf),
 #              VBOX_NETWORKS_CONF (default /etc/vbox/networks.conf, where VirtualBox reads them)
@@ -50,17 +53,12 @@ if [[ "$action" == down ]]; then
 fi
 
 need=()
-case "${HYPERVISOR:?}" in
-  qemu)
-    command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
-    command -v qemu-img >/dev/null || need+=(qemu-utils)
-    command -v cloud-localds >/dev/null || need+=(cloud-image-utils) ;;
-  virtualbox)
-    command -v VBoxManage >/dev/null || { echo "VirtualBox is not installed on the lab host (VBoxManage not found); install it from your distribution or virtualbox.org" >&2; exit 1; }
-    command -v qemu-img >/dev/null || need+=(qemu-utils)
-    command -v cloud-localds >/dev/null || need+=(cloud-image-utils) ;;
-  *) echo "prepare.sh: unknown hypervisor '$HYPERVISOR'" >&2; exit 2 ;;
-esac
+while read -r tool what; do
+  [[ -z "$tool" ]] || command -v "$tool" >/dev/null || { echo "$what" >&2; exit 1; }
+done <<< "${REQUIRED:-}"
+while read -r tool package; do
+  [[ -z "$tool" ]] || command -v "$tool" >/dev/null || need+=("$package")
+done <<< "${PACKAGES:-}"
 if [[ "${APT_CACHE:-0}" == 1 ]] && [[ ! -x /usr/sbin/apt-cacher-ng ]]; then need+=(apt-cacher-ng); fi
 # The labs' host-side checks ping nodes from the host.
 command -v ping >/dev/null || need+=(iputils-ping)

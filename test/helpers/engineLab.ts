@@ -12,7 +12,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { scriptPath } from "../../components/plan/steps.js";
+import { scriptPath } from "../../plan/steps.js";
 import { startUpstreamCache, upstreamCacheEnvironment } from "./cache.js";
 import { engineBin, engineOptions } from "./engine.js";
 import { ROOT, stackLab } from "./labs.js";

@@ -7,8 +7,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseLab } from "../../components/model/parse.js";
-import { bridgeEnvironment } from "../../components/plan/host.js";
+import { parseLab } from "../../model/parse.js";
+import { bridgeEnvironment } from "../../plan/bridge.js";
 import { changed, cleanStale, openEngineLab, type EngineLab } from "./engineLab.js";
 import { namespaceLinks } from "./netns.js";
 

@@ -2,7 +2,8 @@
 // resources a config change touches.
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { parseLab, parseStack } from "../../components/model/parse.js";
+import { parseLab } from "../../model/parse.js";
+import { parseStack } from "../../stacks/index.js";
 import { buildLab } from "../../stacks/index.js";
 import { BAD_CONFIGS } from "../helpers/badConfigs.js";
 import { stackLab } from "../helpers/labs.js";
@@ -99,8 +100,8 @@ describe("OpenStack lab resource graph", () => {
 
   it("keeps every generated credential secret, in inputs and outputs", async () => {
     const outputs = await build(stackLab("dev"));
-    expect(await pulumi.isSecret(outputs.credentials)).toBe(true);
-    expect((await promiseOf(outputs.credentials)) as object).toEqual(JSON.parse(FAKE_CREDENTIALS));
+    expect(await pulumi.isSecret(outputs.credentials as pulumi.Output<unknown>)).toBe(true);
+    expect((await promiseOf(outputs.credentials as pulumi.Output<unknown>)) as object).toEqual(JSON.parse(FAKE_CREDENTIALS));
     const secrets = Object.entries(JSON.parse(FAKE_CREDENTIALS) as Record<string, string>)
       .filter(([k]) => k !== "sshPublicKey")
       .map(([, v]) => v.split("\n")[1] ?? v);
@@ -174,7 +175,7 @@ describe("OpenStack lab resource graph", () => {
     expect(inventory).toContain("[controller_nodes]\ncontroller mgmt_ip=192.168.1.11 ansible_host=127.0.0.1 ansible_port=8222");
     expect(inventory).toContain("compute2 mgmt_ip=192.168.1.22 ansible_host=127.0.0.1 ansible_port=8201");
     expect(inventory).not.toContain("ProxyJump");
-    expect(await promiseOf(pulumi.output(outputs.sshConfig))).toContain("Host compute1\n  HostName 127.0.0.1\n  Port 8200\n  User stack");
+    expect(await promiseOf(pulumi.output(outputs.ssh_config))).toContain("Host compute1\n  HostName 127.0.0.1\n  Port 8200\n  User stack");
     expect(outputs.host).toBeUndefined();
     expect(outputs.topology).toMatch(/^flowchart LR\n/);
     expect(outputs.nodes).toEqual([

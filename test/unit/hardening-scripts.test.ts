@@ -5,9 +5,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseLab } from "../../components/model/parse.js";
-import { aptCacheEnvironment, credentialsFileEnvironment, labCredentialsDir, urlHasCredentials } from "../../components/plan/host.js";
-import { scriptPath } from "../../components/plan/steps.js";
+import { parseLab } from "../../model/parse.js";
+import { aptCacheEnvironment, credentialsFileEnvironment, labCredentialsDir, urlHasCredentials } from "../../plan/host.js";
+import { scriptPath } from "../../plan/steps.js";
 import { stackLab } from "../helpers/labs.js";
 
 let dir: string;

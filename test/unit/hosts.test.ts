@@ -3,7 +3,7 @@
 // (scripts on stdin through sudo, nodes through the host as a jump host).
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { parseLab } from "../../components/model/parse.js";
+import { parseLab } from "../../model/parse.js";
 import { buildLab } from "../../stacks/index.js";
 import { stackLab } from "../helpers/labs.js";
 import { DROPLET_ADDRESS, FAKE_HOST_KEY, FAKE_CREDENTIALS, installMocks, isSecretEnvelope, promiseOf, recorded, recordingOptions, registrations, reset, secretLeaks, settle, unwrap, type Registration } from "../helpers/mocks.js";
@@ -123,7 +123,7 @@ describe("DigitalOcean droplet as the lab host", () => {
     expect(host.ssh).toBe(`ssh -i ~/.ssh/labstack-openstack-do -p 22 root@${DROPLET_ADDRESS}`);
     expect(host.tunnels.controller).toBe(`ssh -N -L 8222:127.0.0.1:8222 -i ~/.ssh/labstack-openstack-do -p 22 root@${DROPLET_ADDRESS}`);
     expect(host.tunnels.mariadb).toContain("-L 3306:192.168.1.11:3306");
-    const sshConfig = await promiseOf(pulumi.output(outputs.sshConfig));
+    const sshConfig = await promiseOf(pulumi.output(outputs.ssh_config));
     expect(sshConfig).toContain(`Host openstack-do-host\n  HostName ${DROPLET_ADDRESS}\n  Port 22\n  User root\n  IdentityFile ~/.ssh/labstack-openstack-do`);
     expect(sshConfig).toContain("Host compute1\n  HostName 127.0.0.1\n  Port 8200\n  User stack\n  IdentityFile ~/.ssh/labstack-openstack-do\n  IdentitiesOnly yes\n  ProxyJump openstack-do-host");
     expect(await promiseOf(pulumi.output(outputs.inventory!))).toContain(`-o ProxyJump=root@${DROPLET_ADDRESS}:22'`);

@@ -3,8 +3,8 @@
 // config, and bad config fails before anything is created.
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { parseStack } from "../../components/model/parse.js";
-import { alpineService, minikubeEnvironment, testPod } from "../../components/plan/minikube.js";
+import { parseStack } from "../../stacks/index.js";
+import { alpineService, minikubeEnvironment, testPod } from "../../plan/minikube.js";
 import { buildLab } from "../../stacks/index.js";
 import { stackLab } from "../helpers/labs.js";
 import { installMocks, isSecretEnvelope, promiseOf, recorded, recordingOptions, registrations, reset, secretLeaks, settle, unwrap } from "../helpers/mocks.js";
@@ -60,7 +60,7 @@ describe("minikube lab graph", () => {
     expect(provider.inputs.clusterIdentifier).toBe("labstack-minikube");
     // Provider inputs reach the engine as strings.
     expect(String(provider.inputs.deleteUnreachable)).toBe("true");
-    expect(await pulumi.isSecret(outputs.kubeconfig!)).toBe(true);
+    expect(await pulumi.isSecret(outputs.kubeconfig as pulumi.Output<string>)).toBe(true);
     expect(secretLeaks(["kubeTokenSecret7", "privateKeySecret6"])).toEqual([]);
     const access = registrations.find((r) => r.name === "minikube-cluster-access-run")!;
     expect((access.opts as pulumi.CustomResourceOptions).additionalSecretOutputs).toEqual(["stdout", "stderr"]);

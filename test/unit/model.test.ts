@@ -1,6 +1,7 @@
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { LabConfigError, parseLab, parseStack } from "../../components/model/parse.js";
+import { LabConfigError, parseLab } from "../../model/parse.js";
+import { parseStack } from "../../stacks/index.js";
 import { BAD_CONFIGS } from "../helpers/badConfigs.js";
 import { ROOT, stackLab } from "../helpers/labs.js";
 
@@ -72,7 +73,7 @@ describe("lab model", () => {
     expect(lab.nodes[0].cpus).toBe(1);
     expect(lab.nodes[0].diskGiB).toBe(10);
     expect(lab.user).toBe("stack");
-    expect(lab.hypervisor.accel).toBe("auto");
+    expect(lab.hypervisor).toMatchObject({ accel: "auto" });
     expect(lab.credentialsRotation).toBe(0);
   });
 

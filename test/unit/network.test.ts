@@ -1,8 +1,8 @@
 // The networking labs' model rules, plan and resource graph (under mocks).
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { LabConfigError, parseLab } from "../../components/model/parse.js";
-import { guestNetworkStep, planChecks } from "../../components/plan/network.js";
+import { LabConfigError, parseLab } from "../../model/parse.js";
+import { guestNetworkStep, planChecks } from "../../plan/network.js";
 import { buildLab } from "../../stacks/index.js";
 import { stackLab } from "../helpers/labs.js";
 import { installMocks, recorded, recordingOptions, registrations, reset, settle, unwrap } from "../helpers/mocks.js";

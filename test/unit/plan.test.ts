@@ -1,14 +1,17 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { parseLab } from "../../components/model/parse.js";
-import { renderSeed } from "../../components/plan/cloudinit.js";
-import { qemuBridgeName, tapName } from "../../components/plan/devices.js";
-import { bootFiles, dropletUserData, resolveHomePaths, withEnvironmentProxy, hostStateDir, imageEnvironment, labAptProxy, preflightEnvironment, qemuMachineEnvironment, vboxMachineEnvironment } from "../../components/plan/host.js";
-import { cidrContains, cidrsOverlap, formatIpv4, isReservedInCidr, netmask, parseCidr, parseIpv4 } from "../../components/plan/ipv4.js";
-import { guestDevice, macAddress, planNics } from "../../components/plan/nics.js";
-import { hostsEntries, openstackBake, planNodeSteps } from "../../components/plan/openstack.js";
-import { renderMermaid, renderNext } from "../../components/plan/outputs.js";
-import { hostCommand, hostStdin, nodeStdin, shellQuote } from "../../components/plan/steps.js";
+import { parseLab } from "../../model/parse.js";
+import { renderSeed } from "../../plan/cloudinit.js";
+import { qemuMachineEnvironment, tapName } from "../../components/hypervisor/qemu/plan.js";
+import { vboxMachineEnvironment } from "../../components/hypervisor/virtualbox/plan.js";
+import { hostBridgeName } from "../../plan/bridge.js";
+import { dropletUserData, resolveHomePaths, withEnvironmentProxy, hostStateDir, imageEnvironment, labAptProxy, preflightEnvironment } from "../../plan/host.js";
+import { bootFiles } from "../../plan/machine.js";
+import { cidrContains, cidrsOverlap, formatIpv4, isReservedInCidr, netmask, parseCidr, parseIpv4 } from "../../model/ipv4.js";
+import { guestDevice, macAddress, planNics } from "../../plan/nics.js";
+import { hostsEntries, openstackBake, planNodeSteps } from "../../plan/openstack.js";
+import { renderMermaid, renderNext } from "../../plan/outputs.js";
+import { hostCommand, hostStdin, nodeStdin, shellQuote } from "../../plan/steps.js";
 import { parse } from "yaml";
 import { stackLab } from "../helpers/labs.js";
 
@@ -61,9 +64,9 @@ describe("NICs and devices", () => {
     const macs = new Set(["controller", "compute1", "compute2"].flatMap((n) => [0, 1, 2].map((i) => macAddress("dev", n, i))));
     expect(macs.size).toBe(9);
     const lab = dev();
-    for (const net of lab.networks) expect(qemuBridgeName("a-very-long-stack-name", net).length).toBeLessThanOrEqual(15);
+    for (const net of lab.networks) expect(hostBridgeName("a-very-long-stack-name", net).length).toBeLessThanOrEqual(15);
     expect(tapName("dev", "a-node-with-a-long-name", 7).length).toBeLessThanOrEqual(15);
-    expect(qemuBridgeName("dev", lab.networks[1])).not.toBe(qemuBridgeName("other", lab.networks[1]));
+    expect(hostBridgeName("dev", lab.networks[1])).not.toBe(hostBridgeName("other", lab.networks[1]));
   });
 });
 
@@ -193,7 +196,7 @@ describe("remote lab hosts", () => {
   it("demands KVM on a droplet unless TCG is chosen, and sums the nodes' memory", () => {
     const onDroplet = (accel: string) => parseLab({ ...dev(), host: { kind: "digitalocean", region: "fra1", sshSourceCidrs: ["203.0.113.7/32"] }, hypervisor: { kind: "qemu", accel } });
     const stateDir = "/var/lib/labstack/dev";
-    const bridge = (net: string) => qemuBridgeName("dev", dev().networks.find((n) => n.name === net)!);
+    const bridge = (net: string) => hostBridgeName("dev", dev().networks.find((n) => n.name === net)!);
     expect(preflightEnvironment(onDroplet("auto"), "dev", stateDir)).toEqual({
       MEMORY_MIB: "4096",
       HYPERVISOR: "qemu",

@@ -6,10 +6,11 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseLab } from "../../components/model/parse.js";
-import type { Lab } from "../../components/model/schema.js";
-import { qemuBridgeName } from "../../components/plan/devices.js";
-import { preflightEnvironment, vboxNetworkEnvironment } from "../../components/plan/host.js";
+import { parseLab } from "../../model/parse.js";
+import type { Lab } from "../../model/schema.js";
+import { vboxNetworkEnvironment } from "../../components/hypervisor/virtualbox/plan.js";
+import { hostBridgeName } from "../../plan/bridge.js";
+import { preflightEnvironment } from "../../plan/host.js";
 import { ROOT, stackLab } from "../helpers/labs.js";
 import { removeStaleNamespace } from "../helpers/netns.js";
 
@@ -139,10 +140,10 @@ describe("host preflight", () => {
     const other = preflight(env(qemuLab, "dev"));
     expect(other.stderr).toContain("overlaps the route '192.168.1.0/24 dev vboxnet1");
     for (const device of ["vboxnet1", "vboxnet2"]) ns("link", "del", device);
-    for (const net of qemuLab.networks.filter((n) => n.kind === "hostonly")) addressed(qemuBridgeName("dev", net), `${net.hostAddress}/24`);
+    for (const net of qemuLab.networks.filter((n) => n.kind === "hostonly")) addressed(hostBridgeName("dev", net), `${net.hostAddress}/24`);
     const qemuRerun = preflight(env(qemuLab, "dev"));
     expect(qemuRerun.status, qemuRerun.stderr).toBe(0);
-    for (const net of qemuLab.networks.filter((n) => n.kind === "hostonly")) ns("link", "del", qemuBridgeName("dev", net));
+    for (const net of qemuLab.networks.filter((n) => n.kind === "hostonly")) ns("link", "del", hostBridgeName("dev", net));
   });
 
   it("refuses an SSH forward port in use on 127.0.0.1, unless the lab's own running VM holds it", async () => {

@@ -9,10 +9,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseLab } from "../../components/model/parse.js";
-import { renderSeed } from "../../components/plan/cloudinit.js";
-import { prepareEnvironment, vboxMachineEnvironment, vboxNetworkEnvironment } from "../../components/plan/host.js";
-import { planNics } from "../../components/plan/nics.js";
+import { parseLab } from "../../model/parse.js";
+import { renderSeed } from "../../plan/cloudinit.js";
+import { vboxMachineEnvironment, vboxNetworkEnvironment } from "../../components/hypervisor/virtualbox/plan.js";
+import { prepareEnvironment } from "../../plan/host.js";
+import { planNics } from "../../plan/nics.js";
 import { ROOT, stackLab } from "../helpers/labs.js";
 
 const LAB_NAME = "openstack-lab";

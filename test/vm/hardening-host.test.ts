@@ -6,8 +6,11 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scriptPath } from "../../components/plan/steps.js";
+import { parseLab } from "../../model/parse.js";
+import { prepareEnvironment } from "../../plan/host.js";
+import { scriptPath } from "../../plan/steps.js";
 import { SCRATCH_ROOT } from "../helpers/engineLab.js";
+import { stackLab } from "../helpers/labs.js";
 import { removeStaleNamespace } from "../helpers/netns.js";
 
 // Fixed names are the suite's markers: a killed run's namespace and folder are removed at the next start.
@@ -262,7 +265,7 @@ describe("host/prepare.sh", () => {
       const setup = ["mount -t tmpfs none /run", "mkdir -p /run/systemd/system", ...(apt ? ["mount --bind /dev/null /usr/sbin/apt-cacher-ng"] : [])].join(" && ");
       writeFileSync(calls, "");
       const r = inNs(["unshare", "-m", "bash", "-c", `${setup} && exec bash "$0" up`, scriptPath("host/prepare.sh")], {
-        HYPERVISOR: "qemu", APT_CACHE: "1", OWNER: "labstack lsh3", PATH: `${bin}:${process.env.PATH}`,
+        ...prepareEnvironment(parseLab(stackLab("dev")), "lsh3"), APT_CACHE: "1", PATH: `${bin}:${process.env.PATH}`,
       });
       expect(r.status, r.stderr).toBe(0);
       return readFileSync(calls, "utf8").trim().split("\n").filter(Boolean);

@@ -3,8 +3,8 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseLab } from "../../components/model/parse.js";
-import { bridgeEnvironment } from "../../components/plan/host.js";
+import { parseLab } from "../../model/parse.js";
+import { bridgeEnvironment } from "../../plan/bridge.js";
 import { ROOT, stackLab } from "../helpers/labs.js";
 import { removeStaleNamespace } from "../helpers/netns.js";
 

@@ -1,17 +1,13 @@
 // A QEMU lab network: a Linux bridge on the lab host (with the host's address when hostonly), or
 // an existing host bridge for bridged networks. NAT needs no host object: it is per-VM user networking.
 import * as pulumi from "@pulumi/pulumi";
-import type { NetworkArgs } from "../driver.js";
+import type { NetworkArgs } from "../hypervisor.js";
 import { hostBridge } from "../hostBridge.js";
-
-export interface QemuNetworkArgs extends NetworkArgs {
-  readonly labName: string;
-}
 
 export class QemuNetwork extends pulumi.ComponentResource {
   readonly device: pulumi.Output<string>;
 
-  constructor(name: string, args: QemuNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:qemu:Network", name, {}, opts);
     this.device = hostBridge(`${name}-bridge`, this, args.host, args.labName, args.network);
     this.registerOutputs({ device: this.device });

@@ -2,19 +2,15 @@
 // DHCP off, removed on destroy: the seed's createVBoxNetworks.sh, declaratively). Internal networks
 // are only a name the VMs share, and bridged networks name an existing host interface.
 import * as pulumi from "@pulumi/pulumi";
-import type { NetworkArgs } from "../driver.js";
-import { vboxNetworkEnvironment, vboxNetworkName } from "../../plan/host.js";
+import type { NetworkArgs } from "../hypervisor.js";
 import { hostBridge } from "../hostBridge.js";
-
-export interface VirtualBoxNetworkArgs extends NetworkArgs {
-  readonly labName: string;
-}
+import { vboxNetworkEnvironment, vboxNetworkName } from "./plan.js";
 
 export class VirtualBoxNetwork extends pulumi.ComponentResource {
   /** vboxnetN for host-only, the internal network's name, or the bridged host device. */
   readonly device: pulumi.Output<string>;
 
-  constructor(name: string, args: VirtualBoxNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:virtualbox:Network", name, {}, opts);
     const net = args.network;
     if (net.kind === "hostonly") {

@@ -1,20 +1,13 @@
-// Guest-side facts about NICs that both drivers must agree on with the provisioning scripts:
+// Guest-side facts about NICs that the hypervisors must agree on with the provisioning scripts:
 // the device name the guest kernel gives each NIC, and a stable MAC address per NIC.
 import { createHash } from "node:crypto";
-import type { Lab, LabNode } from "../model/schema.js";
+import { hypervisorOf } from "../components/hypervisor/registry.js";
+import { MAX_NICS, type Lab, type LabNode } from "../model/schema.js";
 
-export type HypervisorKind = Lab["hypervisor"]["kind"];
-
-// VirtualBox's default PCI layout puts NICs 1-4 at slots 3, 8, 9, 10 and 5-8 at 16-19, which
-// systemd names enp0s3, enp0s8, ... (the seed's enp0s8/enp0s9 come from this).
-const VBOX_SLOTS = [3, 8, 9, 10, 16, 17, 18, 19];
-// Our QEMU driver pins NIC k to PCI slot 3+k, which the guest names ens<slot>.
-export const QEMU_FIRST_NIC_SLOT = 3;
-export const MAX_NICS = 8;
-
-export function guestDevice(hypervisor: HypervisorKind, index: number): string {
+/** The name the guest kernel gives a node's NIC `index` on this hypervisor. */
+export function guestDevice(hypervisor: string, index: number): string {
   if (index < 0 || index >= MAX_NICS) throw new Error(`NIC index ${index} out of range 0..${MAX_NICS - 1}`);
-  return hypervisor === "virtualbox" ? `enp0s${VBOX_SLOTS[index]}` : `ens${QEMU_FIRST_NIC_SLOT + index}`;
+  return hypervisorOf(hypervisor).guestDevice(index);
 }
 
 /** A locally administered MAC (QEMU's 52:54:00 prefix) that stays the same across rebuilds. */

@@ -2,8 +2,8 @@
 // error the learner sees names the line of their stack config to fix. `checkLab` runs one small
 // rule per concern; a rule reports what it finds and leaves the rest to the others.
 import { dropletMemoryMiB, labMemoryMiB, type Lab, type LabNetwork, type LabNode, type MinikubeLab } from "./schema.js";
-import { cidrContains, cidrsOverlap, isReservedInCidr, parseCidr, parseIpv4, type Cidr } from "../plan/ipv4.js";
-import { guestDevice } from "../plan/nics.js";
+import { cidrContains, cidrsOverlap, isReservedInCidr, parseCidr, parseIpv4, type Cidr } from "./ipv4.js";
+import { hypervisorOf } from "../components/hypervisor/registry.js";
 
 export interface LabIssue {
   readonly path: (string | number)[];
@@ -22,8 +22,6 @@ export interface HostFacts {
   readonly digitaloceanToken?: boolean;
 }
 
-/** VirtualBox ≥ 6.1.28 only accepts these host-only ranges on Linux without /etc/vbox/networks.conf. */
-export const VBOX_DEFAULT_HOSTONLY_RANGE = "192.168.56.0/21";
 /** The NAT network every VirtualBox (and our QEMU) NAT NIC sees. */
 export const NAT_CIDR = "10.0.2.0/24";
 /** SSH sources with a shorter prefix need host.allowPublicSsh: a /8 already holds 16 million addresses. */
@@ -107,10 +105,9 @@ function networkKinds({ lab, add }: Context) {
   });
 }
 
-/** A network's addresses: the host's inside it, clear of the NAT network, inside VirtualBox's range. */
+/** A network's addresses: the host's inside it, clear of the NAT network. */
 function networkAddresses({ lab, add }: Context) {
   const nat = parseCidr(NAT_CIDR)!;
-  const vboxRange = parseCidr(VBOX_DEFAULT_HOSTONLY_RANGE)!;
   lab.networks.forEach((net, i) => {
     const cidr = cidrOf(net);
     if (cidr === undefined || net.kind === "nat") return;
@@ -120,9 +117,6 @@ function networkAddresses({ lab, add }: Context) {
       else if (isReservedInCidr(cidr, host)) add(["networks", i, "hostAddress"], `${net.hostAddress} is the network or broadcast address of ${net.cidr}`);
     }
     if (cidrsOverlap(cidr, nat)) add(["networks", i, "cidr"], `${net.cidr} overlaps the NAT network ${NAT_CIDR} that every node's NAT NIC uses`);
-    if (lab.hypervisor.kind === "virtualbox" && net.kind === "hostonly" && !lab.host.vboxNetworksConf && !(cidrContains(vboxRange, cidr.network) && cidr.prefix >= vboxRange.prefix)) {
-      add(["networks", i, "cidr"], `${net.cidr} is outside the host-only range VirtualBox allows (${VBOX_DEFAULT_HOSTONLY_RANGE}); set host.vboxNetworksConf: true so host preparation opens it in /etc/vbox/networks.conf`);
-    }
   });
 }
 
@@ -292,7 +286,7 @@ function guestDeviceNames({ lab, nodes, add }: Context) {
   );
   for (const d of named) {
     const node = nodes.get(d.node);
-    const nic = node?.nics.findIndex((_, k) => guestDevice(lab.hypervisor.kind, k).toLowerCase() === d.name.toLowerCase()) ?? -1;
+    const nic = node?.nics.findIndex((_, k) => hypervisorOf(lab.hypervisor.kind).guestDevice(k).toLowerCase() === d.name.toLowerCase()) ?? -1;
     if (nic >= 0) add(d.path, `'${d.name}' is node '${d.node}''s NIC on network '${node!.nics[nic].network}'`);
     else if (KERNEL_DEVICES.has(d.name.toLowerCase())) add(d.path, `'${d.name}' is a device the guest's kernel makes itself; choose another name`);
   }
@@ -411,11 +405,9 @@ function checkReferences(context: Context) {
   });
 }
 
-/** A built image has no boot loader: QEMU boots its kernel directly, VirtualBox cannot. */
-function builtImageBoot({ lab, add }: Context) {
-  if (lab.image.build !== undefined && lab.hypervisor.kind === "virtualbox") {
-    add(["image", "build"], "a built image boots its kernel directly, which VirtualBox cannot; give VirtualBox a cloud image (image.url) or use hypervisor.kind: qemu");
-  }
+/** What holds only on the lab's hypervisor: its own rules. */
+function hypervisorRules({ lab, add }: Context) {
+  hypervisorOf(lab.hypervisor.kind).rules(lab, add);
 }
 
 /** `~/` is expanded where Pulumi runs, so only for the local host: a remote host's home is not
@@ -434,7 +426,7 @@ function remoteHomePaths({ lab, add }: Context) {
 }
 
 const LAB_RULES: ((context: Context) => void)[] = [
-  builtImageBoot,
+  hypervisorRules,
   remoteHomePaths,
   uniqueNames,
   networkKinds,

@@ -2,22 +2,12 @@
 // hypervisor's networks and one VM per node, base setup, Chrony, MariaDB, RabbitMQ, Memcached,
 // and the learner's checks, which fail `up` when the lab is not what the posts promise.
 import * as pulumi from "@pulumi/pulumi";
-import { createLabInfrastructure } from "../components/lab/infrastructure.js";
-import { NodeStep } from "../components/lab/NodeStep.js";
-import type { Lab } from "../components/model/schema.js";
-import { openstackBake, planNodeSteps, serverNodes, serviceEndpoints } from "../components/plan/openstack.js";
-import { renderInventory, renderMermaid, renderNext, type NodeSummary } from "../components/plan/outputs.js";
-import type { CredentialValues } from "../components/plan/steps.js";
-
-export interface LabStackArgs {
-  readonly lab: Lab;
-  /** Names host devices and state; the stack name. */
-  readonly labName: string;
-  /** Private key for an `ssh` lab host. */
-  readonly hostPrivateKey?: pulumi.Input<string>;
-  /** The verify round (`labstack:verify`). */
-  readonly verify?: number;
-}
+import { createLabInfrastructure } from "../../components/lab/infrastructure.js";
+import { NodeStep } from "../../components/lab/NodeStep.js";
+import { openstackBake, planNodeSteps, serverNodes, serviceEndpoints } from "../../plan/openstack.js";
+import { renderInventory, renderMermaid, renderNext, type NodeSummary } from "../../plan/outputs.js";
+import type { CredentialValues } from "../../plan/steps.js";
+import type { LabArgs } from "../../components/lab/infrastructure.js";
 
 export class OpenStackLab extends pulumi.ComponentResource {
   readonly nodes: NodeSummary[];
@@ -33,7 +23,7 @@ export class OpenStackLab extends pulumi.ComponentResource {
   /** What each check printed, by node and check. */
   readonly checks: pulumi.Output<Record<string, Record<string, string>>>;
 
-  constructor(name: string, args: LabStackArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: LabArgs, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:stacks:OpenStackLab", name, {}, opts);
     const { lab, labName } = args;
     const steps = new Map(lab.nodes.map((n) => [n.name, planNodeSteps(lab, labName, n)]));

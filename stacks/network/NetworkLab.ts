@@ -3,12 +3,12 @@
 // run in order as part of `up`, each failing it with what it ran and saw.
 import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
-import { createLabInfrastructure } from "../components/lab/infrastructure.js";
-import { HostService } from "../components/lab/HostService.js";
-import { NodeStep, observedDigest } from "../components/lab/NodeStep.js";
-import { guestNetworkStep, hostServices, networkBaseStep, planChecks } from "../components/plan/network.js";
-import { renderMermaid, renderNext, type NodeSummary } from "../components/plan/outputs.js";
-import type { LabStackArgs } from "./OpenStackLab.js";
+import { createLabInfrastructure } from "../../components/lab/infrastructure.js";
+import { HostService } from "../../components/lab/HostService.js";
+import { NodeStep, observedDigest } from "../../components/lab/NodeStep.js";
+import { guestNetworkStep, hostServices, networkBaseStep, planChecks } from "../../plan/network.js";
+import { renderMermaid, renderNext, type NodeSummary } from "../../plan/outputs.js";
+import type { LabArgs } from "../../components/lab/infrastructure.js";
 
 export class NetworkLab extends pulumi.ComponentResource {
   readonly description: string;
@@ -24,7 +24,7 @@ export class NetworkLab extends pulumi.ComponentResource {
   /** What each check printed, by check name, in the order they ran. */
   readonly checks: pulumi.Output<Record<string, string>>;
 
-  constructor(name: string, args: LabStackArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: LabArgs, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:stacks:NetworkLab", name, {}, opts);
     const { lab, labName } = args;
     const infra = createLabInfrastructure(name, this, { ...args, baseStep: (n) => networkBaseStep(lab, labName, n) });

@@ -2,22 +2,15 @@
 // workloads through @pulumi/kubernetes, and the learner's checks (deployment available, "It
 // works!" on the NodePort, PVC bound) run as part of `up`.
 import * as pulumi from "@pulumi/pulumi";
-import { MinikubeCluster } from "../components/kubernetes/MinikubeCluster.js";
-import { PostWorkloads } from "../components/kubernetes/PostWorkloads.js";
-import { HostService } from "../components/lab/HostService.js";
-import { createLabFoundation } from "../components/lab/infrastructure.js";
-import type { MinikubeLab as MinikubeLabModel } from "../components/model/schema.js";
-import { minikubeBinDir, minikubeProfile, renderMinikubeTopology, workloadCheckEnvironment } from "../components/plan/minikube.js";
-import { renderHostAccess } from "../components/plan/outputs.js";
+import { MinikubeCluster } from "../../components/kubernetes/MinikubeCluster.js";
+import { PostWorkloads } from "../../components/kubernetes/PostWorkloads.js";
+import { HostService } from "../../components/lab/HostService.js";
+import { createLabFoundation } from "../../components/lab/infrastructure.js";
+import type { MinikubeLab as MinikubeLabModel } from "../../model/schema.js";
+import { minikubeBinDir, minikubeProfile, renderMinikubeTopology, workloadCheckEnvironment } from "../../plan/minikube.js";
+import { renderHostAccess } from "../../plan/outputs.js";
+import type { LabArgs } from "../../components/lab/infrastructure.js";
 
-export interface MinikubeLabArgs {
-  readonly lab: MinikubeLabModel;
-  readonly labName: string;
-  /** Private key for an `ssh` lab host. */
-  readonly hostPrivateKey?: pulumi.Input<string>;
-  /** The verify round (`labstack:verify`). */
-  readonly verify?: number;
-}
 
 export class MinikubeLab extends pulumi.ComponentResource {
   readonly nodeIp: pulumi.Output<string>;
@@ -30,7 +23,7 @@ export class MinikubeLab extends pulumi.ComponentResource {
   readonly checks: pulumi.Output<string>;
   readonly topology: string;
 
-  constructor(name: string, args: MinikubeLabArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: LabArgs<MinikubeLabModel>, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:stacks:MinikubeLab", name, {}, opts);
     const { lab, labName } = args;
     // The key pair is what a droplet host admits; the cluster itself has its own certificates.

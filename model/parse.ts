@@ -1,7 +1,7 @@
 // The one entry into the lab model: raw stack config in, a typed lab or one error naming every
 // bad key out. Called before any resource is constructed, so bad config changes nothing.
 import type { z } from "zod";
-import { LabSchema, MinikubeLabSchema, type AnyLab, type Lab, type MinikubeLab } from "./schema.js";
+import { LabSchema, MinikubeLabSchema, type Lab, type MinikubeLab } from "./schema.js";
 import { checkLab, checkMinikubeLab, type HostFacts, type LabIssue } from "./rules.js";
 
 /** The stack config key the lab lives under (`labstack:lab` in Pulumi.<stack>.yaml). */
@@ -38,15 +38,4 @@ export function parseLab(raw: unknown, facts: HostFacts = {}): Lab {
 
 export function parseMinikubeLab(raw: unknown, facts: HostFacts = {}): MinikubeLab {
   return parseWith(MinikubeLabSchema, checkMinikubeLab, raw, facts);
-}
-
-const KINDS = ["openstack", "network", "minikube"];
-
-/** The entry point's parser: any kind of lab, chosen by `kind`. */
-export function parseStack(raw: unknown, facts: HostFacts = {}): AnyLab {
-  const kind = raw !== null && typeof raw === "object" ? (raw as { kind?: unknown }).kind : undefined;
-  if (raw !== undefined && raw !== null && !KINDS.includes(kind as string)) {
-    throw new LabConfigError([`${CONFIG_KEY}.kind: must be one of ${KINDS.join(", ")}${kind === undefined ? "" : ` (got ${JSON.stringify(kind)})`}`]);
-  }
-  return kind === "minikube" ? parseMinikubeLab(raw, facts) : parseLab(raw, facts);
 }

@@ -1,25 +1,26 @@
 // Parameters of the lab-host steps, computed from the lab model. The components pass these to
 // their commands and the VM tests run the same scripts with the same values.
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import type { HostTool } from "../components/hypervisor/hypervisor.js";
+import { hypervisorOf } from "../components/hypervisor/registry.js";
 import { formatPath } from "../model/parse.js";
-import { labMemoryMiB, type AnyLab, type Lab, type LabNetwork, type LabNode, type MinikubeLab } from "../model/schema.js";
-import type { SeedDocuments } from "./cloudinit.js";
-import { qemuBridgeName, tapName, vboxInternalNetworkName, vboxVmName } from "./devices.js";
-import { netmask } from "./ipv4.js";
-import type { NicPlan } from "./nics.js";
+import { labMemoryMiB, type AnyLab, type Lab, type MinikubeLab } from "../model/schema.js";
+import { labOwner } from "./bridge.js";
 import type { CredentialValues } from "./steps.js";
 
-/** What marks a host object as this lab's (a bridge's alias, its networks.conf line): scripts
- * compare it to remove only what the lab made. */
-const labOwner = (labName: string) => `labstack ${labName}`;
-
+/** Parameters of host/prepare.sh: the hypervisor's tools (PACKAGES: "<command> <package>" a
+ * line; REQUIRED: "<command> <what to do>" for those no package brings), and its own extras. */
 export function prepareEnvironment(lab: Lab, labName: string): Record<string, string> {
-  const hostonly = lab.networks.filter((n) => n.kind === "hostonly").map((n) => n.cidr!);
+  const hypervisor = hypervisorOf(lab.hypervisor.kind);
+  const lines = (pick: (t: HostTool) => string | undefined) =>
+    hypervisor.hostTools.flatMap((t) => (pick(t) === undefined ? [] : [`${t.command} ${pick(t)}`])).join("\n");
   return {
     HYPERVISOR: lab.hypervisor.kind,
+    PACKAGES: lines((t) => t.package),
+    REQUIRED: lines((t) => (t.package === undefined ? t.missing : undefined)),
     APT_CACHE: lab.aptCache.enabled ? "1" : "0",
-    VBOX_NETWORKS: lab.hypervisor.kind === "virtualbox" && lab.host.vboxNetworksConf ? hostonly.join(" ") : "",
     OWNER: labOwner(labName),
+    ...hypervisor.prepare(lab),
   };
 }
 
@@ -32,33 +33,18 @@ export function preflightEnvironment(lab: AnyLab, labName: string, stateDir: str
     const { driver } = lab.minikube;
     return { HYPERVISOR: driver, REQUIRE_KVM: driver === "kvm2" ? "1" : "0", NEED_ROOT: "", SSH_PORTS: "", NETWORKS: "", FILES: "", DEVICES: "", ...common };
   }
-  const { hypervisor, host } = lab;
-  // On a droplet QEMU without KVM would crawl; elsewhere `auto` may fall back to TCG on purpose.
-  const requireKvm = hypervisor.kind === "qemu" && (hypervisor.accel === "kvm" || (host.kind === "digitalocean" && hypervisor.accel === "auto"));
-  const vbox = hypervisor.kind === "virtualbox";
-  const created = (n: LabNetwork) => n.kind === "bridged" && n.create;
-  const needRoot = [
-    ...(vbox ? [] : ["QEMU's taps and bridges"]),
-    ...(vbox && lab.networks.some(created) ? ["the lab's bridges"] : []),
-    ...(vbox && lab.host.vboxNetworksConf ? ["/etc/vbox/networks.conf"] : []),
-    ...(lab.aptCache.enabled ? ["the APT cache's system service"] : []),
-  ];
-  // qemu/vm.sh names its pidfile VM_DIR/qemu.pid; a running lab VM has it on its command line.
-  const sshPorts = lab.nodes.map((node, i) => {
-    const vm = vbox ? vboxVmName(labName, node.name) : join(vmDir(stateDir, node), "qemu.pid");
-    return `${node.nics[0].sshPort} ${formatPath(["nodes", i, "nics", 0, "sshPort"])} ${vm}`;
-  });
+  const facts = hypervisorOf(lab.hypervisor.kind).preflight(lab, labName, stateDir);
+  const needRoot = [...facts.needRoot, ...(lab.aptCache.enabled ? ["the APT cache's system service"] : [])];
+  const sshPorts = lab.nodes.map((node, i) => `${node.nics[0].sshPort} ${formatPath(["nodes", i, "nics", 0, "sshPort"])} ${facts.runningVm(node)}`);
   const networks = lab.networks.flatMap((n, i) => {
-    if (n.hostAddress === undefined || !(n.kind === "hostonly" || created(n))) return [];
-    // A VirtualBox host-only interface is named by VirtualBox: the file network.sh records it in.
-    const own = vbox && n.kind === "hostonly" ? (n.device ?? vboxNetworkEnvironment(n, stateDir).STATE_FILE) : bridgeEnvironment(labName, n).DEVICE;
-    return [`${formatPath(["networks", i, "cidr"])} ${n.cidr} ${own}`];
+    if (n.hostAddress === undefined || !(n.kind === "hostonly" || (n.kind === "bridged" && n.create))) return [];
+    return [`${formatPath(["networks", i, "cidr"])} ${n.cidr} ${facts.ownDevice(n)}`];
   });
   const files = (["path", "kernel", "initrd"] as const).flatMap((key) => (lab.image[key] === undefined ? [] : [`${formatPath(["image", key])} ${lab.image[key]}`]));
   const devices = lab.networks.flatMap((n, i) => (n.kind === "bridged" && !n.create && n.device !== undefined ? [`${formatPath(["networks", i, "device"])} ${n.device}`] : []));
   return {
-    HYPERVISOR: hypervisor.kind,
-    REQUIRE_KVM: requireKvm ? "1" : "0",
+    HYPERVISOR: lab.hypervisor.kind,
+    REQUIRE_KVM: facts.requireKvm ? "1" : "0",
     NEED_ROOT: needRoot.join(", "),
     SSH_PORTS: sshPorts.join("\n"),
     NETWORKS: networks.join("\n"),
@@ -106,12 +92,7 @@ export interface HostKeyPair {
 /** A fresh Ubuntu droplet's cloud-init: the packages the lab needs, installed before the readiness
  * gate opens, and the host key the lab made, so SSH to it is verified from the first connection. */
 export function dropletUserData(lab: AnyLab, hostKey: HostKeyPair): string {
-  const packages =
-    lab.kind === "minikube"
-      ? [...MINIKUBE_DRIVER_PACKAGES[lab.minikube.driver], "curl", "python3"]
-      : lab.hypervisor.kind === "qemu"
-        ? ["qemu-system-x86", "qemu-utils", "cloud-image-utils"]
-        : ["virtualbox", "qemu-utils", "cloud-image-utils"];
+  const packages = lab.kind === "minikube" ? [...MINIKUBE_DRIVER_PACKAGES[lab.minikube.driver], "curl", "python3"] : [...hypervisorOf(lab.hypervisor.kind).dropletPackages];
   if (lab.kind !== "minikube" && lab.aptCache.enabled) packages.push("apt-cacher-ng");
   // JSON is YAML too, and needs no indentation rules for the multi-line key.
   const keys = { ed25519_private: hostKey.privateKey, ed25519_public: hostKey.publicKey.trim() };
@@ -189,12 +170,6 @@ export function labAptProxy(lab: Lab): string | undefined {
   return lab.aptCache.enabled && mgmt?.hostAddress !== undefined ? `http://${mgmt.hostAddress}:${lab.aptCache.port}` : undefined;
 }
 
-/** Kernel and initrd to boot directly: a built image carries them beside its disk. */
-export function bootFiles(lab: Lab, baseImage: string): { kernel: string; initrd: string } {
-  if (lab.image.build !== undefined) return { kernel: join(dirname(baseImage), "vmlinuz"), initrd: join(dirname(baseImage), "initrd.img") };
-  return { kernel: lab.image.kernel ?? "", initrd: lab.image.initrd ?? "" };
-}
-
 /** The lab's credentials folder on its host: its own, in its state folder, unless the lab asks for
  * another (the seed's ~/.os_credentials; `~` is the host user's home, expanded on the host). */
 export function labCredentialsDir(lab: Lab, stateDir: string): string {
@@ -213,93 +188,4 @@ export function credentialsFileEnvironment(directory: string, v: CredentialValue
     SSH_PRIVATE_KEY: v.sshPrivateKey,
     SSH_PUBLIC_KEY: v.sshPublicKey,
   };
-}
-
-/** The script behind every lab-made Linux bridge on the host (both drivers). */
-export const BRIDGE_SCRIPT = "host/bridge.sh";
-
-/** Parameters of host/bridge.sh for a network: the QEMU driver's networks, and bridges a lab creates. */
-export function bridgeEnvironment(labName: string, net: LabNetwork): Record<string, string> {
-  const prefix = net.cidr?.split("/")[1];
-  return {
-    DEVICE: qemuBridgeName(labName, net),
-    KIND: net.kind,
-    HOST_CIDR: net.hostAddress !== undefined ? `${net.hostAddress}/${prefix}` : "",
-    CREATE: net.create ? "1" : "0",
-    OWNER: labOwner(labName),
-  };
-}
-
-/** Parameters of provisioning/virtualbox/network.sh. VirtualBox names new host-only interfaces
- * itself, so the script records the one it made in STATE_FILE to find it again (and to remove
- * only what the lab created). */
-export function vboxNetworkEnvironment(net: LabNetwork, stateDir: string): Record<string, string> {
-  return {
-    DEVICE: net.device ?? "",
-    HOST_ADDRESS: net.hostAddress!,
-    NETMASK: netmask(Number(net.cidr!.split("/")[1])),
-    STATE_FILE: join(stateDir, "virtualbox", `${net.name}.hostonlyif`),
-  };
-}
-
-/** The name VMs use for a network that has no host object (VirtualBox internal or bridged). */
-export function vboxNetworkName(labName: string, net: LabNetwork): string {
-  return net.kind === "internal" ? vboxInternalNetworkName(labName, net) : (net.device ?? "");
-}
-
-export function vmDir(stateDir: string, node: LabNode): string {
-  return join(stateDir, "vms", node.name);
-}
-
-export interface MachineEnvironmentArgs {
-  readonly labName: string;
-  readonly lab: Lab;
-  readonly node: LabNode;
-  readonly nics: readonly NicPlan[];
-  readonly seed: SeedDocuments;
-  readonly baseImage: string;
-  /** Host device of each lab network, by network name. */
-  readonly devices: Readonly<Record<string, string>>;
-  readonly stateDir: string;
-}
-
-function machineCommon(a: MachineEnvironmentArgs): Record<string, string> {
-  return {
-    VM_DIR: vmDir(a.stateDir, a.node),
-    NAME: a.node.name,
-    BASE_IMAGE: a.baseImage,
-    MEMORY_MIB: String(a.node.memoryMiB),
-    CPUS: String(a.node.cpus),
-    DISK_GIB: String(a.node.diskGiB),
-    USER_DATA: a.seed.userData,
-    META_DATA: a.seed.metaData,
-    NETWORK_CONFIG: a.seed.networkConfig,
-  };
-}
-
-/** Parameters of provisioning/qemu/vm.sh; NICS is one line per NIC in guest PCI order. */
-export function qemuMachineEnvironment(a: MachineEnvironmentArgs): Record<string, string> {
-  const nics = a.nics.map((nic) =>
-    nic.kind === "nat" ? `nat ${nic.mac} ${nic.sshPort}` : `tap ${nic.mac} ${tapName(a.labName, a.node.name, nic.index)} ${a.devices[nic.network]}`,
-  );
-  return {
-    ...machineCommon(a),
-    KERNEL: bootFiles(a.lab, a.baseImage).kernel,
-    INITRD: bootFiles(a.lab, a.baseImage).initrd,
-    APPEND: a.lab.image.append,
-    NICS: nics.join("\n"),
-    ACCEL: a.lab.hypervisor.accel,
-  };
-}
-
-const VBOX_ATTACHMENT: Record<NicPlan["kind"], string> = { nat: "nat", hostonly: "hostonly", internal: "intnet", bridged: "bridged" };
-
-/** Parameters of provisioning/virtualbox/vm.sh; NICS is one line per NIC in adapter order. */
-export function vboxMachineEnvironment(a: MachineEnvironmentArgs): Record<string, string> {
-  const nics = a.nics.map((nic) =>
-    nic.kind === "nat"
-      ? `nat ${nic.mac} ${nic.sshPort}`
-      : `${VBOX_ATTACHMENT[nic.kind]} ${nic.mac} ${a.devices[nic.network]} ${nic.promiscuous ? "allow-all" : "deny"}`,
-  );
-  return { ...machineCommon(a), NAME: vboxVmName(a.labName, a.node.name), NICS: nics.join("\n") };
 }

@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository's provisioning/ folder. */
-export const PROVISIONING_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "provisioning");
+export const PROVISIONING_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "provisioning");
 
 /** Every secret a lab generates; see provisioning/host/generate-credentials.sh. */
 export interface CredentialValues {

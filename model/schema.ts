@@ -2,8 +2,8 @@
 // live in the schema; rules that relate fields to each other live in `rules.ts`. Everything after
 // parsing receives these typed, defaulted values and never reads stack config again.
 import { z } from "zod";
-import { parseCidr, parseIpv4 } from "../plan/ipv4.js";
-import { MAX_NICS } from "../plan/nics.js";
+import { parseCidr, parseIpv4 } from "./ipv4.js";
+import { HypervisorConfigSchema } from "../components/hypervisor/registry.js";
 
 const name = z
   .string()
@@ -107,11 +107,8 @@ export const DropletHostSchema = z.strictObject({
 
 export const HostSchema = z.discriminatedUnion("kind", [LocalHostSchema, SshHostSchema, DropletHostSchema]);
 
-export const HypervisorSchema = z.strictObject({
-  kind: z.enum(["virtualbox", "qemu"]),
-  /** QEMU only: `auto` uses KVM when a guest really boots with it, else TCG. */
-  accel: z.enum(["auto", "kvm", "tcg"]).default("auto"),
-});
+/** NICs a node may have: the hypervisors' guest NIC names are planned for this many PCI slots. */
+export const MAX_NICS = 8;
 
 /** An image the lab host builds itself from a distribution's package mirror (mmdebstrap). */
 export const ImageBuildSchema = z.strictObject({
@@ -266,7 +263,8 @@ export const LabSchema = z.strictObject({
   /** What the lab teaches, shown in its outputs. */
   description: z.string().optional(),
   host: HostSchema.default({ kind: "local", vboxNetworksConf: false }),
-  hypervisor: HypervisorSchema,
+  /** One of the registered hypervisors (components/hypervisor/registry.ts), by `kind`. */
+  hypervisor: HypervisorConfigSchema,
   image: ImageSchema,
   /** The sudo user cloud-init creates on every node; the SSH key is the lab's generated one. */
   user: name.default("stack"),

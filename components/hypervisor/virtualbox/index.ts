@@ -1,0 +1,34 @@
+// VirtualBox, what the blog series uses: host-only vboxnetN networks, NAT with port forwards.
+import { bridgeEnvironment } from "../../../plan/bridge.js";
+import type { Hypervisor } from "../hypervisor.js";
+import { VirtualMachine } from "../VirtualMachine.js";
+import { VirtualBoxConfigSchema, vboxGuestDevice, vboxMachineEnvironment, vboxNetworkEnvironment, vboxVmName, virtualBoxRules } from "./plan.js";
+import { VirtualBoxNetwork } from "./VirtualBoxNetwork.js";
+
+export const virtualbox: Hypervisor<typeof VirtualBoxConfigSchema> = {
+  kind: "virtualbox",
+  schema: VirtualBoxConfigSchema,
+  guestDevice: vboxGuestDevice,
+  rules: virtualBoxRules,
+  hostTools: [
+    { command: "VBoxManage", missing: "VirtualBox is not installed on the lab host (VBoxManage not found); install it from your distribution or virtualbox.org" },
+    { command: "qemu-img", package: "qemu-utils" },
+    { command: "cloud-localds", package: "cloud-image-utils" },
+  ],
+  dropletPackages: ["virtualbox", "qemu-utils", "cloud-image-utils"],
+  prepare: (lab) => ({
+    VBOX_NETWORKS: lab.host.vboxNetworksConf ? lab.networks.filter((n) => n.kind === "hostonly").map((n) => n.cidr!).join(" ") : "",
+  }),
+  preflight: (lab, labName, stateDir) => ({
+    requireKvm: false,
+    needRoot: [
+      ...(lab.networks.some((n) => n.kind === "bridged" && n.create) ? ["the lab's bridges"] : []),
+      ...(lab.host.vboxNetworksConf ? ["/etc/vbox/networks.conf"] : []),
+    ],
+    runningVm: (node) => vboxVmName(labName, node.name),
+    // VirtualBox names a host-only interface itself: the file network.sh records it in.
+    ownDevice: (net) => (net.kind === "hostonly" ? (net.device ?? vboxNetworkEnvironment(net, stateDir).STATE_FILE) : bridgeEnvironment(labName, net).DEVICE),
+  }),
+  network: (name, args, opts) => new VirtualBoxNetwork(name, args, opts),
+  machine: (name, args, opts) => new VirtualMachine(name, { ...args, script: "virtualbox/vm.sh", environment: vboxMachineEnvironment }, opts),
+};

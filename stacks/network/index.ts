@@ -1,0 +1,25 @@
+// The virtual networking labs (1-10 and the tunnels) as a lab kind.
+import * as pulumi from "@pulumi/pulumi";
+import { parseLab } from "../../model/parse.js";
+import type { Lab } from "../../model/schema.js";
+import { withEnvironmentProxy } from "../../plan/host.js";
+import type { LabKind } from "../kind.js";
+import { NetworkLab } from "./NetworkLab.js";
+
+export const network: LabKind<Lab> = {
+  kind: "network",
+  parse: parseLab,
+  build(lab, stack, options, opts) {
+    const built = new NetworkLab(stack, { ...options, lab: withEnvironmentProxy(lab, process.env), labName: stack }, opts);
+    return {
+      description: built.description,
+      nodes: built.nodes,
+      ssh_config: built.sshConfig,
+      topology: built.topology,
+      credentials: pulumi.secret(built.credentials),
+      checks: built.checks,
+      ...(built.hostAccess === undefined ? {} : { host: built.hostAccess }),
+      next: built.next,
+    };
+  },
+};
