@@ -1,7 +1,8 @@
 // Pulumi entry point: read the stack's lab config, validate it completely before any resource
 // exists, then build the lab and export what other tools consume.
-import * as pulumi from "@pulumi/pulumi";
+
 import { totalmem } from "node:os";
+import * as pulumi from "@pulumi/pulumi";
 import { buildLab, parseStack } from "./stacks/index.js";
 
 const config = new pulumi.Config("labstack");

@@ -33,12 +33,12 @@ export function parseCidr(text: string): Cidr | undefined {
 }
 
 export function cidrContains(cidr: Cidr, ip: number): boolean {
-  return ((ip & mask(cidr.prefix)) >>> 0) === cidr.network;
+  return (ip & mask(cidr.prefix)) >>> 0 === cidr.network;
 }
 
 export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
   const prefix = Math.min(a.prefix, b.prefix);
-  return ((a.network & mask(prefix)) >>> 0) === ((b.network & mask(prefix)) >>> 0);
+  return (a.network & mask(prefix)) >>> 0 === (b.network & mask(prefix)) >>> 0;
 }
 
 /** True for the network and broadcast addresses, which no host may use. */

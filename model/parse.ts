@@ -1,8 +1,8 @@
 // The one entry into the lab model: raw stack config in, a typed lab or one error naming every
 // bad key out. Called before any resource is constructed, so bad config changes nothing.
 import type { z } from "zod";
-import { LabSchema, MinikubeLabSchema, type Lab, type MinikubeLab } from "./schema.js";
 import { checkLab, checkMinikubeLab, type HostFacts, type LabIssue } from "./rules.js";
+import { type Lab, LabSchema, type MinikubeLab, MinikubeLabSchema } from "./schema.js";
 
 /** The stack config key the lab lives under (`labstack:lab` in Pulumi.<stack>.yaml). */
 export const CONFIG_KEY = "labstack:lab";

@@ -1,9 +1,10 @@
 // Rules that relate one part of the lab to another. Each returns the key it is about, so the
 // error the learner sees names the line of their stack config to fix. `checkLab` runs one small
 // rule per concern; a rule reports what it finds and leaves the rest to the others.
-import { dropletMemoryMiB, labMemoryMiB, type Lab, type LabNetwork, type LabNode, type MinikubeLab } from "./schema.js";
-import { cidrContains, cidrsOverlap, isReservedInCidr, parseCidr, parseIpv4, type Cidr } from "./ipv4.js";
+
 import { hypervisorOf } from "../components/hypervisor/registry.js";
+import { type Cidr, cidrContains, cidrsOverlap, isReservedInCidr, parseCidr, parseIpv4 } from "./ipv4.js";
+import { dropletMemoryMiB, type Lab, type LabNetwork, type LabNode, labMemoryMiB, type MinikubeLab } from "./schema.js";
 
 export interface LabIssue {
   readonly path: (string | number)[];
@@ -77,12 +78,20 @@ export function checkLab(lab: Lab, facts: HostFacts = {}): LabIssue[] {
 
 /** Node names are host names (DNS, /etc/hosts); host devices are compared ignoring case too. */
 function uniqueNames({ lab, add }: Context) {
-  duplicates(lab.networks, (n) => n.name, (n, i, first) => add(["networks", i, "name"], `duplicate network name '${n.name}' (also networks[${first}])`));
-  duplicates(lab.networks, (n) => n.device?.toLowerCase(), (n, i, first) =>
-    add(["networks", i, "device"], sameName("host device", n.device!, lab.networks[first].device!, `networks[${first}]`, INTERFACE_CASE)),
+  duplicates(
+    lab.networks,
+    (n) => n.name,
+    (n, i, first) => add(["networks", i, "name"], `duplicate network name '${n.name}' (also networks[${first}])`),
   );
-  duplicates(lab.nodes, (n) => n.name.toLowerCase(), (n, i, first) =>
-    add(["nodes", i, "name"], sameName("node name", n.name, lab.nodes[first].name, `nodes[${first}]`, "host names and DNS ignore case")),
+  duplicates(
+    lab.networks,
+    (n) => n.device?.toLowerCase(),
+    (n, i, first) => add(["networks", i, "device"], sameName("host device", n.device!, lab.networks[first].device!, `networks[${first}]`, INTERFACE_CASE)),
+  );
+  duplicates(
+    lab.nodes,
+    (n) => n.name.toLowerCase(),
+    (n, i, first) => add(["nodes", i, "name"], sameName("node name", n.name, lab.nodes[first].name, `nodes[${first}]`, "host names and DNS ignore case")),
   );
 }
 
@@ -98,7 +107,10 @@ function networkKinds({ lab, add }: Context) {
       if (net.cidr === undefined) add(["networks", i, "cidr"], "is required for a hostonly network");
       if (net.hostAddress === undefined) add(["networks", i, "hostAddress"], "is required for a hostonly network (the lab host's address on it)");
     } else if (net.hostAddress !== undefined && !(net.kind === "bridged" && net.create)) {
-      add(["networks", i, "hostAddress"], `a ${net.kind} network has no host address${net.kind === "internal" ? ": the host cannot reach an internal network" : " unless the lab creates the bridge (create: true)"}`);
+      add(
+        ["networks", i, "hostAddress"],
+        `a ${net.kind} network has no host address${net.kind === "internal" ? ": the host cannot reach an internal network" : " unless the lab creates the bridge (create: true)"}`,
+      );
     }
     if (net.kind === "bridged" && net.device === undefined) add(["networks", i, "device"], "is required for a bridged network: the host bridge to attach to");
     if (net.create && net.kind !== "bridged") add(["networks", i, "create"], "only a bridged network's bridge can be created by the lab");
@@ -132,7 +144,10 @@ function networkOverlaps({ lab, add }: Context) {
       const otherCidr = cidrOf(other);
       if (otherCidr === undefined || !cidrsOverlap(cidr, otherCidr)) return;
       if (net.kind === "internal" && other.kind === "internal" && joined(net.name, other.name)) return;
-      add(["networks", i, "cidr"], `${net.cidr} overlaps network '${other.name}' (${other.cidr}); only internal networks joined by a guest bridge (one segment) may share addresses`);
+      add(
+        ["networks", i, "cidr"],
+        `${net.cidr} overlaps network '${other.name}' (${other.cidr}); only internal networks joined by a guest bridge (one segment) may share addresses`,
+      );
     });
   });
 }
@@ -140,15 +155,21 @@ function networkOverlaps({ lab, add }: Context) {
 function managementNetwork({ lab, networks, add }: Context) {
   if (lab.managementNetwork === undefined) {
     if (lab.kind === "openstack") add(["managementNetwork"], "is required for an openstack lab");
-    if (lab.aptCache.enabled) add(["aptCache", "enabled"], "the APT cache is served on the management network; set managementNetwork or aptCache.enabled: false");
+    if (lab.aptCache.enabled)
+      add(["aptCache", "enabled"], "the APT cache is served on the management network; set managementNetwork or aptCache.enabled: false");
     return;
   }
   const mgmt = networks.get(lab.managementNetwork);
   if (mgmt === undefined) add(["managementNetwork"], `unknown network '${lab.managementNetwork}'`);
-  else if (mgmt.kind !== "hostonly") add(["managementNetwork"], `network '${mgmt.name}' is ${mgmt.kind}; the management network must be hostonly so the host (APT cache) and all nodes share it`);
+  else if (mgmt.kind !== "hostonly")
+    add(
+      ["managementNetwork"],
+      `network '${mgmt.name}' is ${mgmt.kind}; the management network must be hostonly so the host (APT cache) and all nodes share it`,
+    );
   else {
     lab.nodes.forEach((node, n) => {
-      if (!node.nics.some((nic) => nic.network === mgmt.name && nic.ip !== undefined)) add(["nodes", n, "nics"], `node '${node.name}' needs an address on the management network '${mgmt.name}'`);
+      if (!node.nics.some((nic) => nic.network === mgmt.name && nic.ip !== undefined))
+        add(["nodes", n, "nics"], `node '${node.name}' needs an address on the management network '${mgmt.name}'`);
     });
   }
 }
@@ -164,7 +185,8 @@ function nicAttachments({ lab, networks, add }: Context) {
       attached.add(nic.network);
     });
     const first = networks.get(node.nics[0].network);
-    if (first !== undefined && first.kind !== "nat") add(["nodes", n, "nics", 0, "network"], "the first NIC must be on a nat network (the SSH forward), as in the seed");
+    if (first !== undefined && first.kind !== "nat")
+      add(["nodes", n, "nics", 0, "network"], "the first NIC must be on a nat network (the SSH forward), as in the seed");
   });
 }
 
@@ -281,8 +303,10 @@ function guestDeviceNames({ lab, nodes, add }: Context) {
   const named = (["bridges", "vxlans", "tunnels"] as const).flatMap((list) =>
     lab.guest[list].map((d, i) => ({ node: d.node, name: d.name, where: `guest.${list}[${i}]`, path: ["guest", list, i, "name"] as Path })),
   );
-  duplicates(named, (d) => `${d.node}/${d.name.toLowerCase()}`, (d, _, first) =>
-    add(d.path, sameName("device name", d.name, named[first].name, `${named[first].where} on node '${d.node}'`, INTERFACE_CASE)),
+  duplicates(
+    named,
+    (d) => `${d.node}/${d.name.toLowerCase()}`,
+    (d, _, first) => add(d.path, sameName("device name", d.name, named[first].name, `${named[first].where} on node '${d.node}'`, INTERFACE_CASE)),
   );
   for (const d of named) {
     const node = nodes.get(d.node);
@@ -298,7 +322,12 @@ function guestDeviceNames({ lab, nodes, add }: Context) {
       ports.set(`${b.node}/${port}`, b.name);
     }),
   );
-  duplicates(lab.guest.vlans, (v) => `${v.node}/${v.network}/${v.id}`, (v, i, first) => add(["guest", "vlans", i, "id"], `duplicate VLAN ${v.id} on node '${v.node}''s NIC on network '${v.network}' (also guest.vlans[${first}])`));
+  duplicates(
+    lab.guest.vlans,
+    (v) => `${v.node}/${v.network}/${v.id}`,
+    (v, i, first) =>
+      add(["guest", "vlans", i, "id"], `duplicate VLAN ${v.id} on node '${v.node}''s NIC on network '${v.network}' (also guest.vlans[${first}])`),
+  );
 }
 
 /** A guest device's subnet is its own segment: clear of every lab network and of the NAT network.
@@ -322,7 +351,8 @@ function guestSubnets({ lab, networks, add }: Context) {
     for (const port of b.ports) {
       const net = networks.get(port);
       const cidr = net === undefined ? undefined : cidrOf(net);
-      if (cidr !== undefined && !cidrContains(cidr, address)) add(["guest", "bridges", i, "ip"], `${b.ip} is outside network '${port}' (${net!.cidr}) that the bridge joins`);
+      if (cidr !== undefined && !cidrContains(cidr, address))
+        add(["guest", "bridges", i, "ip"], `${b.ip} is outside network '${port}' (${net!.cidr}) that the bridge joins`);
     }
   });
 }
@@ -332,7 +362,12 @@ function overlayUnderlays(context: Context) {
   const { lab, networks, nodes, add } = context;
   const overlays = [
     ...lab.guest.vxlans.map((v, i) => ({ ...v, what: `VXLAN ${v.id}`, kind: "vxlan", path: ["guest", "vxlans", i] as Path })),
-    ...lab.guest.tunnels.map((t, i) => ({ ...t, group: undefined, what: `${t.kind} tunnel${t.id === undefined ? "" : ` ${t.id}`}`, path: ["guest", "tunnels", i] as Path })),
+    ...lab.guest.tunnels.map((t, i) => ({
+      ...t,
+      group: undefined,
+      what: `${t.kind} tunnel${t.id === undefined ? "" : ` ${t.id}`}`,
+      path: ["guest", "tunnels", i] as Path,
+    })),
   ];
   for (const o of overlays) {
     const net = networks.get(o.network);
@@ -342,16 +377,21 @@ function overlayUnderlays(context: Context) {
       add([...o.path, "network"], `network '${net.name}' is nat: each node has a NAT of its own there, so the ${o.what}'s ends cannot reach each other`);
       continue;
     }
-    if (local.ip === undefined) add([...o.path, "network"], `node '${o.node}' has no address on network '${net.name}': an unnumbered NIC cannot source the ${o.what}`);
+    if (local.ip === undefined)
+      add([...o.path, "network"], `node '${o.node}' has no address on network '${net.name}': an unnumbered NIC cannot source the ${o.what}`);
     if (o.group !== undefined) {
       const members = overlays.filter((m) => m.kind === o.kind && m.group === o.group && m.id === o.id && m.network === o.network && m.node !== o.node);
-      if (members.length === 0) add([...o.path, "group"], `no other node joins ${o.group} with VXLAN ${o.id} on network '${net.name}': the overlay would have no peer`);
+      if (members.length === 0)
+        add([...o.path, "group"], `no other node joins ${o.group} with VXLAN ${o.id} on network '${net.name}': the overlay would have no peer`);
     }
     if (o.remote === undefined) continue;
     const peer = lab.nodes.find((n) => nicOn(n, net.name)?.ip === o.remote);
     if (peer === undefined) add([...o.path, "remote"], `${o.remote} is no node's address on network '${net.name}', the ${o.what}'s underlay`);
     else if (peer.name === o.node) add([...o.path, "remote"], `${o.remote} is node '${o.node}''s own address; remote is the other end`);
-    else if (local.ip !== undefined && !overlays.some((m) => m.node === peer.name && m.kind === o.kind && m.id === o.id && m.network === o.network && m.remote === local.ip)) {
+    else if (
+      local.ip !== undefined &&
+      !overlays.some((m) => m.node === peer.name && m.kind === o.kind && m.id === o.id && m.network === o.network && m.remote === local.ip)
+    ) {
       add([...o.path, "remote"], `node '${peer.name}' has no ${o.what} back to ${local.ip} on network '${net.name}'; both ends must name each other`);
     }
   }
@@ -360,7 +400,8 @@ function overlayUnderlays(context: Context) {
 /** The posts' observations refer to nodes, networks and devices the lab really has. */
 function checkReferences(context: Context) {
   const { lab, nodes, add } = context;
-  const address = (node: string, network?: string) => nodes.get(node)?.nics.find((nic) => nic.ip !== undefined && (network === undefined || nic.network === network))?.ip;
+  const address = (node: string, network?: string) =>
+    nodes.get(node)?.nics.find((nic) => nic.ip !== undefined && (network === undefined || nic.network === network))?.ip;
   lab.checks.forEach((c, i) => {
     const at = ["checks", i];
     switch (c.kind) {
@@ -371,7 +412,8 @@ function checkReferences(context: Context) {
         break;
       case "arp":
         refersTo(context, at, c.node, c.network);
-        if (refersTo(context, at, c.peer, c.network, "peer") && address(c.peer, c.network) === undefined) add([...at, "peer"], `node '${c.peer}' has no address on network '${c.network}' to resolve`);
+        if (refersTo(context, at, c.peer, c.network, "peer") && address(c.peer, c.network) === undefined)
+          add([...at, "peer"], `node '${c.peer}' has no address on network '${c.network}' to resolve`);
         break;
       case "fdb": {
         if (!refersTo(context, at, c.node)) break;
@@ -380,12 +422,14 @@ function checkReferences(context: Context) {
         c.peers.forEach((p, k) => {
           refersTo(context, [...at, "peers", k], p.node, p.network);
           if (nicOn(nodes.get(c.node), p.port) === undefined) add([...at, "peers", k, "port"], `node '${c.node}' has no NIC on network '${p.port}'`);
-          else if (bridge !== undefined && !bridge.ports.includes(p.port)) add([...at, "peers", k, "port"], `network '${p.port}' is not a port of bridge '${c.bridge}'`);
+          else if (bridge !== undefined && !bridge.ports.includes(p.port))
+            add([...at, "peers", k, "port"], `network '${p.port}' is not a port of bridge '${c.bridge}'`);
         });
         break;
       }
       case "vtep-fdb":
-        if (refersTo(context, at, c.node) && !lab.guest.vxlans.some((v) => v.node === c.node && v.name === c.device)) add([...at, "device"], `node '${c.node}' has no VXLAN device '${c.device}'`);
+        if (refersTo(context, at, c.node) && !lab.guest.vxlans.some((v) => v.node === c.node && v.name === c.device))
+          add([...at, "device"], `node '${c.node}' has no VXLAN device '${c.device}'`);
         break;
       case "capture":
         refersTo(context, at, c.node, c.network);
@@ -455,22 +499,36 @@ export function checkMinikubeLab(lab: MinikubeLab, facts: HostFacts = {}): LabIs
 function checkHost(host: Lab["host"], needed: number, what: string, facts: HostFacts): LabIssue[] {
   const issues: LabIssue[] = [];
   if (host.kind === "ssh" && facts.hostPrivateKey === false) {
-    issues.push({ path: [], key: "labstack:hostPrivateKey", message: "is required for an ssh lab host: pulumi config set --secret labstack:hostPrivateKey < ~/.ssh/id_ed25519" });
+    issues.push({
+      path: [],
+      key: "labstack:hostPrivateKey",
+      message: "is required for an ssh lab host: pulumi config set --secret labstack:hostPrivateKey < ~/.ssh/id_ed25519",
+    });
   }
   if (host.kind === "digitalocean" && facts.digitaloceanToken === false) {
-    issues.push({ path: [], key: "digitalocean:token", message: "is required for a digitalocean lab host: pulumi config set --secret digitalocean:token <token> (or export DIGITALOCEAN_TOKEN)" });
+    issues.push({
+      path: [],
+      key: "digitalocean:token",
+      message: "is required for a digitalocean lab host: pulumi config set --secret digitalocean:token <token> (or export DIGITALOCEAN_TOKEN)",
+    });
   }
   if (host.kind === "digitalocean" && !host.allowPublicSsh) {
     host.sshSourceCidrs.forEach((source, i) => {
       if (parseCidr(source)!.prefix < PUBLIC_SSH_PREFIX) {
-        issues.push({ path: ["host", "sshSourceCidrs", i], message: `${source} opens the droplet's SSH to ${source.endsWith("/0") ? "the whole internet" : "a large part of the internet"}; name your own address (x.y.z.w/32), or set host.allowPublicSsh: true if you mean it` });
+        issues.push({
+          path: ["host", "sshSourceCidrs", i],
+          message: `${source} opens the droplet's SSH to ${source.endsWith("/0") ? "the whole internet" : "a large part of the internet"}; name your own address (x.y.z.w/32), or set host.allowPublicSsh: true if you mean it`,
+        });
       }
     });
   }
   const available = host.memoryMiB ?? hostMemory(host, facts);
   if (available !== undefined && needed > available) {
     const holder = host.kind === "digitalocean" && host.memoryMiB === undefined ? `a ${host.size} droplet` : "the lab host";
-    issues.push({ path: what.split("."), message: `${what === "nodes" ? "the nodes need" : "the cluster needs"} ${needed} MiB of memory but ${holder} has ${available} MiB` });
+    issues.push({
+      path: what.split("."),
+      message: `${what === "nodes" ? "the nodes need" : "the cluster needs"} ${needed} MiB of memory but ${holder} has ${available} MiB`,
+    });
   }
   return issues;
 }

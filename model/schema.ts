@@ -2,25 +2,22 @@
 // live in the schema; rules that relate fields to each other live in `rules.ts`. Everything after
 // parsing receives these typed, defaulted values and never reads stack config again.
 import { z } from "zod";
-import { parseCidr, parseIpv4 } from "./ipv4.js";
 import { HypervisorConfigSchema } from "../components/hypervisor/registry.js";
+import { parseCidr, parseIpv4 } from "./ipv4.js";
 
-const name = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,30}$/, "must be a lower-case name: a letter, then letters, digits or '-' (at most 31)");
+const name = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "must be a lower-case name: a letter, then letters, digits or '-' (at most 31)");
 // Node names are host names; the posts' boxA/boxB keep their capitals.
-const nodeName = z
-  .string()
-  .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,30}$/, "must be a host name: a letter, then letters, digits or '-' (at most 31)");
+const nodeName = z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,30}$/, "must be a host name: a letter, then letters, digits or '-' (at most 31)");
 const ipv4Cidr = z
   .string()
-  .refine((s) => /^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/.test(s) && parseIpv4(s.split("/")[0]) !== undefined && Number(s.split("/")[1]) <= 32, "must be an address with prefix like 192.168.60.4/24");
+  .refine(
+    (s) => /^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/.test(s) && parseIpv4(s.split("/")[0]) !== undefined && Number(s.split("/")[1]) <= 32,
+    "must be an address with prefix like 192.168.60.4/24",
+  );
 const ipv4 = z.string().refine((s) => parseIpv4(s) !== undefined, "must be an IPv4 address like 192.168.1.11");
 const cidr = z.string().refine((s) => parseCidr(s) !== undefined, "must be a network in CIDR form like 192.168.1.0/24");
 const port = z.number().int().min(1024, "must be at least 1024 (unprivileged)").max(65535, "must be at most 65535");
-const hostDevice = z
-  .string()
-  .regex(/^[a-zA-Z0-9_.-]{1,15}$/, "must be a Linux interface name (at most 15 letters, digits, '_', '.', '-')");
+const hostDevice = z.string().regex(/^[a-zA-Z0-9_.-]{1,15}$/, "must be a Linux interface name (at most 15 letters, digits, '_', '.', '-')");
 
 /** Why `path` cannot name a file or folder on the lab host, if it cannot. A relative path would
  * depend on the folder `pulumi up` runs in, and `~` alone or `..` hide what is really meant. */
@@ -68,13 +65,19 @@ export const SshHostSchema = z.strictObject({
   address: z.string().regex(/^[a-zA-Z0-9:][a-zA-Z0-9.:-]*$/, "must be an address or a host name"),
   port: z.number().int().min(1).max(65535).default(22),
   /** Root, or a user with password-less sudo. */
-  user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name").default("root"),
+  user: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name")
+    .default("root"),
   /** The host's SSH public key (`ssh-keyscan -t ed25519 <host>`, or the host's
    * /etc/ssh/ssh_host_ed25519_key.pub): every connection checks it. Without it, the first
    * connection trusts whatever answers at the address. */
   hostKey: z
     .string()
-    .regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/, "must be an OpenSSH public host key like 'ssh-ed25519 AAAA...' (ssh-keyscan -t ed25519 <host>)")
+    .regex(
+      /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/,
+      "must be an OpenSSH public host key like 'ssh-ed25519 AAAA...' (ssh-keyscan -t ed25519 <host>)",
+    )
     .optional(),
   ...hostCommon,
 });
@@ -90,14 +93,27 @@ export const DropletHostSchema = z.strictObject({
   kind: z.literal("digitalocean"),
   /** The data centre, the learner's choice (the nearest one: `doctl compute region list`); no default. */
   region: z
-    .string({ error: (issue) => (issue.input === undefined ? "is required: the droplet's data centre, e.g. fra1, ams3 or nyc3; pick the one nearest you from `doctl compute region list`" : undefined) })
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? "is required: the droplet's data centre, e.g. fra1, ams3 or nyc3; pick the one nearest you from `doctl compute region list`"
+          : undefined,
+    })
     .regex(/^[a-z]{3}\d$/, "must be a region slug like fra1"),
   /** At least 16 GB of RAM by default: the seed's lab needs 14 GiB for its VMs. */
-  size: z.string().regex(/^[a-z0-9-]+$/, "must be a size slug like s-8vcpu-16gb").default("s-8vcpu-16gb"),
-  image: z.string().regex(/^[a-z0-9.-]+$/, "must be an image slug like ubuntu-24-04-x64").default("ubuntu-24-04-x64"),
+  size: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, "must be a size slug like s-8vcpu-16gb")
+    .default("s-8vcpu-16gb"),
+  image: z
+    .string()
+    .regex(/^[a-z0-9.-]+$/, "must be an image slug like ubuntu-24-04-x64")
+    .default("ubuntu-24-04-x64"),
   /** Who may SSH to the droplet; nothing else is admitted. IPv4 only: the droplet is reached on its IPv4 address. */
   sshSourceCidrs: z
-    .array(z.string().refine((s) => parseCidr(s) !== undefined, "must be an IPv4 network like 203.0.113.7/32: the droplet's SSH is reached on its IPv4 address"))
+    .array(
+      z.string().refine((s) => parseCidr(s) !== undefined, "must be an IPv4 network like 203.0.113.7/32: the droplet's SSH is reached on its IPv4 address"),
+    )
     .min(1, "name at least one network allowed to SSH to the droplet (your address as x.y.z.w/32)"),
   /** Opt in to SSH sources wider than a /8 in sshSourceCidrs (0.0.0.0/0 is the whole internet):
    * every scanner on the internet may then try the droplet's SSH. Off: name your own address. */
@@ -138,7 +154,10 @@ export const ImageSchema = z
     append: z.string().default("root=/dev/vda rw console=ttyS0"),
   })
   .refine((i) => [i.url, i.path, i.build].filter((x) => x !== undefined).length === 1, "give exactly one of url, path or build")
-  .refine((i) => i.build === undefined || (i.kernel === undefined && i.initrd === undefined), { message: "a built image brings its own kernel and initrd", path: ["kernel"] })
+  .refine((i) => i.build === undefined || (i.kernel === undefined && i.initrd === undefined), {
+    message: "a built image brings its own kernel and initrd",
+    path: ["kernel"],
+  })
   .refine((i) => i.url === undefined || i.sha256 !== undefined, { message: "is required with url", path: ["sha256"] })
   .refine((i) => (i.kernel === undefined) === (i.initrd === undefined), "give kernel and initrd together");
 
@@ -173,7 +192,10 @@ export const NodeSchema = z.strictObject({
   memoryMiB: z.number().int().min(256, "must be at least 256"),
   diskGiB: z.number().int().min(3, "must be at least 3").max(2048).default(10),
   /** NICs in guest PCI order; the first is the NAT NIC with the SSH forward, as in the seed. */
-  nics: z.array(NicSchema).min(1, "a node needs at least its NAT NIC").max(MAX_NICS, `at most ${MAX_NICS} NICs: the guest's NIC names are planned for ${MAX_NICS} PCI slots`),
+  nics: z
+    .array(NicSchema)
+    .min(1, "a node needs at least its NAT NIC")
+    .max(MAX_NICS, `at most ${MAX_NICS} NICs: the guest's NIC names are planned for ${MAX_NICS} PCI slots`),
 });
 
 const placement = z.strictObject({ node: nodeName });
@@ -196,13 +218,9 @@ export const AptCacheSchema = z.strictObject({
 /** Devices the networking labs create inside nodes, with today's iproute2. */
 export const GuestSchema = z.strictObject({
   /** A Linux bridge joining NICs of a node (labs 5-6); with `ip` the node itself is on it. */
-  bridges: z
-    .array(z.strictObject({ node: nodeName, name: hostDevice, ports: z.array(name).min(1), ip: ipv4Cidr.optional() }))
-    .default([]),
+  bridges: z.array(z.strictObject({ node: nodeName, name: hostDevice, ports: z.array(name).min(1), ip: ipv4Cidr.optional() })).default([]),
   /** An 802.1Q VLAN device on the NIC attached to `network` (lab 8). */
-  vlans: z
-    .array(z.strictObject({ node: nodeName, network: name, id: z.number().int().min(1).max(4094), ip: ipv4Cidr }))
-    .default([]),
+  vlans: z.array(z.strictObject({ node: nodeName, network: name, id: z.number().int().min(1).max(4094), ip: ipv4Cidr })).default([]),
   /** A VXLAN device over the NIC on `network`: point-to-point with `remote` (lab 9) or multicast with `group` (lab 10). */
   vxlans: z
     .array(
@@ -242,18 +260,37 @@ export const CheckSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("ping"), from: nodeName, to: z.string(), expect: expect.default("reach") }),
   /** `from` tries to reach `to` at layer 2 through its NIC on `network` (or that NIC's VLAN device):
    * an ARP answer means the two share a segment, whatever their IP subnets. */
-  z.strictObject({ kind: z.literal("l2"), from: nodeName, network: name, vlan: z.number().int().min(1).max(4094).optional(), to: ipv4, expect: expect.default("reach") }),
+  z.strictObject({
+    kind: z.literal("l2"),
+    from: nodeName,
+    network: name,
+    vlan: z.number().int().min(1).max(4094).optional(),
+    to: ipv4,
+    expect: expect.default("reach"),
+  }),
   /** The lab host pings `to`. */
   z.strictObject({ kind: z.literal("host-ping"), to: ipv4, expect: expect.default("reach") }),
   /** After `node` talked to `peer` on `network`, its ARP cache holds the peer's MAC. */
   z.strictObject({ kind: z.literal("arp"), node: nodeName, peer: nodeName, network: name }),
   /** The bridge in `node` has learned each peer's MAC on the port facing that peer. */
-  z.strictObject({ kind: z.literal("fdb"), node: nodeName, bridge: hostDevice, peers: z.array(z.strictObject({ node: nodeName, network: name, port: name })).min(1) }),
+  z.strictObject({
+    kind: z.literal("fdb"),
+    node: nodeName,
+    bridge: hostDevice,
+    peers: z.array(z.strictObject({ node: nodeName, network: name, port: name })).min(1),
+  }),
   /** A VXLAN device's forwarding database has learned the other VTEPs. */
   z.strictObject({ kind: z.literal("vtep-fdb"), node: nodeName, device: hostDevice.default("vxlan0"), peers: z.array(ipv4).min(1) }),
   /** While `node` pings `to`, tcpdump on its NIC on `network` sees frames matching `filter` whose
    * decoded text matches the regular expression `pattern` (802.1Q tags, VXLAN headers). */
-  z.strictObject({ kind: z.literal("capture"), node: nodeName, network: name, filter: z.string().regex(/^[^-\s]/, "must be a tcpdump filter expression like 'udp port 4789' (never an option: no leading '-')"), pattern: z.string().min(1), to: ipv4 }),
+  z.strictObject({
+    kind: z.literal("capture"),
+    node: nodeName,
+    network: name,
+    filter: z.string().regex(/^[^-\s]/, "must be a tcpdump filter expression like 'udp port 4789' (never an option: no leading '-')"),
+    pattern: z.string().min(1),
+    to: ipv4,
+  }),
   /** `node` fetches a page the lab serves on the lab host, through the NAT's gateway 10.0.2.2. */
   z.strictObject({ kind: z.literal("nat-service"), node: nodeName, port: port.default(8080) }),
 ]);
@@ -277,7 +314,10 @@ export const LabSchema = z.strictObject({
   guest: GuestSchema.default({ bridges: [], vlans: [], vxlans: [], tunnels: [] }),
   checks: z.array(CheckSchema).default([]),
   /** Ubuntu Cloud Archive pocket for OpenStack packages (e.g. caracal); Ubuntu nodes only. */
-  cloudArchive: z.string().regex(/^[a-z]+$/, "must be an OpenStack release code name like caracal").optional(),
+  cloudArchive: z
+    .string()
+    .regex(/^[a-z]+$/, "must be an OpenStack release code name like caracal")
+    .optional(),
   /** Install python3-openstackclient on every node, as the seed's nodeSetup does. */
   openstackClient: z.boolean().default(true),
   /** Folder on the lab host for credentials.yaml and the SSH key; absolute or ~/… (the seed's is ~/.os_credentials).

@@ -17,7 +17,7 @@ export interface SeedArgs {
 }
 
 // JSON is valid YAML and needs no quoting rules of our own.
-const yaml = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
+const yaml = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 export function renderSeed(args: SeedArgs): SeedDocuments {
   const userData =
@@ -51,7 +51,10 @@ export function renderSeed(args: SeedArgs): SeedDocuments {
   }
   const networkConfig = yaml({ version: 2, ethernets });
   // A new instance-id whenever the seed changes makes cloud-init apply it again.
-  const instanceId = createHash("sha256").update(userData + networkConfig).digest("hex").slice(0, 12);
+  const instanceId = createHash("sha256")
+    .update(userData + networkConfig)
+    .digest("hex")
+    .slice(0, 12);
   const metaData = yaml({ "instance-id": `${args.hostname}-${instanceId}`, "local-hostname": args.hostname });
   return { userData, metaData, networkConfig };
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { HostTool } from "../components/hypervisor/hypervisor.js";
 import { hypervisorOf } from "../components/hypervisor/registry.js";
 import { formatPath } from "../model/parse.js";
-import { labMemoryMiB, type AnyLab, type Lab, type MinikubeLab } from "../model/schema.js";
+import { type AnyLab, type Lab, labMemoryMiB, type MinikubeLab } from "../model/schema.js";
 import { labOwner } from "./bridge.js";
 import type { CredentialValues } from "./steps.js";
 
@@ -40,8 +40,12 @@ export function preflightEnvironment(lab: AnyLab, labName: string, stateDir: str
     if (n.hostAddress === undefined || !(n.kind === "hostonly" || (n.kind === "bridged" && n.create))) return [];
     return [`${formatPath(["networks", i, "cidr"])} ${n.cidr} ${facts.ownDevice(n)}`];
   });
-  const files = (["path", "kernel", "initrd"] as const).flatMap((key) => (lab.image[key] === undefined ? [] : [`${formatPath(["image", key])} ${lab.image[key]}`]));
-  const devices = lab.networks.flatMap((n, i) => (n.kind === "bridged" && !n.create && n.device !== undefined ? [`${formatPath(["networks", i, "device"])} ${n.device}`] : []));
+  const files = (["path", "kernel", "initrd"] as const).flatMap((key) =>
+    lab.image[key] === undefined ? [] : [`${formatPath(["image", key])} ${lab.image[key]}`],
+  );
+  const devices = lab.networks.flatMap((n, i) =>
+    n.kind === "bridged" && !n.create && n.device !== undefined ? [`${formatPath(["networks", i, "device"])} ${n.device}`] : [],
+  );
   return {
     HYPERVISOR: lab.hypervisor.kind,
     REQUIRE_KVM: facts.requireKvm ? "1" : "0",
@@ -79,7 +83,12 @@ export function resolveHomePaths<T extends AnyLab>(lab: T, home: string): T {
   if (lab.host.kind !== "local") return lab;
   const host = { ...lab.host, stateDir: expandHome(lab.host.stateDir, home) };
   if (lab.kind === "minikube") return { ...lab, host };
-  const image = { ...lab.image, path: expandHome(lab.image.path, home), kernel: expandHome(lab.image.kernel, home), initrd: expandHome(lab.image.initrd, home) };
+  const image = {
+    ...lab.image,
+    path: expandHome(lab.image.path, home),
+    kernel: expandHome(lab.image.kernel, home),
+    initrd: expandHome(lab.image.initrd, home),
+  };
   return { ...lab, host, image, credentialsDir: expandHome(lab.credentialsDir, home) };
 }
 
@@ -92,7 +101,8 @@ export interface HostKeyPair {
 /** A fresh Ubuntu droplet's cloud-init: the packages the lab needs, installed before the readiness
  * gate opens, and the host key the lab made, so SSH to it is verified from the first connection. */
 export function dropletUserData(lab: AnyLab, hostKey: HostKeyPair): string {
-  const packages = lab.kind === "minikube" ? [...MINIKUBE_DRIVER_PACKAGES[lab.minikube.driver], "curl", "python3"] : [...hypervisorOf(lab.hypervisor.kind).dropletPackages];
+  const packages =
+    lab.kind === "minikube" ? [...MINIKUBE_DRIVER_PACKAGES[lab.minikube.driver], "curl", "python3"] : [...hypervisorOf(lab.hypervisor.kind).dropletPackages];
   if (lab.kind !== "minikube" && lab.aptCache.enabled) packages.push("apt-cacher-ng");
   // JSON is YAML too, and needs no indentation rules for the multi-line key.
   const keys = { ed25519_private: hostKey.privateKey, ed25519_public: hostKey.publicKey.trim() };

@@ -86,7 +86,13 @@ export function testPod() {
 
 /** Parameters of checks/k8s-workloads.sh. */
 export function workloadCheckEnvironment(labName: string, stateDir: string): Record<string, string> {
-  return { ...clusterEnvironment(labName, stateDir), NAMESPACE: WORKLOADS.namespace, DEPLOYMENT: WORKLOADS.deployment, SERVICE: WORKLOADS.service, PVC: WORKLOADS.pvc };
+  return {
+    ...clusterEnvironment(labName, stateDir),
+    NAMESPACE: WORKLOADS.namespace,
+    DEPLOYMENT: WORKLOADS.deployment,
+    SERVICE: WORKLOADS.service,
+    PVC: WORKLOADS.pvc,
+  };
 }
 
 /** Mermaid: the lab host, the minikube node and the posts' workloads. */

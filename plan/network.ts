@@ -18,11 +18,18 @@ function node(lab: Lab, name: string): LabNode {
 
 /** The guest device of `nodeName`'s NIC on `network`. */
 export function nicDevice(lab: Lab, nodeName: string, network: string): string {
-  return guestDevice(lab.hypervisor.kind, node(lab, nodeName).nics.findIndex((n) => n.network === network));
+  return guestDevice(
+    lab.hypervisor.kind,
+    node(lab, nodeName).nics.findIndex((n) => n.network === network),
+  );
 }
 
 function nicMac(lab: Lab, labName: string, nodeName: string, network: string): string {
-  return macAddress(labName, nodeName, node(lab, nodeName).nics.findIndex((n) => n.network === network));
+  return macAddress(
+    labName,
+    nodeName,
+    node(lab, nodeName).nics.findIndex((n) => n.network === network),
+  );
 }
 
 /** A node's address on a network: static NIC address, else a guest device address on it. */
@@ -52,7 +59,10 @@ export function guestNetworkStep(lab: Lab, nodeName: string): Step | undefined {
     .map((v) => [v.name, v.id, dev(v.network), v.remote !== undefined ? `remote=${v.remote}` : `group=${v.group}`, v.ttl ?? "-", v.port, v.ip].join(" "));
   const tunnels = lab.guest.tunnels.filter((t) => t.node === nodeName).map((t) => [t.name, t.kind, dev(t.network), t.remote, t.id ?? "-", t.ip].join(" "));
   if (bridges.length + vlans.length + vxlans.length + tunnels.length === 0) return undefined;
-  return { script: "node/guest-network.sh", env: { BRIDGES: bridges.join("\n"), VLANS: vlans.join("\n"), VXLANS: vxlans.join("\n"), TUNNELS: tunnels.join("\n") } };
+  return {
+    script: "node/guest-network.sh",
+    env: { BRIDGES: bridges.join("\n"), VLANS: vlans.join("\n"), VXLANS: vxlans.join("\n"), TUNNELS: tunnels.join("\n") },
+  };
 }
 
 function checkName(c: LabCheck, i: number): string {
@@ -74,7 +84,14 @@ export function planChecks(lab: Lab, labName: string): PlannedCheck[] {
         return {
           name,
           on: { node: c.from },
-          step: { script: "checks/l2.sh", env: { TARGET: c.to, DEVICE: c.vlan === undefined ? nicDevice(lab, c.from, c.network) : vlanDevice(nicDevice(lab, c.from, c.network), c.vlan), EXPECT: c.expect } },
+          step: {
+            script: "checks/l2.sh",
+            env: {
+              TARGET: c.to,
+              DEVICE: c.vlan === undefined ? nicDevice(lab, c.from, c.network) : vlanDevice(nicDevice(lab, c.from, c.network), c.vlan),
+              EXPECT: c.expect,
+            },
+          },
         };
       case "host-ping":
         return { name, on: "host", step: { script: "checks/host-ping.sh", env: { TARGET: c.to, EXPECT: c.expect } } };
@@ -82,7 +99,15 @@ export function planChecks(lab: Lab, labName: string): PlannedCheck[] {
         return {
           name,
           on: { node: c.node },
-          step: { script: "checks/arp.sh", env: { PEER: c.peer, PEER_IP: nodeAddress(lab, c.peer, c.network)!, PEER_MAC: nicMac(lab, labName, c.peer, c.network), DEVICE: nicDevice(lab, c.node, c.network) } },
+          step: {
+            script: "checks/arp.sh",
+            env: {
+              PEER: c.peer,
+              PEER_IP: nodeAddress(lab, c.peer, c.network)!,
+              PEER_MAC: nicMac(lab, labName, c.peer, c.network),
+              DEVICE: nicDevice(lab, c.node, c.network),
+            },
+          },
         };
       case "fdb":
         return {
@@ -90,13 +115,20 @@ export function planChecks(lab: Lab, labName: string): PlannedCheck[] {
           on: { node: c.node },
           step: {
             script: "checks/fdb.sh",
-            env: { BRIDGE: c.bridge, ENTRIES: c.peers.map((p) => `${p.node} ${nicMac(lab, labName, p.node, p.network)} ${nicDevice(lab, c.node, p.port)}`).join("\n") },
+            env: {
+              BRIDGE: c.bridge,
+              ENTRIES: c.peers.map((p) => `${p.node} ${nicMac(lab, labName, p.node, p.network)} ${nicDevice(lab, c.node, p.port)}`).join("\n"),
+            },
           },
         };
       case "vtep-fdb":
         return { name, on: { node: c.node }, step: { script: "checks/vtep-fdb.sh", env: { DEVICE: c.device, PEERS: c.peers.join(" ") } } };
       case "capture":
-        return { name, on: { node: c.node }, step: { script: "checks/capture.sh", env: { DEVICE: nicDevice(lab, c.node, c.network), FILTER: c.filter, PATTERN: c.pattern, TARGET: c.to } } };
+        return {
+          name,
+          on: { node: c.node },
+          step: { script: "checks/capture.sh", env: { DEVICE: nicDevice(lab, c.node, c.network), FILTER: c.filter, PATTERN: c.pattern, TARGET: c.to } },
+        };
       case "nat-service":
         return { name, on: { node: c.node }, step: { script: "checks/nat-service.sh", env: { PORT: String(c.port), TOKEN: natServiceToken(labName) } } };
     }
@@ -109,11 +141,17 @@ export const natServiceToken = (labName: string) => `labstack NAT lab ${labName}
 /** Host-side services a lab's checks need: the NAT lab's web server on the host's loopback. */
 export function hostServices(lab: Lab, labName: string): { name: string; step: Step }[] {
   const ports = [...new Set(lab.checks.flatMap((c) => (c.kind === "nat-service" ? [c.port] : [])))];
-  return ports.map((port) => ({ name: `web-${port}`, step: { script: "host/web-server.sh", env: { PORT: String(port), TOKEN: natServiceToken(labName), RUN_DIR: "" } } }));
+  return ports.map((port) => ({
+    name: `web-${port}`,
+    step: { script: "host/web-server.sh", env: { PORT: String(port), TOKEN: natServiceToken(labName), RUN_DIR: "" } },
+  }));
 }
 
 /** Base setup of a networking lab node: names of the other boxes, unnumbered NICs up; no packages. */
 export function networkBaseStep(lab: Lab, labName: string, n: LabNode): Step {
   const unnumbered = planNics(lab, labName, n).filter((nic) => nic.kind !== "nat" && nic.ip === undefined);
-  return { script: "node/base-setup.sh", env: { HOSTS: networkHostsEntries(lab), APT_PROXY_URL: "", CLOUD_ARCHIVE: "", UNNUMBERED_DEVICES: unnumbered.map((u) => u.device).join(" "), PACKAGES: "" } };
+  return {
+    script: "node/base-setup.sh",
+    env: { HOSTS: networkHostsEntries(lab), APT_PROXY_URL: "", CLOUD_ARCHIVE: "", UNNUMBERED_DEVICES: unnumbered.map((u) => u.device).join(" "), PACKAGES: "" },
+  };
 }

@@ -2,7 +2,7 @@
 // the device name the guest kernel gives each NIC, and a stable MAC address per NIC.
 import { createHash } from "node:crypto";
 import { hypervisorOf } from "../components/hypervisor/registry.js";
-import { MAX_NICS, type Lab, type LabNode } from "../model/schema.js";
+import { type Lab, type LabNode, MAX_NICS } from "../model/schema.js";
 
 /** The name the guest kernel gives a node's NIC `index` on this hypervisor. */
 export function guestDevice(hypervisor: string, index: number): string {

@@ -1,10 +1,10 @@
 // Everything the OpenStack lab (Lab1 of the series) runs on its nodes, as steps, computed from the
 // lab model alone. The stack wires these into resources; the VM tests run them directly.
 import type { Lab, LabNode } from "../model/schema.js";
+import { type ImageBake, labAptProxy } from "./host.js";
 import { managementIp, planNics } from "./nics.js";
 import type { ServiceEndpoint } from "./outputs.js";
 import type { Step } from "./steps.js";
-import { labAptProxy, type ImageBake } from "./host.js";
 
 export interface NodeSteps {
   readonly node: string;
@@ -82,15 +82,24 @@ export function planNodeSteps(lab: Lab, labName: string, node: LabNode): NodeSte
       checks.push({ name: "chrony", step: { script: "checks/chrony.sh", env: { ROLE: "server" } } });
     } else {
       services.push({ name: "chrony-client", step: { script: "node/chrony-client.sh", env: { SERVER: chrony.server } } });
-      checks.push({ name: "chrony", step: { script: "checks/chrony.sh", env: { ROLE: "client", SERVER: chrony.server, SERVER_IP: nodeIp(lab, chrony.server) } } });
+      checks.push({
+        name: "chrony",
+        step: { script: "checks/chrony.sh", env: { ROLE: "client", SERVER: chrony.server, SERVER_IP: nodeIp(lab, chrony.server) } },
+      });
     }
   }
   if (mariadb?.node === node.name) {
     services.push({ name: "mariadb", step: { script: "node/mariadb.sh", env: { BIND_ADDRESS: ip }, secrets: { ROOT_PASSWORD: "mariadbRootPassword" } } });
-    checks.push({ name: "mariadb", step: { script: "checks/mariadb-server.sh", env: { BIND_ADDRESS: ip }, secrets: { ROOT_PASSWORD: "mariadbRootPassword" } } });
+    checks.push({
+      name: "mariadb",
+      step: { script: "checks/mariadb-server.sh", env: { BIND_ADDRESS: ip }, secrets: { ROOT_PASSWORD: "mariadbRootPassword" } },
+    });
   }
   if (rabbitmq?.node === node.name) {
-    services.push({ name: "rabbitmq", step: { script: "node/rabbitmq.sh", env: { BIND_ADDRESS: ip, RABBIT_USER: rabbitmq.user }, secrets: { RABBIT_PASSWORD: "rabbitmqPassword" } } });
+    services.push({
+      name: "rabbitmq",
+      step: { script: "node/rabbitmq.sh", env: { BIND_ADDRESS: ip, RABBIT_USER: rabbitmq.user }, secrets: { RABBIT_PASSWORD: "rabbitmqPassword" } },
+    });
     checks.push({ name: "rabbitmq", step: { script: "checks/rabbitmq-server.sh", env: { BIND_ADDRESS: ip, RABBIT_USER: rabbitmq.user } } });
   }
   if (memcached?.node === node.name) {
@@ -99,13 +108,26 @@ export function planNodeSteps(lab: Lab, labName: string, node: LabNode): NodeSte
   // Every node uses the controller's services as OpenStack's agents will: by name, over the
   // management network, with the generated credentials.
   if (mariadb !== undefined) {
-    checks.push({ name: "mariadb-login", step: { script: "checks/mariadb-login.sh", env: { DB_HOST: mariadb.node }, secrets: { ROOT_PASSWORD: "mariadbRootPassword" } } });
+    checks.push({
+      name: "mariadb-login",
+      step: { script: "checks/mariadb-login.sh", env: { DB_HOST: mariadb.node }, secrets: { ROOT_PASSWORD: "mariadbRootPassword" } },
+    });
   }
   if (rabbitmq !== undefined) {
-    checks.push({ name: "rabbitmq-login", step: { script: "checks/rabbitmq-login.sh", env: { RABBIT_HOST: rabbitmq.node, RABBIT_USER: rabbitmq.user }, secrets: { RABBIT_PASSWORD: "rabbitmqPassword" } } });
+    checks.push({
+      name: "rabbitmq-login",
+      step: {
+        script: "checks/rabbitmq-login.sh",
+        env: { RABBIT_HOST: rabbitmq.node, RABBIT_USER: rabbitmq.user },
+        secrets: { RABBIT_PASSWORD: "rabbitmqPassword" },
+      },
+    });
   }
   if (memcached !== undefined) {
-    checks.push({ name: "memcached", step: { script: "checks/memcached.sh", env: { MEMCACHED_HOST: memcached.node, MEMCACHED_IP: nodeIp(lab, memcached.node), NODE: node.name } } });
+    checks.push({
+      name: "memcached",
+      step: { script: "checks/memcached.sh", env: { MEMCACHED_HOST: memcached.node, MEMCACHED_IP: nodeIp(lab, memcached.node), NODE: node.name } },
+    });
   }
   return { node: node.name, base, services, checks };
 }

@@ -60,7 +60,7 @@ export function renderSshConfig(nodes: readonly NodeSummary[], identityFile: str
       ...sshOptions,
     ].join("\n"),
   );
-  return [...hostEntry, ...nodeEntries].join("\n\n") + "\n";
+  return `${[...hostEntry, ...nodeEntries].join("\n\n")}\n`;
 }
 
 /** A service on a node that a learner may want on their laptop (MariaDB, RabbitMQ, ...). */
@@ -70,7 +70,11 @@ export interface ServiceEndpoint {
 }
 
 /** How to reach a remote lab host and, through SSH tunnels, each node's SSH and the lab's services from the laptop. */
-export function renderHostAccess(nodes: readonly NodeSummary[], jump: JumpHost, services: Readonly<Record<string, ServiceEndpoint>> = {}): { address: string; ssh: string; tunnels: Record<string, string> } {
+export function renderHostAccess(
+  nodes: readonly NodeSummary[],
+  jump: JumpHost,
+  services: Readonly<Record<string, ServiceEndpoint>> = {},
+): { address: string; ssh: string; tunnels: Record<string, string> } {
   const target = `${jump.identityFile !== undefined ? `-i ${jump.identityFile} ` : ""}-p ${jump.port} ${jump.user}@${jump.address}`;
   const tunnel = (local: number, address: string, port: number) => `ssh -N -L ${local}:${address}:${port} ${target}`;
   return {
@@ -89,8 +93,14 @@ export function renderInventory(lab: Lab, nodes: readonly NodeSummary[], control
   const line = (n: NodeSummary) => `${n.name} mgmt_ip=${n.managementIp} ansible_host=${n.ssh.host} ansible_port=${n.ssh.port}`;
   const group = (title: string, members: NodeSummary[]) => `[${title}]\n${members.map(line).join("\n")}\n`;
   return [
-    group("controller_nodes", nodes.filter((n) => controllers.has(n.name))),
-    group("compute_nodes", nodes.filter((n) => !controllers.has(n.name))),
+    group(
+      "controller_nodes",
+      nodes.filter((n) => controllers.has(n.name)),
+    ),
+    group(
+      "compute_nodes",
+      nodes.filter((n) => !controllers.has(n.name)),
+    ),
     `[all:vars]\nansible_user=${lab.user}\nansible_ssh_private_key_file=${identityFile}\nansible_python_interpreter=/usr/bin/python3\nansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null${proxy}'\n`,
   ].join("\n");
 }
@@ -109,11 +119,12 @@ export function renderMermaid(lab: Lab, labName: string): string {
   for (const node of lab.nodes) {
     lines.push(`  node_${id(node.name)}["${node.name}<br/>${node.cpus} vCPU, ${node.memoryMiB} MiB"]`);
     for (const nic of planNics(lab, labName, node)) {
-      const label = nic.kind === "nat" ? `${nic.device} :22 ← ${nic.sshPort}` : `${nic.device}${nic.ip ? ` ${nic.ip}` : " (no IP)"}${nic.promiscuous ? ", promisc" : ""}`;
+      const label =
+        nic.kind === "nat" ? `${nic.device} :22 ← ${nic.sshPort}` : `${nic.device}${nic.ip ? ` ${nic.ip}` : " (no IP)"}${nic.promiscuous ? ", promisc" : ""}`;
       lines.push(`  node_${id(node.name)} ---|"${label}"| net_${id(nic.network)}`);
     }
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 /** What to do once `up` is done (the `next` output): how to reach each node, where the

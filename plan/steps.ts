@@ -67,15 +67,7 @@ export function nodeStdin(step: Step, credentials?: CredentialValues): string {
   // bash reads a script from stdin as it goes, so any command that reads stdin (rabbitmqctl
   // does) would swallow the rest of the script and bash would exit 0 half-way. Wrapped in a
   // function, the whole text is parsed before anything runs, and it runs with stdin closed.
-  return [
-    "labstack_step() {",
-    ...lib.map(readScript),
-    exports,
-    readScript(step.script),
-    "}",
-    "labstack_step </dev/null",
-    "",
-  ].join("\n");
+  return ["labstack_step() {", ...lib.map(readScript), exports, readScript(step.script), "}", "labstack_step </dev/null", ""].join("\n");
 }
 
 export function hasSecrets(step: Step): boolean {

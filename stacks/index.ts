@@ -1,7 +1,8 @@
 // The lab kinds labstack knows. Adding one is a folder beside these (its component, its LabKind
 // in index.ts) and a line in LAB_KINDS.
-import type * as pulumi from "@pulumi/pulumi";
+
 import { homedir } from "node:os";
+import type * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEY, LabConfigError } from "../model/parse.js";
 import type { HostFacts } from "../model/rules.js";
 import type { AnyLab } from "../model/schema.js";

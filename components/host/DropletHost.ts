@@ -2,13 +2,14 @@
 // (cloud-init installs the hypervisor and apt-cacher-ng), a firewall admitting SSH only from the
 // configured networks, and a readiness gate (SSH up, cloud-init done). Every host script of the
 // lab waits for the gate and is deleted with the droplet rather than run against it.
-import * as pulumi from "@pulumi/pulumi";
+
 import * as command from "@pulumi/command";
 import * as digitalocean from "@pulumi/digitalocean";
-import type { AnyLab, DropletHostSchema } from "../../model/schema.js";
+import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import { generateSecrets } from "../lab/Credentials.js";
+import type { AnyLab, DropletHostSchema } from "../../model/schema.js";
 import { dropletUserData, type HostKeyPair } from "../../plan/host.js";
+import { generateSecrets } from "../lab/Credentials.js";
 import { SshHost } from "./SshHost.js";
 
 export interface DropletHostArgs {
@@ -42,7 +43,12 @@ export class DropletHost extends pulumi.ComponentResource {
     const droplet = new digitalocean.Droplet(
       `${name}-droplet`,
       {
-        name: tag, region: host.region, size: host.size, image: host.image, sshKeys: [key.fingerprint], tags: [tag],
+        name: tag,
+        region: host.region,
+        size: host.size,
+        image: host.image,
+        sshKeys: [key.fingerprint],
+        tags: [tag],
         userData: pulumi.secret(hostKey.apply((k) => dropletUserData(args.lab, k))),
       },
       { parent: this },
@@ -63,13 +69,28 @@ export class DropletHost extends pulumi.ComponentResource {
       { parent: this },
     );
     this.ipv4Address = droplet.ipv4Address;
-    const connection = { host: droplet.ipv4Address, user: "root", privateKey: args.sshPrivateKey, hostKey: hostPublicKey, dialErrorLimit: 60, perDialTimeout: 10 };
+    const connection = {
+      host: droplet.ipv4Address,
+      user: "root",
+      privateKey: args.sshPrivateKey,
+      hostKey: hostPublicKey,
+      dialErrorLimit: 60,
+      perDialTimeout: 10,
+    };
     const ready = new command.remote.Command(
       `${name}-ready`,
       { connection, create: DROPLET_READY_COMMAND, triggers: [droplet.id], addPreviousOutputInEnv: false },
       { parent: this, dependsOn: [firewall], deletedWith: droplet, customTimeouts: { create: "20m" } },
     );
-    this.connection = new SshHost({ address: droplet.ipv4Address, privateKey: args.sshPrivateKey, hostKey: hostPublicKey, stateDir: args.stateDir, verify: args.verify, dependsOn: [ready], deletedWith: droplet });
+    this.connection = new SshHost({
+      address: droplet.ipv4Address,
+      privateKey: args.sshPrivateKey,
+      hostKey: hostPublicKey,
+      stateDir: args.stateDir,
+      verify: args.verify,
+      dependsOn: [ready],
+      deletedWith: droplet,
+    });
     this.registerOutputs({ ipv4Address: this.ipv4Address });
   }
 }

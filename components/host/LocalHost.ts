@@ -1,9 +1,10 @@
 // The lab host is the machine running Pulumi: scripts run as local commands.
-import * as pulumi from "@pulumi/pulumi";
-import * as command from "@pulumi/command";
+
 import type { types } from "@pulumi/command";
+import * as command from "@pulumi/command";
+import type * as pulumi from "@pulumi/pulumi";
 import { scriptPath, shellQuote } from "../../plan/steps.js";
-import { outputHandling, verifiedEnvironment, type HostCommand, type HostScriptArgs, type LabHostConnection } from "./connection.js";
+import { type HostCommand, type HostScriptArgs, type LabHostConnection, outputHandling, verifiedEnvironment } from "./connection.js";
 
 export class LocalHost implements LabHostConnection {
   /** @param stateDir the lab's state folder (see hostStateDir)

@@ -1,11 +1,12 @@
 // A lab host reached over SSH: an existing Linux machine, or a droplet the lab created. Host
 // scripts travel on stdin (see hostStdin), and nodes are reached through the host as a jump host,
 // since their SSH forwards listen on the host's loopback only.
-import * as pulumi from "@pulumi/pulumi";
-import * as command from "@pulumi/command";
+
 import type { types } from "@pulumi/command";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
 import { hostCommand, hostStdin } from "../../plan/steps.js";
-import { outputHandling, verifiedEnvironment, type HostCommand, type HostScriptArgs, type LabHostConnection } from "./connection.js";
+import { type HostCommand, type HostScriptArgs, type LabHostConnection, outputHandling, verifiedEnvironment } from "./connection.js";
 
 export interface SshHostArgs {
   /** Address (or name) of the host as seen from where Pulumi runs. */
@@ -38,7 +39,15 @@ export class SshHost implements LabHostConnection {
     this.verify = args.verify ?? 0;
     this.user = args.user ?? "root";
     // A fresh droplet or a busy host can take a while to accept SSH.
-    this.connection = { host: args.address, port: args.port ?? 22, user: this.user, privateKey: args.privateKey, hostKey: args.hostKey, dialErrorLimit: 60, perDialTimeout: 10 };
+    this.connection = {
+      host: args.address,
+      port: args.port ?? 22,
+      user: this.user,
+      privateKey: args.privateKey,
+      hostKey: args.hostKey,
+      dialErrorLimit: 60,
+      perDialTimeout: 10,
+    };
   }
 
   script(name: string, args: HostScriptArgs, opts: pulumi.CustomResourceOptions): HostCommand {
@@ -66,7 +75,15 @@ export class SshHost implements LabHostConnection {
 
   nodeConnection(port: number, user: string, privateKey: pulumi.Input<string>): types.input.remote.ConnectionArgs {
     const { host, port: hostPort, user: hostUser, privateKey: hostPrivateKey, hostKey } = this.connection;
-    return { host: "127.0.0.1", port, user, privateKey, dialErrorLimit: 200, perDialTimeout: 10, proxy: { host, port: hostPort, user: hostUser, privateKey: hostPrivateKey, hostKey } };
+    return {
+      host: "127.0.0.1",
+      port,
+      user,
+      privateKey,
+      dialErrorLimit: 200,
+      perDialTimeout: 10,
+      proxy: { host, port: hostPort, user: hostUser, privateKey: hostPrivateKey, hostKey },
+    };
   }
 }
 

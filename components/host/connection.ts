@@ -1,8 +1,9 @@
 // The lab host is where hypervisor networks, VMs, the APT cache and the credentials file live.
 // Everything host-side goes through this interface, so a remote lab host (SSH, a cloud droplet)
 // is one more implementation, not a branch in every component.
-import * as pulumi from "@pulumi/pulumi";
+
 import type { types } from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
 
 export interface HostScriptArgs {
   /** Script under provisioning/, called with `up` on create and `down` on delete. */

@@ -1,7 +1,8 @@
 // The one place that maps a lab host kind to its connection: the local machine, an existing
 // host over SSH, or a droplet made with the lab.
-import * as pulumi from "@pulumi/pulumi";
+
 import { homedir } from "node:os";
+import * as pulumi from "@pulumi/pulumi";
 import type { AnyLab } from "../../model/schema.js";
 import { hostStateDir } from "../../plan/host.js";
 import type { JumpHost } from "../../plan/outputs.js";
@@ -40,12 +41,27 @@ export function labHost(name: string, parent: pulumi.Resource, args: LabHostArgs
       return { connection: new LocalHost(stateDir, args.verify) };
     case "ssh": {
       if (args.hostPrivateKey === undefined) throw new Error("labstack:hostPrivateKey is required for an ssh lab host");
-      if (host.hostKey === undefined) pulumi.log.warn(`labstack:lab.host.hostKey is not set: the first connection to ${host.address} trusts whatever answers there (ssh-keyscan -t ed25519 ${host.address})`);
-      const connection = new SshHost({ address: host.address, port: host.port, user: host.user, privateKey: args.hostPrivateKey, hostKey: host.hostKey, stateDir, verify: args.verify });
+      if (host.hostKey === undefined)
+        pulumi.log.warn(
+          `labstack:lab.host.hostKey is not set: the first connection to ${host.address} trusts whatever answers there (ssh-keyscan -t ed25519 ${host.address})`,
+        );
+      const connection = new SshHost({
+        address: host.address,
+        port: host.port,
+        user: host.user,
+        privateKey: args.hostPrivateKey,
+        hostKey: host.hostKey,
+        stateDir,
+        verify: args.verify,
+      });
       return { connection, jump: pulumi.output({ address: host.address, port: host.port, user: host.user }) };
     }
     case "digitalocean": {
-      const droplet = new DropletHost(name, { lab, labName, host, sshPublicKey: args.sshPublicKey, sshPrivateKey: args.sshPrivateKey, stateDir, verify: args.verify }, { parent });
+      const droplet = new DropletHost(
+        name,
+        { lab, labName, host, sshPublicKey: args.sshPublicKey, sshPrivateKey: args.sshPrivateKey, stateDir, verify: args.verify },
+        { parent },
+      );
       return {
         connection: droplet.connection,
         jump: droplet.ipv4Address.apply((address) => ({ address, port: 22, user: "root", identityFile: remoteIdentityFile(labName) })),

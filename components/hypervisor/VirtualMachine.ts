@@ -1,8 +1,8 @@
 // One node as a VM on the lab host, made by a driver's vm.sh. The drivers differ only in the
 // script and its parameters, so both use this component.
 import * as pulumi from "@pulumi/pulumi";
-import type { MachineArgs } from "./hypervisor.js";
 import type { MachineEnvironmentArgs } from "../../plan/machine.js";
+import type { MachineArgs } from "./hypervisor.js";
 
 export interface VirtualMachineArgs extends MachineArgs {
   /** The driver's VM script under provisioning/ (up/down). */

@@ -4,10 +4,10 @@
 // model, the plan and the lab components ask the registry; none of them switches on the kind.
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { LabHostConnection } from "../host/connection.js";
 import type { Lab, LabNetwork, LabNode } from "../../model/schema.js";
 import type { SeedDocuments } from "../../plan/cloudinit.js";
 import type { NicPlan } from "../../plan/nics.js";
+import type { LabHostConnection } from "../host/connection.js";
 
 /** Reports a problem with the config key at `path` (under labstack:lab). */
 export type AddIssue = (path: (string | number)[], message: string) => void;

@@ -21,7 +21,12 @@ export function registerHypervisor(hypervisor: Hypervisor): void {
 
 export function hypervisorOf(kind: string): Hypervisor {
   const found = all().find((h) => h.kind === kind);
-  if (found === undefined) throw new Error(`unknown hypervisor '${kind}' (known: ${all().map((h) => h.kind).join(", ")})`);
+  if (found === undefined)
+    throw new Error(
+      `unknown hypervisor '${kind}' (known: ${all()
+        .map((h) => h.kind)
+        .join(", ")})`,
+    );
   return found;
 }
 
@@ -30,7 +35,9 @@ type BuiltInUnion = z.ZodDiscriminatedUnion<[ReturnType<typeof BUILT_IN>[0]["sch
 /** The `hypervisor` config: one branch per registered hypervisor, chosen by `kind`. Typed as the
  * built-in ones: a plugin's config is its own business. */
 export const HypervisorConfigSchema = z.lazy((): BuiltInUnion => {
-  const kinds = all().map((h) => JSON.stringify(h.kind)).join("|");
+  const kinds = all()
+    .map((h) => JSON.stringify(h.kind))
+    .join("|");
   const schemas = all().map((h) => h.schema) as unknown as [z.ZodObject, ...z.ZodObject[]];
   return z.discriminatedUnion("kind", schemas, {
     error: (issue) => (issue.code === "invalid_union" ? `Invalid option: expected one of ${kinds}` : undefined),

@@ -1,13 +1,14 @@
 // A minikube cluster on the lab host: pinned minikube and kubectl started for the lab's own
 // profile, the addons the config names (removed ones are disabled), an optional `minikube tunnel`
 // service, and a Kubernetes provider built from the cluster's kubeconfig.
-import * as pulumi from "@pulumi/pulumi";
-import * as k8s from "@pulumi/kubernetes";
+
 import { join } from "node:path";
-import type { LabHostConnection } from "../host/connection.js";
-import { HostService } from "../lab/HostService.js";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import type { MinikubeLab } from "../../model/schema.js";
 import { clusterEnvironment, minikubeEnvironment, minikubeProfile } from "../../plan/minikube.js";
+import type { LabHostConnection } from "../host/connection.js";
+import { HostService } from "../lab/HostService.js";
 
 export interface MinikubeClusterArgs {
   readonly host: LabHostConnection;
@@ -37,7 +38,11 @@ export class MinikubeCluster extends pulumi.ComponentResource {
     );
     const cluster = clusterEnvironment(labName, host.stateDir);
     const rebuilt = { triggers: [start.runId] };
-    const access = new HostService(`${name}-access`, { host, script: "host/minikube-access.sh", environment: cluster, secretOutput: true, ...rebuilt }, { parent: this, dependsOn: [start] });
+    const access = new HostService(
+      `${name}-access`,
+      { host, script: "host/minikube-access.sh", environment: cluster, secretOutput: true, ...rebuilt },
+      { parent: this, dependsOn: [start] },
+    );
     const values = pulumi.secret(access.stdout).apply((s) => JSON.parse(s) as { ip: string; kubeconfig: string });
     this.kubeconfig = pulumi.secret(values.apply((v) => v.kubeconfig));
     // The node's address is no secret; learners need it for NodePort URLs.
@@ -50,10 +55,21 @@ export class MinikubeCluster extends pulumi.ComponentResource {
       { parent: this },
     );
     const addons = lab.addons.map(
-      (addon) => new HostService(`${name}-addon-${addon}`, { host, script: "host/minikube-addon.sh", environment: { ...cluster, ADDON: addon }, ...rebuilt }, { parent: this, dependsOn: [start] }),
+      (addon) =>
+        new HostService(
+          `${name}-addon-${addon}`,
+          { host, script: "host/minikube-addon.sh", environment: { ...cluster, ADDON: addon }, ...rebuilt },
+          { parent: this, dependsOn: [start] },
+        ),
     );
     const tunnel = lab.tunnel
-      ? [new HostService(`${name}-tunnel`, { host, script: "host/minikube-tunnel.sh", environment: { ...cluster, RUN_DIR: join(host.stateDir, "tunnel") }, ...rebuilt }, { parent: this, dependsOn: [start] })]
+      ? [
+          new HostService(
+            `${name}-tunnel`,
+            { host, script: "host/minikube-tunnel.sh", environment: { ...cluster, RUN_DIR: join(host.stateDir, "tunnel") }, ...rebuilt },
+            { parent: this, dependsOn: [start] },
+          ),
+        ]
       : [];
     this.ready = [start, access, ...addons, ...tunnel];
     this.registerOutputs({ nodeIp: this.nodeIp, kubeconfig: this.kubeconfig });

@@ -1,8 +1,9 @@
 // The minikube post's workloads as Pulumi resources rather than applied YAML: Deployment `alpine`
 // (2 × httpd:alpine), Service `alpine-service` (8080 → 80, NodePort or LoadBalancer), PVC
 // `my-pvc` (512Mi, default storage class) and Pod `pv-test` mounting it at /test.
-import * as pulumi from "@pulumi/pulumi";
+
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import type { MinikubeLab } from "../../model/schema.js";
 import { alpineDeployment, alpineService, testClaim, testPod } from "../../plan/minikube.js";
 

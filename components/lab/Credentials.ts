@@ -1,9 +1,10 @@
 // Every password the lab needs and its SSH key pair: generated once where Pulumi runs, kept only
 // as Pulumi secrets, stable across `up`s, rotated by bumping `credentialsRotation`. Generated
 // before the lab host exists, since a droplet host is made with the lab's public key.
-import * as pulumi from "@pulumi/pulumi";
+
 import * as command from "@pulumi/command";
-import { scriptPath, shellQuote, type CredentialValues } from "../../plan/steps.js";
+import * as pulumi from "@pulumi/pulumi";
+import { type CredentialValues, scriptPath, shellQuote } from "../../plan/steps.js";
 
 export interface CredentialsArgs {
   /** Bump to regenerate everything. @default 0 */

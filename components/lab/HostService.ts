@@ -24,7 +24,11 @@ export class HostService extends pulumi.ComponentResource {
 
   constructor(name: string, args: HostServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:lab:HostService", name, {}, opts);
-    const run = args.host.script(`${name}-run`, { script: args.script, environment: args.environment, triggers: args.triggers, secretOutput: args.secretOutput }, { parent: this, deleteBeforeReplace: args.deleteBeforeReplace });
+    const run = args.host.script(
+      `${name}-run`,
+      { script: args.script, environment: args.environment, triggers: args.triggers, secretOutput: args.secretOutput },
+      { parent: this, deleteBeforeReplace: args.deleteBeforeReplace },
+    );
     this.stdout = run.stdout;
     this.runId = run.id;
     this.registerOutputs({ stdout: this.stdout });

@@ -1,14 +1,15 @@
 // One node of a lab: its VM (from whichever hypervisor), the SSH readiness gate, and its
 // base setup. Services and checks hang off `base` and reach the node through `connection`.
-import * as pulumi from "@pulumi/pulumi";
-import * as command from "@pulumi/command";
+
 import type { types } from "@pulumi/command";
-import type { LabHostConnection } from "../host/connection.js";
-import type { Hypervisor } from "../hypervisor/hypervisor.js";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
 import type { Lab, LabNode as LabNodeModel } from "../../model/schema.js";
 import { renderSeed } from "../../plan/cloudinit.js";
 import { planNics, sshPort } from "../../plan/nics.js";
 import type { CredentialValues, Step } from "../../plan/steps.js";
+import type { LabHostConnection } from "../host/connection.js";
+import type { Hypervisor } from "../hypervisor/hypervisor.js";
 import { NodeStep } from "./NodeStep.js";
 
 export interface LabNodeArgs {
@@ -30,8 +31,7 @@ export interface LabNodeArgs {
 /** Waits for SSH, then for cloud-init to finish (users, keys and addresses applied): it writes
  * result.json at the very end. A shell loop, not `cloud-init status --wait`, which pays a Python
  * start (12-17 s under TCG) to say the same. */
-export const READY_COMMAND =
-  "until test -e /run/cloud-init/result.json; do sleep 1; done; test -f /var/lib/cloud/instance/boot-finished && hostname";
+export const READY_COMMAND = "until test -e /run/cloud-init/result.json; do sleep 1; done; test -f /var/lib/cloud/instance/boot-finished && hostname";
 
 const readyCommand = (verify: number) => (verify > 0 ? `${READY_COMMAND} # verify ${verify}` : READY_COMMAND);
 
@@ -52,9 +52,17 @@ export class LabNode extends pulumi.ComponentResource {
       { parent: this, dependsOn: args.hostDependencies },
     );
     this.vmId = machine.vmId;
-    this.connection = args.host.nodeConnection(sshPort(node), lab.user, args.credentials.apply((c) => c.sshPrivateKey));
+    this.connection = args.host.nodeConnection(
+      sshPort(node),
+      lab.user,
+      args.credentials.apply((c) => c.sshPrivateKey),
+    );
     // On the lab host first: the gate's dial through a remote host cannot wait for a booting node.
-    const sshUp = args.host.script(`${name}-ssh`, { script: "host/wait-ssh.sh", environment: { PORT: String(sshPort(node)) }, triggers: [this.vmId] }, { parent: this, dependsOn: [machine] });
+    const sshUp = args.host.script(
+      `${name}-ssh`,
+      { script: "host/wait-ssh.sh", environment: { PORT: String(sshPort(node)) }, triggers: [this.vmId] },
+      { parent: this, dependsOn: [machine] },
+    );
     this.ready = new command.remote.Command(
       `${name}-ready`,
       // In a verify round the gate waits again: the VM may just have been restarted.

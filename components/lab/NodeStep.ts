@@ -1,9 +1,10 @@
 // One provisioning step (base setup, a service, a check) run on a node over SSH.
-import * as pulumi from "@pulumi/pulumi";
+
 import { createHash } from "node:crypto";
-import * as command from "@pulumi/command";
 import type { types } from "@pulumi/command";
-import { hasSecrets, NODE_COMMAND, nodeStdin, type CredentialValues, type Step } from "../../plan/steps.js";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { type CredentialValues, hasSecrets, NODE_COMMAND, nodeStdin, type Step } from "../../plan/steps.js";
 
 export interface NodeStepArgs {
   /** SSH connection to the node (through the lab host). */

@@ -3,15 +3,25 @@
 // the hypervisor's networks and one node per VM with its base setup, and how to reach them.
 // Functions rather than components (like pulumi-eks's createCluster), so the stacks' resources
 // keep short names directly under the lab.
-import * as pulumi from "@pulumi/pulumi";
+
 import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { AnyLab, Lab, LabNode as LabNodeModel } from "../../model/schema.js";
+import {
+  aptCacheEnvironment,
+  credentialsFileEnvironment,
+  type ImageBake,
+  imageEnvironment,
+  labCredentialsDir,
+  preflightEnvironment,
+  prepareEnvironment,
+  urlHasCredentials,
+} from "../../plan/host.js";
+import { type JumpHost, type NodeSummary, nodeSummaries, renderHostAccess, renderSshConfig, type ServiceEndpoint } from "../../plan/outputs.js";
+import type { Step } from "../../plan/steps.js";
 import type { LabHostConnection } from "../host/connection.js";
 import { labHost, remoteIdentityFile } from "../host/index.js";
 import { hypervisorOf } from "../hypervisor/registry.js";
-import type { AnyLab, Lab, LabNode as LabNodeModel } from "../../model/schema.js";
-import { aptCacheEnvironment, credentialsFileEnvironment, labCredentialsDir, urlHasCredentials, imageEnvironment, preflightEnvironment, prepareEnvironment, type ImageBake } from "../../plan/host.js";
-import { nodeSummaries, renderHostAccess, renderSshConfig, type JumpHost, type NodeSummary, type ServiceEndpoint } from "../../plan/outputs.js";
-import type { Step } from "../../plan/steps.js";
 import { Credentials } from "./Credentials.js";
 import { HostService } from "./HostService.js";
 import { LabNode } from "./LabNode.js";
@@ -68,21 +78,26 @@ export interface LabFoundation {
   readonly preflight: pulumi.Resource;
 }
 
-export function createLabFoundation(
-  name: string,
-  parent: pulumi.ComponentResource,
-  args: LabArgs<AnyLab>,
-): LabFoundation {
+export function createLabFoundation(name: string, parent: pulumi.ComponentResource, args: LabArgs<AnyLab>): LabFoundation {
   const { lab, labName } = args;
   // Before the host: a droplet host is made with the lab's public key.
   const credentials = new Credentials(`${name}-credentials`, { rotation: lab.credentialsRotation }, { parent });
   const remote = labHost(`${name}-host`, parent, {
-    lab, labName, sshPublicKey: credentials.sshPublicKey, sshPrivateKey: credentials.sshPrivateKey, hostPrivateKey: args.hostPrivateKey, verify: args.verify ?? 0,
+    lab,
+    labName,
+    sshPublicKey: credentials.sshPublicKey,
+    sshPrivateKey: credentials.sshPrivateKey,
+    hostPrivateKey: args.hostPrivateKey,
+    verify: args.verify ?? 0,
   });
   const host = remote.connection;
   // Nothing is built on a host that cannot carry the lab; and as everything on the host depends on
   // it, destroy removes it last, which is when its `down` removes the emptied state folder.
-  const preflight = new HostService(`${name}-preflight`, { host, script: "host/preflight.sh", environment: preflightEnvironment(lab, labName, host.stateDir) }, { parent });
+  const preflight = new HostService(
+    `${name}-preflight`,
+    { host, script: "host/preflight.sh", environment: preflightEnvironment(lab, labName, host.stateDir) },
+    { parent },
+  );
   return { credentials, host, jump: remote.jump, preflight };
 }
 
@@ -91,12 +106,21 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
   const opts = { parent };
   const hypervisor = hypervisorOf(lab.hypervisor.kind);
   const { credentials, host, jump, preflight } = createLabFoundation(name, parent, args);
-  const prepare = new HostService(`${name}-prepare`, { host, script: "host/prepare.sh", environment: prepareEnvironment(lab, labName) }, { parent, dependsOn: [preflight] });
+  const prepare = new HostService(
+    `${name}-prepare`,
+    { host, script: "host/prepare.sh", environment: prepareEnvironment(lab, labName) },
+    { parent, dependsOn: [preflight] },
+  );
   const credentialsDir = labCredentialsDir(lab, host.stateDir);
   // A new folder is a replacement: the old one's files go with the old resource.
   const credentialsFile = new HostService(
     `${name}-credentials-file`,
-    { host, script: "host/credentials-file.sh", environment: pulumi.secret(credentials.values.apply((v) => credentialsFileEnvironment(credentialsDir, v))), triggers: [credentialsDir] },
+    {
+      host,
+      script: "host/credentials-file.sh",
+      environment: pulumi.secret(credentials.values.apply((v) => credentialsFileEnvironment(credentialsDir, v))),
+      triggers: [credentialsDir],
+    },
     { parent, dependsOn: [preflight] },
   );
   const hostResources: pulumi.Resource[] = [prepare];
@@ -130,7 +154,11 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
   const imageEnv = urlHasCredentials(built.APT_PROXY) ? pulumi.secret(built) : built;
   // A changed bake (package set, release, ...) is a new image: replaced, and the VMs with it. The
   // old image stays in the host's cache for other stacks (README, "Image cache").
-  const image = new HostService(`${name}-image`, { host, script: "host/image.sh", environment: imageEnv, triggers: [imageEnv] }, { parent, dependsOn: [...hostResources] });
+  const image = new HostService(
+    `${name}-image`,
+    { host, script: "host/image.sh", environment: imageEnv, triggers: [imageEnv] },
+    { parent, dependsOn: [...hostResources] },
+  );
   hostResources.push(image);
   const nodes = new Map(
     lab.nodes.map((node) => [
@@ -138,23 +166,47 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
       new LabNode(
         `${name}-${node.name}`,
         {
-          host, hypervisor, lab, labName, node, base: args.baseStep(node), hostDependencies: hostResources, networkDevices,
-          credentials: credentials.values, sshPublicKey: credentials.sshPublicKey, baseImage: image.stdout,
+          host,
+          hypervisor,
+          lab,
+          labName,
+          node,
+          base: args.baseStep(node),
+          hostDependencies: hostResources,
+          networkDevices,
+          credentials: credentials.values,
+          sshPublicKey: credentials.sshPublicKey,
+          baseImage: image.stdout,
         },
         opts,
       ),
     ]),
   );
-  return { host, credentials, credentialsFile: credentialsFile.stdout, hostResources, nodes, access: labAccess(lab, labName, jump, credentialsDir, args.services) };
+  return {
+    host,
+    credentials,
+    credentialsFile: credentialsFile.stdout,
+    hostResources,
+    nodes,
+    access: labAccess(lab, labName, jump, credentialsDir, args.services),
+  };
 }
 
-function labAccess(lab: Lab, labName: string, jump: pulumi.Output<JumpHost> | undefined, credentialsDir: string, services: Readonly<Record<string, ServiceEndpoint>> = {}): LabAccess {
+function labAccess(
+  lab: Lab,
+  labName: string,
+  jump: pulumi.Output<JumpHost> | undefined,
+  credentialsDir: string,
+  services: Readonly<Record<string, ServiceEndpoint>> = {},
+): LabAccess {
   const nodes = nodeSummaries(lab);
   // Locally the key is the credentials file's copy; a remote host's copy is out of the SSH client's reach.
   const identityFile = jump === undefined ? join(credentialsDir, "lab-key") : remoteIdentityFile(labName);
   if (jump === undefined) return { nodes, identityFile, sshConfig: pulumi.output(renderSshConfig(nodes, identityFile)) };
   return {
-    nodes, identityFile, jump,
+    nodes,
+    identityFile,
+    jump,
     sshConfig: jump.apply((j) => renderSshConfig(nodes, identityFile, j, labName)),
     host: jump.apply((j) => renderHostAccess(nodes, j, services)),
   };

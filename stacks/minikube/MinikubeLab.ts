@@ -5,12 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { MinikubeCluster } from "../../components/kubernetes/MinikubeCluster.js";
 import { PostWorkloads } from "../../components/kubernetes/PostWorkloads.js";
 import { HostService } from "../../components/lab/HostService.js";
+import type { LabArgs } from "../../components/lab/infrastructure.js";
 import { createLabFoundation } from "../../components/lab/infrastructure.js";
 import type { MinikubeLab as MinikubeLabModel } from "../../model/schema.js";
 import { minikubeBinDir, minikubeProfile, renderMinikubeTopology, workloadCheckEnvironment } from "../../plan/minikube.js";
 import { renderHostAccess } from "../../plan/outputs.js";
-import type { LabArgs } from "../../components/lab/infrastructure.js";
-
 
 export class MinikubeLab extends pulumi.ComponentResource {
   readonly nodeIp: pulumi.Output<string>;

@@ -1,14 +1,15 @@
 // One of the virtual networking labs: the nodes on the lab's networks, the guest devices the lab
 // builds inside them (bridges, VLANs, VXLANs, tunnels) and the posts' observations as checks,
 // run in order as part of `up`, each failing it with what it ran and saw.
-import * as pulumi from "@pulumi/pulumi";
+
 import { join } from "node:path";
-import { createLabInfrastructure } from "../../components/lab/infrastructure.js";
+import * as pulumi from "@pulumi/pulumi";
 import { HostService } from "../../components/lab/HostService.js";
+import type { LabArgs } from "../../components/lab/infrastructure.js";
+import { createLabInfrastructure } from "../../components/lab/infrastructure.js";
 import { NodeStep, observedDigest } from "../../components/lab/NodeStep.js";
 import { guestNetworkStep, hostServices, networkBaseStep, planChecks } from "../../plan/network.js";
-import { renderMermaid, renderNext, type NodeSummary } from "../../plan/outputs.js";
-import type { LabArgs } from "../../components/lab/infrastructure.js";
+import { type NodeSummary, renderMermaid, renderNext } from "../../plan/outputs.js";
 
 export class NetworkLab extends pulumi.ComponentResource {
   readonly description: string;
@@ -40,13 +41,21 @@ export class NetworkLab extends pulumi.ComponentResource {
       const step = guestNetworkStep(lab, node.name);
       guestSteps.push(labNode.base);
       if (step !== undefined) {
-        guestSteps.push(new NodeStep(`${name}-${node.name}-guest-network`, { connection: labNode.connection, step, vmId: labNode.vmId, verify }, { parent: this, dependsOn: [labNode.base] }));
+        guestSteps.push(
+          new NodeStep(
+            `${name}-${node.name}-guest-network`,
+            { connection: labNode.connection, step, vmId: labNode.vmId, verify },
+            { parent: this, dependsOn: [labNode.base] },
+          ),
+        );
       }
     }
     ready.push(...guestSteps);
     for (const service of hostServices(lab, labName)) {
       const environment = { ...service.step.env, RUN_DIR: join(host.stateDir, service.name) };
-      ready.push(new HostService(`${name}-${service.name}`, { host, script: service.step.script, environment }, { parent: this, dependsOn: infra.hostResources }));
+      ready.push(
+        new HostService(`${name}-${service.name}`, { host, script: service.step.script, environment }, { parent: this, dependsOn: infra.hostResources }),
+      );
     }
 
     // In order: a bridge's or VTEP's forwarding table is only full after the pings before it.

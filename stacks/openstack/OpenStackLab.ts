@@ -2,12 +2,12 @@
 // hypervisor's networks and one VM per node, base setup, Chrony, MariaDB, RabbitMQ, Memcached,
 // and the learner's checks, which fail `up` when the lab is not what the posts promise.
 import * as pulumi from "@pulumi/pulumi";
+import type { LabArgs } from "../../components/lab/infrastructure.js";
 import { createLabInfrastructure } from "../../components/lab/infrastructure.js";
 import { NodeStep } from "../../components/lab/NodeStep.js";
 import { openstackBake, planNodeSteps, serverNodes, serviceEndpoints } from "../../plan/openstack.js";
-import { renderInventory, renderMermaid, renderNext, type NodeSummary } from "../../plan/outputs.js";
+import { type NodeSummary, renderInventory, renderMermaid, renderNext } from "../../plan/outputs.js";
 import type { CredentialValues } from "../../plan/steps.js";
-import type { LabArgs } from "../../components/lab/infrastructure.js";
 
 export class OpenStackLab extends pulumi.ComponentResource {
   readonly nodes: NodeSummary[];
@@ -27,7 +27,12 @@ export class OpenStackLab extends pulumi.ComponentResource {
     super("labstack:stacks:OpenStackLab", name, {}, opts);
     const { lab, labName } = args;
     const steps = new Map(lab.nodes.map((n) => [n.name, planNodeSteps(lab, labName, n)]));
-    const infra = createLabInfrastructure(name, this, { ...args, baseStep: (n) => steps.get(n.name)!.base, bake: openstackBake(lab), services: serviceEndpoints(lab) });
+    const infra = createLabInfrastructure(name, this, {
+      ...args,
+      baseStep: (n) => steps.get(n.name)!.base,
+      bake: openstackBake(lab),
+      services: serviceEndpoints(lab),
+    });
     const credentials = infra.credentials.values;
 
     const servers = serverNodes(lab);

@@ -11,12 +11,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openEngineLab, type EngineRun } from "../helpers/engineLab.js";
+import { type EngineRun, openEngineLab } from "../helpers/engineLab.js";
 
 const args = process.argv.slice(2);
-const only = args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+const only = args
+  .find((a) => a.startsWith("--only="))
+  ?.slice(7)
+  .split(",");
 const round = (n: number) => Math.round(n * 10) / 10;
-const emit = (figure: string, value: number, extra: object = {}) => console.log(JSON.stringify({ figure, value: round(value), unit: figure === "boot_ratio" ? "ratio" : "s", ...extra }));
+const emit = (figure: string, value: number, extra: object = {}) =>
+  console.log(JSON.stringify({ figure, value: round(value), unit: figure === "boot_ratio" ? "ratio" : "s", ...extra }));
 
 /** The engine's slowest resources in a run, by name, rounded: where the time went. */
 function slowest(run: EngineRun, n = 12): Record<string, number> {

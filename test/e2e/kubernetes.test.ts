@@ -5,16 +5,17 @@
 // deployment controller makes their replica set, a Service type change is an in-place update, the
 // kubeconfig stays encrypted in state, and destroy removes everything (garbage collection and PVC
 // protection done by the real controllers).
-import * as pulumi from "@pulumi/pulumi";
-import * as k8s from "@pulumi/kubernetes";
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
+
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostWorkloads } from "../../components/kubernetes/PostWorkloads.js";
 import { engineBin, engineOptions } from "../helpers/engine.js";
-import { kubeApiserverBin, startKubeApiserver, type KubeApiserver } from "../helpers/kubeApiserver.js";
+import { type KubeApiserver, kubeApiserverBin, startKubeApiserver } from "../helpers/kubeApiserver.js";
 
 /** The stack program: the lab's workloads component on a provider made from the secret kubeconfig. */
 const program = async () => {

@@ -10,7 +10,12 @@ export const CACHE_ROOT = process.env.LABSTACK_CACHE ?? "/var/cache/labstack";
 export function upstreamCacheEnvironment(address: string) {
   // A cache folder per link: two suites run at a time, and two apt-cacher-ng processes must not
   // write the same files.
-  return { ACNG_MODE: "daemon", BIND_ADDRESS: address, RUN_DIR: join(CACHE_ROOT, "upstream-acng", address), CACHE_DIR: join(CACHE_ROOT, "upstream-acng", `cache-${address}`) };
+  return {
+    ACNG_MODE: "daemon",
+    BIND_ADDRESS: address,
+    RUN_DIR: join(CACHE_ROOT, "upstream-acng", address),
+    CACHE_DIR: join(CACHE_ROOT, "upstream-acng", `cache-${address}`),
+  };
 }
 
 /** Starts the upstream APT cache on the namespace link; its cache folder outlives the run. */

@@ -1,11 +1,12 @@
 // The real Pulumi engine for tests: the CLI and language host that scripts/ensure-pulumi.sh
 // builds from Go modules, a file:// backend and passphrase secrets in a temporary folder, and a
 // copy of the project so test stacks never write Pulumi.<stack>.yaml files into the repository.
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
+
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { stringify } from "yaml";
 import { ROOT } from "./labs.js";
 

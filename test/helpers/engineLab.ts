@@ -7,17 +7,18 @@
 // Everything a run makes carries the suite's markers: namespace `lse-<suite>`, scratch folder
 // /tmp/labstack-vm/<suite>. A run killed half-way leaves them behind, and the next run of the
 // same suite removes exactly those first (cleanStale), never anything found by a broad match.
-import { LocalWorkspace, type EngineEvent, type PreviewResult, type Stack, type UpResult } from "@pulumi/pulumi/automation/index.js";
+
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type EngineEvent, LocalWorkspace, type PreviewResult, type Stack, type UpResult } from "@pulumi/pulumi/automation/index.js";
 import { parse, stringify } from "yaml";
 import { scriptPath } from "../../plan/steps.js";
 import { startUpstreamCache, upstreamCacheEnvironment } from "./cache.js";
 import { engineBin, engineOptions } from "./engine.js";
 import { ROOT, stackLab } from "./labs.js";
-import { createNamespace, removeStaleNamespace, type Namespace } from "./netns.js";
-import { startSshd, type Sshd } from "./sshd.js";
+import { createNamespace, type Namespace, removeStaleNamespace } from "./netns.js";
+import { type Sshd, startSshd } from "./sshd.js";
 
 export const SCRATCH_ROOT = "/tmp/labstack-vm";
 
@@ -124,7 +125,9 @@ export async function openEngineLab(
 
   const projectDir = join(scratch, "project");
   mkdirSync(projectDir);
-  const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" }).split("\n").filter((f) => f && existsSync(join(ROOT, f)));
+  const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" })
+    .split("\n")
+    .filter((f) => f && existsSync(join(ROOT, f)));
   execFileSync("tar", ["-cf", join(scratch, "project.tar"), ...files], { cwd: ROOT });
   execFileSync("tar", ["-xf", join(scratch, "project.tar")], { cwd: projectDir });
   symlinkSync(join(ROOT, "node_modules"), join(projectDir, "node_modules"));
@@ -169,7 +172,18 @@ export async function openEngineLab(
   };
 
   return {
-    suite, ns, stack: ws, projectDir, stateDir, credentialsDir, backendDir, raw, sshd, env, writeConfig, inNamespace,
+    suite,
+    ns,
+    stack: ws,
+    projectDir,
+    stateDir,
+    credentialsDir,
+    backendDir,
+    raw,
+    sshd,
+    env,
+    writeConfig,
+    inNamespace,
     up: () => timed((o) => ws.up(o)),
     preview: () => timed((o) => ws.preview(o)),
     destroy: () => timed((o) => ws.destroy(o)),

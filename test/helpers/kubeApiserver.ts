@@ -3,7 +3,7 @@
 // an admin user, and a kubeconfig that trusts the server's own self-signed certificate. The
 // controllers do their work (replica sets, garbage collection, PVC protection); with no scheduler
 // or kubelet, no pod ever runs.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -51,22 +51,54 @@ export async function startKubeApiserver(bin: string, dir: string, basePort = 20
   };
   const stop = () => started.forEach((c) => c.kill());
   const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-  launch("etcd", [join(bin, "etcd"), "--data-dir", join(dir, "etcd"), "--listen-client-urls", etcdUrl, "--advertise-client-urls", etcdUrl, "--listen-peer-urls", `http://127.0.0.1:${etcdPort + 10000}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${etcdPort + 10000}`, "--initial-cluster", `default=http://127.0.0.1:${etcdPort + 10000}`]);
+  launch("etcd", [
+    join(bin, "etcd"),
+    "--data-dir",
+    join(dir, "etcd"),
+    "--listen-client-urls",
+    etcdUrl,
+    "--advertise-client-urls",
+    etcdUrl,
+    "--listen-peer-urls",
+    `http://127.0.0.1:${etcdPort + 10000}`,
+    "--initial-advertise-peer-urls",
+    `http://127.0.0.1:${etcdPort + 10000}`,
+    "--initial-cluster",
+    `default=http://127.0.0.1:${etcdPort + 10000}`,
+  ]);
   try {
-    await until("etcd", () => logs.etcd, async () => (await fetch(`${etcdUrl}/health`)).ok);
+    await until(
+      "etcd",
+      () => logs.etcd,
+      async () => (await fetch(`${etcdUrl}/health`)).ok,
+    );
     launch("apiserver", [
       join(bin, "kube-apiserver"),
-      `--etcd-servers=${etcdUrl}`, "--bind-address=127.0.0.1", `--secure-port=${apiPort}`, `--cert-dir=${join(dir, "certs")}`,
-      `--service-account-key-file=${join(dir, "sa.pub")}`, `--service-account-signing-key-file=${join(dir, "sa.key")}`,
-      "--service-account-issuer=https://kubernetes.default.svc", `--token-auth-file=${join(dir, "tokens.csv")}`,
-      "--authorization-mode=RBAC", "--service-cluster-ip-range=10.96.0.0/12",
+      `--etcd-servers=${etcdUrl}`,
+      "--bind-address=127.0.0.1",
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${join(dir, "certs")}`,
+      `--service-account-key-file=${join(dir, "sa.pub")}`,
+      `--service-account-signing-key-file=${join(dir, "sa.key")}`,
+      "--service-account-issuer=https://kubernetes.default.svc",
+      `--token-auth-file=${join(dir, "tokens.csv")}`,
+      "--authorization-mode=RBAC",
+      "--service-cluster-ip-range=10.96.0.0/12",
       // No controller manager creates the `default` service account pods would need.
       "--disable-admission-plugins=ServiceAccount",
     ]);
     const url = `https://127.0.0.1:${apiPort}`;
     const certFile = join(dir, "certs", "apiserver.crt");
-    const curl = (path: string) => execFileSync("curl", ["-sS", "--cacert", certFile, "-H", `Authorization: Bearer ${token}`, "-w", "\n%{http_code}", `${url}${path}`], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    await until("kube-apiserver", () => logs.apiserver, async () => curl("/readyz").trim().endsWith("200"));
+    const curl = (path: string) =>
+      execFileSync("curl", ["-sS", "--cacert", certFile, "-H", `Authorization: Bearer ${token}`, "-w", "\n%{http_code}", `${url}${path}`], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+    await until(
+      "kube-apiserver",
+      () => logs.apiserver,
+      async () => curl("/readyz").trim().endsWith("200"),
+    );
     const kubeconfig: string = stringify({
       apiVersion: "v1",
       kind: "Config",
@@ -78,10 +110,21 @@ export async function startKubeApiserver(bin: string, dir: string, basePort = 20
     writeFileSync(join(dir, "kubeconfig"), kubeconfig, { mode: 0o600 });
     launch("controllers", [
       join(bin, "kube-controller-manager"),
-      `--kubeconfig=${join(dir, "kubeconfig")}`, "--leader-elect=false", "--bind-address=127.0.0.1", `--secure-port=${controllerPort}`,
-      `--service-account-private-key-file=${join(dir, "sa.key")}`, `--root-ca-file=${certFile}`, "--use-service-account-credentials=false",
+      `--kubeconfig=${join(dir, "kubeconfig")}`,
+      "--leader-elect=false",
+      "--bind-address=127.0.0.1",
+      `--secure-port=${controllerPort}`,
+      `--service-account-private-key-file=${join(dir, "sa.key")}`,
+      `--root-ca-file=${certFile}`,
+      "--use-service-account-credentials=false",
     ]);
-    await until("kube-controller-manager", () => logs.controllers, async () => execFileSync("curl", ["-sk", `https://127.0.0.1:${controllerPort}/healthz`], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }) === "ok", 120);
+    await until(
+      "kube-controller-manager",
+      () => logs.controllers,
+      async () =>
+        execFileSync("curl", ["-sk", `https://127.0.0.1:${controllerPort}/healthz`], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }) === "ok",
+      120,
+    );
     return {
       url,
       kubeconfig,

@@ -1,7 +1,8 @@
 // Resource-graph recording under pulumi.runtime.setMocks. Mocks are for the graph only: nothing
 // here pretends a lab works (the VM tests do that for real).
-import * as pulumi from "@pulumi/pulumi";
+
 import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
 
 export interface Recorded {
   readonly type: string;
@@ -78,14 +79,18 @@ export async function installMocks(stack = "dev"): Promise<void> {
       newResource(args) {
         // The id follows the inputs, as a rebuilt command gets a new id: dependents whose
         // triggers hold it then change too, like in a real replacement.
-        const id = `${args.name}-${createHash("sha256").update(JSON.stringify(unwrap(args.inputs))).digest("hex").slice(0, 8)}`;
+        const id = `${args.name}-${createHash("sha256")
+          .update(JSON.stringify(unwrap(args.inputs)))
+          .digest("hex")
+          .slice(0, 8)}`;
         recorded.push({ type: args.type, name: args.name, inputs: args.inputs, id });
         const state = { ...args.inputs };
         if (args.type === "command:local:Command" && args.name.endsWith("-generate")) state.stdout = FAKE_CREDENTIALS;
         else if (args.type === "command:local:Command" && args.name.endsWith("-host-key")) state.stdout = FAKE_HOST_KEY;
         else if (args.type === "digitalocean:index/droplet:Droplet") state.ipv4Address = DROPLET_ADDRESS;
         else if (args.type === "command:local:Command" && args.name.endsWith("-access-run")) state.stdout = FAKE_MINIKUBE_ACCESS;
-        else if (args.type === "kubernetes:core/v1:Service") state.spec = { ...args.inputs.spec, ports: args.inputs.spec.ports.map((p: object) => ({ ...p, nodePort: 30080 })) };
+        else if (args.type === "kubernetes:core/v1:Service")
+          state.spec = { ...args.inputs.spec, ports: args.inputs.spec.ports.map((p: object) => ({ ...p, nodePort: 30080 })) };
         else if (args.type === "digitalocean:index/sshKey:SshKey") state.fingerprint = "fp:lab-key";
         else if (args.type.startsWith("command:")) state.stdout = args.name.endsWith("-image-run") ? "/cache/base.qcow2" : `${args.name} done`;
         return { id, state };

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseLab } from "../../model/parse.js";
 import { bridgeEnvironment } from "../../plan/bridge.js";
-import { changed, cleanStale, openEngineLab, type EngineLab } from "./engineLab.js";
+import { changed, cleanStale, type EngineLab, openEngineLab } from "./engineLab.js";
 import { namespaceLinks } from "./netns.js";
 
 const suite = (stack: string) => stack.replace(/^net-/, "");
@@ -30,6 +30,11 @@ interface Breakage {
   readonly byHand?: boolean;
 }
 
+/** Sets `values` on the raw config items that `which` picks. */
+const setOn = (items: any[], which: (item: any) => boolean, values: Record<string, unknown>) => {
+  for (const item of items.filter(which)) Object.assign(item, values);
+};
+
 const hostBridge = (lab: EngineLab, network: number) => bridgeEnvironment(lab.stack.name, parseLab(lab.raw).networks[network]).DEVICE;
 
 const breakages: Record<string, Breakage> = {
@@ -47,15 +52,15 @@ const breakages: Record<string, Breakage> = {
     what: "boxB's VLAN 200 device becomes VLAN 201 in the config",
     check: "2-ping-boxc",
     expected: "ping 192.168.70.5 from boxC: no answer",
-    break: (lab) => lab.raw.guest.vlans.forEach((v: any) => v.node === "boxB" && v.id === 200 && (v.id = 201)),
-    repair: (lab) => lab.raw.guest.vlans.forEach((v: any) => v.node === "boxB" && v.id === 201 && (v.id = 200)),
+    break: (lab) => setOn(lab.raw.guest.vlans, (v) => v.node === "boxB" && v.id === 200, { id: 201 }),
+    repair: (lab) => setOn(lab.raw.guest.vlans, (v) => v.node === "boxB" && v.id === 201, { id: 200 }),
   },
   "net-lab9": {
     what: "boxB's VXLAN listens on UDP 4790 in the config",
     check: "1-ping-boxa",
     expected: "ping 192.168.60.5 from boxA: no answer",
-    break: (lab) => lab.raw.guest.vxlans.forEach((v: any) => v.node === "boxB" && (v.port = 4790)),
-    repair: (lab) => lab.raw.guest.vxlans.forEach((v: any) => v.node === "boxB" && (v.port = 4789)),
+    break: (lab) => setOn(lab.raw.guest.vxlans, (v) => v.node === "boxB", { port: 4790 }),
+    repair: (lab) => setOn(lab.raw.guest.vxlans, (v) => v.node === "boxB", { port: 4789 }),
   },
 };
 
@@ -97,7 +102,10 @@ export function networkLabSuite(labs: readonly string[], link: number): void {
           failure = r.stdout + r.stderr;
         } else {
           lab.writeConfig();
-          failure = await lab.up().then(() => "up succeeded", (e: Error) => e.message);
+          failure = await lab.up().then(
+            () => "up succeeded",
+            (e: Error) => e.message,
+          );
         }
         expect(failure).toContain(`${stack}-check-${breakage.check}`);
         expect(failure).toContain(breakage.expected);
@@ -113,7 +121,21 @@ export function networkLabSuite(labs: readonly string[], link: number): void {
     if (stack === "net-lab5") {
       it("verify repairs a bridge taken down by hand inside boxB", () => {
         const key = join(lab.credentialsDir, "lab-key");
-        const down = lab.inNamespace(["ssh", "-i", key, "-p", "2200", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "stack@127.0.0.1", "sudo ip link set myBridge down"]);
+        const down = lab.inNamespace([
+          "ssh",
+          "-i",
+          key,
+          "-p",
+          "2200",
+          "-o",
+          "StrictHostKeyChecking=no",
+          "-o",
+          "UserKnownHostsFile=/dev/null",
+          "-o",
+          "BatchMode=yes",
+          "stack@127.0.0.1",
+          "sudo ip link set myBridge down",
+        ]);
         expect(down.status, down.stderr).toBe(0);
         const r = verify();
         expect(r.status, r.stdout + r.stderr).toBe(0);
@@ -127,7 +149,14 @@ export function networkLabSuite(labs: readonly string[], link: number): void {
       expect(namespaceLinks(lab.ns)).toEqual([]);
       expect(existsSync(lab.stateDir)).toBe(false);
       expect((await lab.stack.exportStack()).deployment.resources ?? []).toEqual([]);
-      console.log(JSON.stringify({ figure: `network_lab_${stack}`, value: Math.round((performance.now() - started) / 100) / 10, unit: "s", note: "whole test, breakages included" }));
+      console.log(
+        JSON.stringify({
+          figure: `network_lab_${stack}`,
+          value: Math.round((performance.now() - started) / 100) / 10,
+          unit: "s",
+          note: "whole test, breakages included",
+        }),
+      );
     });
   });
 }

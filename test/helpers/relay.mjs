@@ -8,7 +8,10 @@ net
   .createServer((client) => {
     const upstream = net.connect(Number(port), target);
     client.pipe(upstream).pipe(client);
-    const close = () => (client.destroy(), upstream.destroy());
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
     client.on("error", close);
     upstream.on("error", close);
   })

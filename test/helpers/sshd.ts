@@ -52,8 +52,29 @@ export async function startSshd(ns: Namespace, address: string, dir: string, por
   daemon.stderr.on("data", (d) => (log += d));
   const host: RemoteHost = { address, port, user: "root", keyFile };
   for (let i = 0; i < 50; i++) {
-    const probe = spawnSync("ssh", ["-i", keyFile, "-p", String(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=2", `root@${address}`, "true"]);
-    if (probe.status === 0) return { host, hostKey: readFileSync(join(dir, "host-key.pub"), "utf8").trim(), sessions: () => log.split("\n").filter((l) => l.includes("Accepted publickey for root")).length, stop: () => daemon.kill() };
+    const probe = spawnSync("ssh", [
+      "-i",
+      keyFile,
+      "-p",
+      String(port),
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "ConnectTimeout=2",
+      `root@${address}`,
+      "true",
+    ]);
+    if (probe.status === 0)
+      return {
+        host,
+        hostKey: readFileSync(join(dir, "host-key.pub"), "utf8").trim(),
+        sessions: () => log.split("\n").filter((l) => l.includes("Accepted publickey for root")).length,
+        stop: () => daemon.kill(),
+      };
     await new Promise((r) => setTimeout(r, 200));
   }
   daemon.kill();

@@ -20,7 +20,12 @@ const dev = process.env.VBOX_STANDIN_DEV ?? "/dev";
 
 function fail(message) {
   if (statePath && state) save();
-  process.stderr.write(message.split("\n").map((l) => `VBoxManage: error: ${l}\n`).join(""));
+  process.stderr.write(
+    message
+      .split("\n")
+      .map((l) => `VBoxManage: error: ${l}\n`)
+      .join(""),
+  );
   process.exit(1);
 }
 function save() {
@@ -73,7 +78,10 @@ const ipv4 = (text) => text.split(".").reduce((n, octet) => n * 256 + Number(oct
 function allowedHostOnly(ip, mask) {
   const conf = process.env.VBOX_NETWORKS_CONF ?? "/etc/vbox/networks.conf";
   const ranges = existsSync(conf)
-    ? readFileSync(conf, "utf8").split("\n").filter((l) => l.startsWith("* ")).flatMap((l) => l.slice(2).trim().split(/\s+/))
+    ? readFileSync(conf, "utf8")
+        .split("\n")
+        .filter((l) => l.startsWith("* "))
+        .flatMap((l) => l.slice(2).trim().split(/\s+/))
     : ["192.168.56.0/21"];
   const maskBits = ipv4(mask).toString(2).replace(/0+$/, "").length;
   return ranges.some((range) => {
@@ -113,9 +121,23 @@ const NIC_KINDS = ["none", "null", "nat", "bridged", "intnet", "hostonly", "natn
 const NIC_TYPES = ["Am79C970A", "Am79C973", "82540EM", "82543GC", "82545EM", "virtio"];
 const ON_OFF = ["on", "off"];
 const MODIFYVM = [
-  [/^--memory$/, 1], [/^--cpus$/, 1], [/^--ioapic$/, 1], [/^--boot[1-4]$/, 1], [/^--uart[1-4]$/, 2], [/^--uartmode[1-4]$/, 2],
-  [/^--audiodriver$/, 1], [/^--audio$/, 1], [/^--rtcuseutc$/, 1], [/^--nic[1-8]$/, 1], [/^--nictype[1-8]$/, 1], [/^--macaddress[1-8]$/, 1],
-  [/^--natpf[1-8]$/, 1], [/^--hostonlyadapter[1-8]$/, 1], [/^--intnet[1-8]$/, 1], [/^--bridgeadapter[1-8]$/, 1], [/^--nicpromisc[1-8]$/, 1],
+  [/^--memory$/, 1],
+  [/^--cpus$/, 1],
+  [/^--ioapic$/, 1],
+  [/^--boot[1-4]$/, 1],
+  [/^--uart[1-4]$/, 2],
+  [/^--uartmode[1-4]$/, 2],
+  [/^--audiodriver$/, 1],
+  [/^--audio$/, 1],
+  [/^--rtcuseutc$/, 1],
+  [/^--nic[1-8]$/, 1],
+  [/^--nictype[1-8]$/, 1],
+  [/^--macaddress[1-8]$/, 1],
+  [/^--natpf[1-8]$/, 1],
+  [/^--hostonlyadapter[1-8]$/, 1],
+  [/^--intnet[1-8]$/, 1],
+  [/^--bridgeadapter[1-8]$/, 1],
+  [/^--nicpromisc[1-8]$/, 1],
 ];
 // VBoxManageModifyVM.cpp: "allow-network" is the API's name (AllowNetwork) for what the manual calls allow-vms.
 const PROMISC = { deny: "deny", "allow-vms": "allow-vms", "allow-network": "allow-vms", "allow-all": "allow-all" };
@@ -163,7 +185,7 @@ function machineReadable(v) {
     if (nic.hostonly) lines.push(`hostonlyadapter${slot}="${nic.hostonly}"`);
     nic.forwards.forEach((f, i) => lines.push(`Forwarding(${i})="${f}"`));
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 const [command, ...rest] = args;
@@ -175,11 +197,31 @@ switch (command) {
     const what = rest[0];
     const vmLine = (v) => `"${v.name}" {${v.uuid}}\n`;
     if (what === "vms") out(state.vms.map(vmLine).join(""));
-    else if (what === "runningvms") out(state.vms.filter((v) => v.state === "running").map(vmLine).join(""));
+    else if (what === "runningvms")
+      out(
+        state.vms
+          .filter((v) => v.state === "running")
+          .map(vmLine)
+          .join(""),
+      );
     else if (what === "hostonlyifs") {
-      out(state.hostonlyifs.map((h) => `${tr("Name:            ", "Nom :           ")}${h.name}\n${tr("IPAddress:       ", "Adresse IP :    ")}${h.ip}\n${tr("NetworkMask:     ", "Masque réseau : ")}${h.mask}\nVBoxNetworkName: HostInterfaceNetworking-${h.name}\n\n`).join(""));
+      out(
+        state.hostonlyifs
+          .map(
+            (h) =>
+              `${tr("Name:            ", "Nom :           ")}${h.name}\n${tr("IPAddress:       ", "Adresse IP :    ")}${h.ip}\n${tr("NetworkMask:     ", "Masque réseau : ")}${h.mask}\nVBoxNetworkName: HostInterfaceNetworking-${h.name}\n\n`,
+          )
+          .join(""),
+      );
     } else if (what === "dhcpservers") {
-      out(state.dhcpservers.map((d) => `${tr("NetworkName:    ", "Nom du réseau : ")}${d.network}\n${tr("Dhcpd IP:       ", "IP du Dhcpd :   ")}${d.ip}\n${tr("Enabled:        Yes", "Activé :        Oui")}\n\n`).join(""));
+      out(
+        state.dhcpservers
+          .map(
+            (d) =>
+              `${tr("NetworkName:    ", "Nom du réseau : ")}${d.network}\n${tr("Dhcpd IP:       ", "IP du Dhcpd :   ")}${d.ip}\n${tr("Enabled:        Yes", "Activé :        Oui")}\n\n`,
+          )
+          .join(""),
+      );
     } else fail(`Unknown list '${what}'`);
     break;
   }
@@ -190,7 +232,9 @@ switch (command) {
       // no DKMS build). Message as reported in vagrant#4720 and many others (VBoxNetAdpCtl.cpp).
       if (!existsSync(join(dev, "vboxnetctl"))) {
         process.stderr.write("0%...\nProgress state: NS_ERROR_FAILURE\n");
-        fail("Failed to create the host-only adapter\nVBoxNetAdpCtl: Error while adding new interface: failed to open /dev/vboxnetctl: No such file or directory\nDetails: code NS_ERROR_FAILURE (0x80004005), component HostNetworkInterfaceWrap, interface IHostNetworkInterface");
+        fail(
+          "Failed to create the host-only adapter\nVBoxNetAdpCtl: Error while adding new interface: failed to open /dev/vboxnetctl: No such file or directory\nDetails: code NS_ERROR_FAILURE (0x80004005), component HostNetworkInterfaceWrap, interface IHostNetworkInterface",
+        );
       }
       let n = 0;
       while (state.hostonlyifs.some((h) => h.name === `vboxnet${n}`)) n++;
@@ -205,7 +249,12 @@ switch (command) {
       progress();
     } else if (sub === "ipconfig") {
       const iface = state.hostonlyifs.find((h) => h.name === name) ?? fail(`could not find interface '${name}'`);
-      const o = Object.fromEntries(options(opts, [[/^--ip$/, 1], [/^--netmask$/, 1]]).map(([k, v]) => [k, v]));
+      const o = Object.fromEntries(
+        options(opts, [
+          [/^--ip$/, 1],
+          [/^--netmask$/, 1],
+        ]).map(([k, v]) => [k, v]),
+      );
       if (!allowedHostOnly(o["--ip"], o["--netmask"])) fail("Code E_ACCESSDENIED (0x80070005) - Access denied (extended info not available)");
       Object.assign(iface, { ip: o["--ip"], mask: o["--netmask"] });
     } else fail(`Unknown hostonlyif subcommand '${sub}'`);
@@ -215,7 +264,18 @@ switch (command) {
     // Manual 8.x "VBoxManage dhcpserver": add and remove, by --interface or --network (7.0 spells --netname --network).
     const [sub, ...opts] = rest;
     const o = Object.fromEntries(
-      options(opts, [[/^--interface$/, 1], [/^--ifname$/, 1], [/^--network$/, 1], [/^--netname$/, 1], [/^--serverip$/, 1], [/^--ip$/, 1], [/^--netmask$/, 1], [/^--lowerip$/, 1], [/^--upperip$/, 1], [/^--enable$/, 0]]),
+      options(opts, [
+        [/^--interface$/, 1],
+        [/^--ifname$/, 1],
+        [/^--network$/, 1],
+        [/^--netname$/, 1],
+        [/^--serverip$/, 1],
+        [/^--ip$/, 1],
+        [/^--netmask$/, 1],
+        [/^--lowerip$/, 1],
+        [/^--upperip$/, 1],
+        [/^--enable$/, 0],
+      ]),
     );
     const iface = o["--interface"] ?? o["--ifname"];
     const network = iface !== undefined ? `HostInterfaceNetworking-${iface}` : (o["--network"] ?? o["--netname"]);
@@ -231,7 +291,14 @@ switch (command) {
     break;
   }
   case "createvm": {
-    const o = Object.fromEntries(options(rest, [[/^--name$/, 1], [/^--ostype$/, 1], [/^--basefolder$/, 1], [/^--register$/, 0]]).map(([k, v]) => [k, v ?? true]));
+    const o = Object.fromEntries(
+      options(rest, [
+        [/^--name$/, 1],
+        [/^--ostype$/, 1],
+        [/^--basefolder$/, 1],
+        [/^--register$/, 0],
+      ]).map(([k, v]) => [k, v ?? true]),
+    );
     if (state.vms.some((v) => v.name === o["--name"])) fail(`Machine settings file already exists for '${o["--name"]}'`);
     const dir = join(o["--basefolder"], o["--name"]);
     mkdirSync(dir, { recursive: true });
@@ -264,13 +331,28 @@ switch (command) {
   }
   case "storagectl": {
     const v = unlocked(vm(rest[0]));
-    const o = Object.fromEntries(options(rest.slice(1), [[/^--name$/, 1], [/^--add$/, 1], [/^--controller$/, 1], [/^--portcount$/, 1]]));
+    const o = Object.fromEntries(
+      options(rest.slice(1), [
+        [/^--name$/, 1],
+        [/^--add$/, 1],
+        [/^--controller$/, 1],
+        [/^--portcount$/, 1],
+      ]),
+    );
     v.controllers[o["--name"]] = { bus: o["--add"], controller: o["--controller"], ports: Number(o["--portcount"] ?? 1) };
     break;
   }
   case "storageattach": {
     const v = unlocked(vm(rest[0]));
-    const o = Object.fromEntries(options(rest.slice(1), [[/^--storagectl$/, 1], [/^--port$/, 1], [/^--device$/, 1], [/^--type$/, 1], [/^--medium$/, 1]]));
+    const o = Object.fromEntries(
+      options(rest.slice(1), [
+        [/^--storagectl$/, 1],
+        [/^--port$/, 1],
+        [/^--device$/, 1],
+        [/^--type$/, 1],
+        [/^--medium$/, 1],
+      ]),
+    );
     const ctl = v.controllers[o["--storagectl"]] ?? fail(`Could not find a storage controller named '${o["--storagectl"]}'`);
     if (Number(o["--port"]) >= ctl.ports) fail(`The port ${o["--port"]} is out of range`);
     if (!["hdd", "dvddrive"].includes(o["--type"])) fail(`Invalid --type argument '${o["--type"]}'`);
@@ -290,7 +372,9 @@ switch (command) {
     // Without the vboxdrv module (not built for this kernel, Secure Boot) every start fails;
     // the message is the one `VBoxManage startvm` gives (SUPLib, VERR_VM_DRIVER_NOT_INSTALLED).
     if (!existsSync(join(dev, "vboxdrv"))) {
-      fail(`The virtual machine '${v.name}' has terminated unexpectedly during startup with exit code 1 (0x1)\nDetails: code NS_ERROR_FAILURE (0x80004005), component MachineWrap, interface IMachine\nKernel driver not installed (rc=-1908)`);
+      fail(
+        `The virtual machine '${v.name}' has terminated unexpectedly during startup with exit code 1 (0x1)\nDetails: code NS_ERROR_FAILURE (0x80004005), component MachineWrap, interface IMachine\nKernel driver not installed (rc=-1908)`,
+      );
     }
     for (const [slot, nic] of Object.entries(v.nics)) {
       if (nic.kind === "hostonly" && !state.hostonlyifs.some((h) => h.name === nic.hostonly)) {
@@ -299,7 +383,10 @@ switch (command) {
       for (const rule of nic.kind === "nat" ? nic.forwards : []) {
         const [, , address, port] = rule.split(",");
         // DrvNAT.cpp: a forward whose host port is taken stops the VM's start.
-        if (await portBusy(address, port)) fail(`NAT#${Number(slot) - 1}: configuration error: failed to set up redirection of ${port} to 22. Probably a conflict with existing services or other rules (VERR_NAT_REDIR_SETUP).`);
+        if (await portBusy(address, port))
+          fail(
+            `NAT#${Number(slot) - 1}: configuration error: failed to set up redirection of ${port} to 22. Probably a conflict with existing services or other rules (VERR_NAT_REDIR_SETUP).`,
+          );
       }
     }
     v.state = "running";
@@ -322,7 +409,10 @@ switch (command) {
   }
   case "unregistervm": {
     const v = vm(rest[0]);
-    if (locked(v)) fail(`Cannot unregister the machine '${v.name}' while it is locked\nDetails: code VBOX_E_INVALID_OBJECT_STATE (0x80bb0007), component MachineWrap, interface IMachine`);
+    if (locked(v))
+      fail(
+        `Cannot unregister the machine '${v.name}' while it is locked\nDetails: code VBOX_E_INVALID_OBJECT_STATE (0x80bb0007), component MachineWrap, interface IMachine`,
+      );
     if (rest[1] === "--delete") {
       // Manual 8.x "VBoxManage unregistervm": --delete removes the hard disks, the settings file,
       // logs and saved states, then the machine folder if nothing else is left in it. DVD images

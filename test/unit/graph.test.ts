@@ -3,11 +3,23 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseLab } from "../../model/parse.js";
-import { parseStack } from "../../stacks/index.js";
-import { buildLab } from "../../stacks/index.js";
+import { buildLab, parseStack } from "../../stacks/index.js";
 import { BAD_CONFIGS } from "../helpers/badConfigs.js";
 import { stackLab } from "../helpers/labs.js";
-import { FAKE_CREDENTIALS, installMocks, isSecretEnvelope, promiseOf, recorded, recordingOptions, registrations, reset, secretLeaks, settle, unwrap, type Registration } from "../helpers/mocks.js";
+import {
+  FAKE_CREDENTIALS,
+  installMocks,
+  isSecretEnvelope,
+  promiseOf,
+  type Registration,
+  recorded,
+  recordingOptions,
+  registrations,
+  reset,
+  secretLeaks,
+  settle,
+  unwrap,
+} from "../helpers/mocks.js";
 
 beforeAll(() => installMocks());
 beforeEach(reset);
@@ -63,7 +75,9 @@ describe("OpenStack lab resource graph", () => {
     for (const node of lab.nodes.map((n) => n.name)) {
       expect(reaches(byName(`dev-${node}-ready`), `dev-${node}-machine`)).toBe(true);
       expect(reaches(byName(`dev-${node}-base`), `dev-${node}-ready`)).toBe(true);
-      const services = registrations.filter((r) => r.type === "labstack:lab:NodeStep" && r.name.startsWith(`dev-${node}-`) && !r.name.includes("-check-") && r.name !== `dev-${node}-base`);
+      const services = registrations.filter(
+        (r) => r.type === "labstack:lab:NodeStep" && r.name.startsWith(`dev-${node}-`) && !r.name.includes("-check-") && r.name !== `dev-${node}-base`,
+      );
       expect(services.length).toBeGreaterThan(0);
       for (const s of services) expect(reaches(s, `dev-${node}-base`), s.name).toBe(true);
       for (const c of registrations.filter((r) => r.name.startsWith(`dev-${node}-check-`) && r.type === "labstack:lab:NodeStep")) {
@@ -118,11 +132,13 @@ describe("OpenStack lab resource graph", () => {
     const handling = recorded.filter((r) => r.type.startsWith("command:") && (isSecretEnvelope(r.inputs.stdin) || r.name === "dev-credentials-generate"));
     expect(handling.map((r) => r.name)).toEqual(expect.arrayContaining(["dev-credentials-generate", "dev-controller-mariadb-run"]));
     for (const r of handling) {
-      expect({ name: r.name, logging: r.inputs.logging, secretOutputs: (byName(r.name).opts as pulumi.CustomResourceOptions).additionalSecretOutputs }).toEqual({
-        name: r.name,
-        logging: "none",
-        secretOutputs: expect.arrayContaining(["stdout", "stderr"]),
-      });
+      expect({ name: r.name, logging: r.inputs.logging, secretOutputs: (byName(r.name).opts as pulumi.CustomResourceOptions).additionalSecretOutputs }).toEqual(
+        {
+          name: r.name,
+          logging: "none",
+          secretOutputs: expect.arrayContaining(["stdout", "stderr"]),
+        },
+      );
     }
   });
 
@@ -135,7 +151,10 @@ describe("OpenStack lab resource graph", () => {
     await build(changed);
     const after = new Map(recorded.map((r) => [r.name, r.id]));
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
-    const differing = [...after].filter(([name, id]) => before.get(name) !== id).map(([name]) => name).sort();
+    const differing = [...after]
+      .filter(([name, id]) => before.get(name) !== id)
+      .map(([name]) => name)
+      .sort();
     expect(differing).toContain("dev-compute2-machine-vm");
     expect(differing).toContain("dev-compute2-base-run");
     // The host's preflight re-checks the new memory total in place; nothing else moves.
@@ -159,15 +178,18 @@ describe("OpenStack lab resource graph", () => {
     expect(reaches(byName("dev-apt-cache"), "dev-net-management")).toBe(true);
   });
 
-  it.each(["dev", "net-lab1", "minikube", "openstack-lab"])("%s: everything on the host comes after the preflight, so destroy removes the state folder last", async (stack) => {
-    buildLab(parseStack(stackLab(stack)), stack, {}, recordingOptions);
-    await settle();
-    const hostSide = registrations.filter((r) => /^labstack:(lab:HostService|hypervisor:VirtualMachine|qemu:Network|virtualbox:Network)$/.test(r.type));
-    const others = hostSide.filter((r) => r.name !== `${stack}-preflight`);
-    expect(others.length).toBeGreaterThan(2);
-    for (const r of others) expect(reaches(r, `${stack}-preflight`), r.name).toBe(true);
-    expect(unwrap(runOf(`${stack}-preflight`).inputs).environment.STATE_DIR).toMatch(new RegExp(`/${stack}$`));
-  });
+  it.each(["dev", "net-lab1", "minikube", "openstack-lab"])(
+    "%s: everything on the host comes after the preflight, so destroy removes the state folder last",
+    async (stack) => {
+      buildLab(parseStack(stackLab(stack)), stack, {}, recordingOptions);
+      await settle();
+      const hostSide = registrations.filter((r) => /^labstack:(lab:HostService|hypervisor:VirtualMachine|qemu:Network|virtualbox:Network)$/.test(r.type));
+      const others = hostSide.filter((r) => r.name !== `${stack}-preflight`);
+      expect(others.length).toBeGreaterThan(2);
+      for (const r of others) expect(reaches(r, `${stack}-preflight`), r.name).toBe(true);
+      expect(unwrap(runOf(`${stack}-preflight`).inputs).environment.STATE_DIR).toMatch(new RegExp(`/${stack}$`));
+    },
+  );
 
   it("exports inventory, ssh_config and topology for other tools", async () => {
     const outputs = await build(stackLab("dev"));
@@ -190,11 +212,16 @@ describe("OpenStack lab resource graph", () => {
     const vm = recorded.find((r) => r.name === "dev-controller-machine-vm")!;
     expect(vm.inputs.create).toContain("virtualbox/vm.sh");
     const env = unwrap(vm.inputs.environment);
-    expect(env.NICS).toMatch(/^nat 52:54:00:\S+ 8222\nhostonly \S+ dev-net-management-hostonlyif done allow-all\nhostonly \S+ dev-net-guest-hostonlyif done allow-all$/);
+    expect(env.NICS).toMatch(
+      /^nat 52:54:00:\S+ 8222\nhostonly \S+ dev-net-management-hostonlyif done allow-all\nhostonly \S+ dev-net-guest-hostonlyif done allow-all$/,
+    );
     expect(env.MEMORY_MIB).toBe("6144");
     expect(env.NAME).toBe("labstack-dev-controller");
     expect(recorded.find((r) => r.name === "dev-net-management-hostonlyif")!.inputs.environment).toEqual({
-      DEVICE: "", HOST_ADDRESS: "192.168.1.1", NETMASK: "255.255.255.0", STATE_FILE: expect.stringMatching(/\/virtualbox\/management\.hostonlyif$/),
+      DEVICE: "",
+      HOST_ADDRESS: "192.168.1.1",
+      NETMASK: "255.255.255.0",
+      STATE_FILE: expect.stringMatching(/\/virtualbox\/management\.hostonlyif$/),
     });
     expect(unwrap(recorded.find((r) => r.name === "dev-prepare-run")!.inputs.environment).VBOX_NETWORKS).toBe("192.168.1.0/24 172.16.0.0/24");
   });

@@ -1,6 +1,6 @@
 // The host scripts touch only what the lab made (issue 13): run for real on folders and processes
 // a learner could have, in a scratch folder; nothing here needs root or a network.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,7 +49,7 @@ describe("host/minikube.sh down", () => {
     mkdirSync(bin);
     writeFileSync(join(bin, ".labstack-owned"), "");
     // A minikube that knows no cluster: `down` deletes the profile and the binaries.
-    writeFileSync(join(bin, "minikube"), "#!/bin/sh\n[ \"$3\" = status ] && exit 85\nexit 0\n");
+    writeFileSync(join(bin, "minikube"), '#!/bin/sh\n[ "$3" = status ] && exit 85\nexit 0\n');
     chmodSync(join(bin, "minikube"), 0o755);
     writeFileSync(join(bin, "kubectl"), "");
     writeFileSync(join(bin, "helm"), "put here by the learner");
@@ -63,8 +63,16 @@ describe("host/minikube.sh down", () => {
     mkdirSync(bin);
     writeFileSync(join(bin, "ls"), "");
     const r = run("host/minikube.sh", "up", {
-      PROFILE: "lsh3", BIN_DIR: bin, MINIKUBE_URL: "http://127.0.0.1:9/m", MINIKUBE_SHA256: "0".repeat(64), KUBECTL_URL: "http://127.0.0.1:9/k",
-      KUBECTL_SHA256: "0".repeat(64), KUBERNETES_VERSION: "v1.0.0", DRIVER: "none", MEMORY_MIB: "1", CPUS: "1",
+      PROFILE: "lsh3",
+      BIN_DIR: bin,
+      MINIKUBE_URL: "http://127.0.0.1:9/m",
+      MINIKUBE_SHA256: "0".repeat(64),
+      KUBECTL_URL: "http://127.0.0.1:9/k",
+      KUBECTL_SHA256: "0".repeat(64),
+      KUBERNETES_VERSION: "v1.0.0",
+      DRIVER: "none",
+      MEMORY_MIB: "1",
+      CPUS: "1",
     });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain(`${bin} exists, is not empty and was not made by labstack`);
@@ -73,7 +81,15 @@ describe("host/minikube.sh down", () => {
 
 describe("host/credentials-file.sh", () => {
   const lab = parseLab(stackLab("dev"));
-  const values = { mariadbRootPassword: "m", rabbitmqPassword: "r", osAdminPassword: "a", osDemoPassword: "d", osSharedSecret: "s", sshPrivateKey: "PRIVATE", sshPublicKey: "PUBLIC" };
+  const values = {
+    mariadbRootPassword: "m",
+    rabbitmqPassword: "r",
+    osAdminPassword: "a",
+    osDemoPassword: "d",
+    osSharedSecret: "s",
+    sshPrivateKey: "PRIVATE",
+    sshPublicKey: "PUBLIC",
+  };
 
   it("defaults to a folder of the stack's own, made 0700 and removed with the lab", () => {
     const stateDir = join(dir, "state", "dev");

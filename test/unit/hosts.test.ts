@@ -6,7 +6,22 @@ import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseLab } from "../../model/parse.js";
 import { buildLab } from "../../stacks/index.js";
 import { stackLab } from "../helpers/labs.js";
-import { DROPLET_ADDRESS, FAKE_HOST_KEY, FAKE_CREDENTIALS, installMocks, isSecretEnvelope, promiseOf, recorded, recordingOptions, registrations, reset, secretLeaks, settle, unwrap, type Registration } from "../helpers/mocks.js";
+import {
+  DROPLET_ADDRESS,
+  FAKE_CREDENTIALS,
+  FAKE_HOST_KEY,
+  installMocks,
+  isSecretEnvelope,
+  promiseOf,
+  type Registration,
+  recorded,
+  recordingOptions,
+  registrations,
+  reset,
+  secretLeaks,
+  settle,
+  unwrap,
+} from "../helpers/mocks.js";
 
 const facts = { hostPrivateKey: true, digitaloceanToken: true };
 const credentials = JSON.parse(FAKE_CREDENTIALS);
@@ -26,7 +41,10 @@ function waitsFor(from: Registration | undefined, target: pulumi.Resource): bool
   const deps = from.opts.dependsOn;
   const list = (Array.isArray(deps) ? deps : deps ? [deps] : []) as pulumi.Resource[];
   if (list.includes(target)) return true;
-  return waitsFor(registrations.find((p) => p.resource === from.opts.parent), target);
+  return waitsFor(
+    registrations.find((p) => p.resource === from.opts.parent),
+    target,
+  );
 }
 
 describe("DigitalOcean droplet as the lab host", () => {
@@ -76,7 +94,11 @@ describe("DigitalOcean droplet as the lab host", () => {
     }
     // Nodes are reached through the droplet with the same key.
     const node = recorded.find((r) => r.name === "openstack-do-controller-ready")!;
-    expect(unwrap(node.inputs.connection)).toMatchObject({ host: "127.0.0.1", port: 8222, proxy: { host: DROPLET_ADDRESS, user: "root", privateKey: credentials.sshPrivateKey } });
+    expect(unwrap(node.inputs.connection)).toMatchObject({
+      host: "127.0.0.1",
+      port: 8222,
+      proxy: { host: DROPLET_ADDRESS, user: "root", privateKey: credentials.sshPrivateKey },
+    });
   });
 
   it("makes every host command wait for the readiness gate and go with the droplet", async () => {
@@ -86,12 +108,23 @@ describe("DigitalOcean droplet as the lab host", () => {
     expect(gate.opts.deletedWith).toBe(droplet);
     expect(recorded.find((r) => r.name === "openstack-do-host-ready")!.inputs.create).toContain("cloud-init status --wait");
     const commands = hostCommands();
-    expect(commands.map((c) => c.name).sort()).toEqual([
-      "openstack-do-apt-cache-run", "openstack-do-controller-machine-vm", "openstack-do-compute1-machine-vm", "openstack-do-compute2-machine-vm",
-      "openstack-do-credentials-file-run", "openstack-do-image-run", "openstack-do-net-guest-hostonlyif", "openstack-do-net-management-hostonlyif",
-      "openstack-do-preflight-run", "openstack-do-prepare-run",
-      "openstack-do-controller-ssh", "openstack-do-compute1-ssh", "openstack-do-compute2-ssh",
-    ].sort());
+    expect(commands.map((c) => c.name).sort()).toEqual(
+      [
+        "openstack-do-apt-cache-run",
+        "openstack-do-controller-machine-vm",
+        "openstack-do-compute1-machine-vm",
+        "openstack-do-compute2-machine-vm",
+        "openstack-do-credentials-file-run",
+        "openstack-do-image-run",
+        "openstack-do-net-guest-hostonlyif",
+        "openstack-do-net-management-hostonlyif",
+        "openstack-do-preflight-run",
+        "openstack-do-prepare-run",
+        "openstack-do-controller-ssh",
+        "openstack-do-compute1-ssh",
+        "openstack-do-compute2-ssh",
+      ].sort(),
+    );
     for (const command of commands) {
       const reg = registration(command.name);
       expect(reg.opts.deletedWith, command.name).toBe(droplet);
@@ -125,7 +158,9 @@ describe("DigitalOcean droplet as the lab host", () => {
     expect(host.tunnels.mariadb).toContain("-L 3306:192.168.1.11:3306");
     const sshConfig = await promiseOf(pulumi.output(outputs.ssh_config));
     expect(sshConfig).toContain(`Host openstack-do-host\n  HostName ${DROPLET_ADDRESS}\n  Port 22\n  User root\n  IdentityFile ~/.ssh/labstack-openstack-do`);
-    expect(sshConfig).toContain("Host compute1\n  HostName 127.0.0.1\n  Port 8200\n  User stack\n  IdentityFile ~/.ssh/labstack-openstack-do\n  IdentitiesOnly yes\n  ProxyJump openstack-do-host");
+    expect(sshConfig).toContain(
+      "Host compute1\n  HostName 127.0.0.1\n  Port 8200\n  User stack\n  IdentityFile ~/.ssh/labstack-openstack-do\n  IdentitiesOnly yes\n  ProxyJump openstack-do-host",
+    );
     expect(await promiseOf(pulumi.output(outputs.inventory!))).toContain(`-o ProxyJump=root@${DROPLET_ADDRESS}:22'`);
   });
 });
@@ -151,7 +186,11 @@ describe("an existing SSH host as the lab host", () => {
     expect(unwrap(vm.inputs.stdin)).toContain('> "$dir/qemu/accel.sh"');
     expect(unwrap(vm.inputs.stdin)).toContain("export VM_DIR='/var/lib/labstack/dev/vms/controller'");
     const ready = recorded.find((r) => r.name === "dev-compute2-ready")!;
-    expect(unwrap(ready.inputs.connection)).toMatchObject({ host: "127.0.0.1", port: 8201, proxy: { host: "198.51.100.4", port: 2222, user: "lab", privateKey: "host-key-secret" } });
+    expect(unwrap(ready.inputs.connection)).toMatchObject({
+      host: "127.0.0.1",
+      port: 8201,
+      proxy: { host: "198.51.100.4", port: 2222, user: "lab", privateKey: "host-key-secret" },
+    });
   });
 
   it("checks the host key the config gives, on the host and when jumping through it to nodes", async () => {

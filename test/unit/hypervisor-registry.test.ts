@@ -46,7 +46,12 @@ const fakevisor: Hypervisor<typeof FakeConfigSchema> = {
   hostTools: [{ command: "fakectl", package: "fake-tools" }],
   dropletPackages: ["fake-tools"],
   prepare: () => ({ FAKE_NETWORKS: "yes" }),
-  preflight: (_lab, labName) => ({ requireKvm: false, needRoot: ["the fake's wires"], runningVm: (node) => `fake:${labName}/${node.name}`, ownDevice: (net) => `fkbr-${net.name}` }),
+  preflight: (_lab, labName) => ({
+    requireKvm: false,
+    needRoot: ["the fake's wires"],
+    runningVm: (node) => `fake:${labName}/${node.name}`,
+    ownDevice: (net) => `fkbr-${net.name}`,
+  }),
   network(name, args, opts) {
     asked.networks.push(args);
     return new FakeNetwork(name, opts);

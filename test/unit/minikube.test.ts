@@ -3,9 +3,8 @@
 // config, and bad config fails before anything is created.
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { parseStack } from "../../stacks/index.js";
 import { alpineService, minikubeEnvironment, testPod } from "../../plan/minikube.js";
-import { buildLab } from "../../stacks/index.js";
+import { buildLab, parseStack } from "../../stacks/index.js";
 import { stackLab } from "../helpers/labs.js";
 import { installMocks, isSecretEnvelope, promiseOf, recorded, recordingOptions, registrations, reset, secretLeaks, settle, unwrap } from "../helpers/mocks.js";
 
@@ -26,7 +25,11 @@ describe("minikube lab graph", () => {
   it("creates the posts' workloads as Pulumi resources, all through the minikube provider", async () => {
     await build();
     const provider = registrations.find((r) => r.type === "pulumi:providers:kubernetes")!;
-    expect(k8sResources().map((r) => r.type).sort()).toEqual(["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:Pod", "kubernetes:core/v1:Service"]);
+    expect(
+      k8sResources()
+        .map((r) => r.type)
+        .sort(),
+    ).toEqual(["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:Pod", "kubernetes:core/v1:Service"]);
     for (const r of k8sResources()) expect(r.opts.provider, r.name).toBe(provider.resource);
     const deployment = recorded.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
     expect(deployment.inputs.metadata.name).toBe("alpine");
@@ -72,20 +75,36 @@ describe("minikube lab graph", () => {
     await build();
     const start = recorded.find((r) => r.name === "minikube-cluster-start-run")!;
     expect(start.inputs.environment).toMatchObject({
-      PROFILE: "labstack-minikube", DRIVER: "virtualbox", MEMORY_MIB: "2048", CPUS: "2", KUBERNETES_VERSION: "v1.34.0",
+      PROFILE: "labstack-minikube",
+      DRIVER: "virtualbox",
+      MEMORY_MIB: "2048",
+      CPUS: "2",
+      KUBERNETES_VERSION: "v1.34.0",
       MINIKUBE_URL: "https://storage.googleapis.com/minikube/releases/v1.37.0/minikube-linux-amd64",
       MINIKUBE_SHA256: "https://storage.googleapis.com/minikube/releases/v1.37.0/minikube-linux-amd64.sha256",
       KUBECTL_SHA256: "https://dl.k8s.io/release/v1.34.0/bin/linux/amd64/kubectl.sha256",
     });
     expect(unwrap(start.inputs.triggers)).toEqual([start.inputs.environment]);
     expect((registrations.find((r) => r.name === "minikube-cluster-start-run")!.opts as pulumi.CustomResourceOptions).deleteBeforeReplace).toBe(true);
-    const pinned = parseStack({ ...stackLab("minikube"), minikube: { ...stackLab("minikube").minikube, sha256: "a".repeat(64), driver: "kvm2", memoryMiB: 4096, cpus: 4 } });
-    expect(minikubeEnvironment(pinned as any, "minikube", "/s")).toMatchObject({ MINIKUBE_SHA256: "a".repeat(64), DRIVER: "kvm2", MEMORY_MIB: "4096", CPUS: "4", BIN_DIR: "/s/bin" });
+    const pinned = parseStack({
+      ...stackLab("minikube"),
+      minikube: { ...stackLab("minikube").minikube, sha256: "a".repeat(64), driver: "kvm2", memoryMiB: 4096, cpus: 4 },
+    });
+    expect(minikubeEnvironment(pinned as any, "minikube", "/s")).toMatchObject({
+      MINIKUBE_SHA256: "a".repeat(64),
+      DRIVER: "kvm2",
+      MEMORY_MIB: "4096",
+      CPUS: "4",
+      BIN_DIR: "/s/bin",
+    });
   });
 
   it("enables the configured addons, each its own resource, and runs the tunnel only when asked", async () => {
     await build();
-    expect(recorded.filter((r) => r.name.includes("-addon-") && r.name.endsWith("-run")).map((r) => r.inputs.environment.ADDON)).toEqual(["ingress", "dashboard"]);
+    expect(recorded.filter((r) => r.name.includes("-addon-") && r.name.endsWith("-run")).map((r) => r.inputs.environment.ADDON)).toEqual([
+      "ingress",
+      "dashboard",
+    ]);
     expect(recorded.some((r) => r.name.includes("tunnel"))).toBe(false);
     reset();
     const outputs = await build((raw) => {
@@ -103,16 +122,28 @@ describe("minikube lab graph", () => {
     const check = registrations.find((r) => r.name === "minikube-check-workloads")!;
     const workloads = registrations.find((r) => r.type === "labstack:kubernetes:PostWorkloads")!;
     expect(check.opts.dependsOn).toEqual([workloads.resource]);
-    expect(recorded.find((r) => r.name === "minikube-check-workloads-run")!.inputs.environment).toMatchObject({ DEPLOYMENT: "alpine", SERVICE: "alpine-service", PVC: "my-pvc" });
+    expect(recorded.find((r) => r.name === "minikube-check-workloads-run")!.inputs.environment).toMatchObject({
+      DEPLOYMENT: "alpine",
+      SERVICE: "alpine-service",
+      PVC: "my-pvc",
+    });
   });
 });
 
 describe("minikube lab config", () => {
   const bad: [string, (raw: Record<string, any>) => void, string][] = [
-    ["unknown driver", (raw) => (raw.minikube.driver = "hyperkit"), 'labstack:lab.minikube.driver: Invalid option: expected one of "virtualbox"|"kvm2"|"docker"|"none"'],
+    [
+      "unknown driver",
+      (raw) => (raw.minikube.driver = "hyperkit"),
+      'labstack:lab.minikube.driver: Invalid option: expected one of "virtualbox"|"kvm2"|"docker"|"none"',
+    ],
     ["too little memory", (raw) => (raw.minikube.memoryMiB = 1024), "labstack:lab.minikube.memoryMiB: must be at least 1800: minikube refuses less"],
     ["service type typo", (raw) => (raw.service.type = "Nodeport"), 'labstack:lab.service.type: Invalid option: expected one of "NodePort"|"LoadBalancer"'],
-    ["more memory than the host", (raw) => (raw.host.memoryMiB = 2000), "labstack:lab.minikube.memoryMiB: the cluster needs 2048 MiB of memory but the lab host has 2000 MiB"],
+    [
+      "more memory than the host",
+      (raw) => (raw.host.memoryMiB = 2000),
+      "labstack:lab.minikube.memoryMiB: the cluster needs 2048 MiB of memory but the lab host has 2000 MiB",
+    ],
     ["unknown lab kind", (raw) => (raw.kind = "kind"), 'labstack:lab.kind: must be one of openstack, network, minikube (got "kind")'],
   ];
 

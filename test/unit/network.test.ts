@@ -1,7 +1,7 @@
 // The networking labs' model rules, plan and resource graph (under mocks).
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { LabConfigError, parseLab } from "../../model/parse.js";
+import { type LabConfigError, parseLab } from "../../model/parse.js";
 import { guestNetworkStep, planChecks } from "../../plan/network.js";
 import { buildLab } from "../../stacks/index.js";
 import { stackLab } from "../helpers/labs.js";
@@ -31,8 +31,16 @@ describe("networking lab model", () => {
     ["VLAN id out of range", (l) => (l.guest.vlans[0].id = 4095), "labstack:lab.guest.vlans[0].id: Too big: expected number to be <=4094"],
     ["l2 check on a VLAN the node lacks", (l) => (l.checks[2].vlan = 300), "labstack:lab.checks[2].vlan: node 'boxA' has no VLAN 300 on network 'mynetwork'"],
     ["ping to an unknown name", (l) => (l.checks[0].to = "boxZ"), "labstack:lab.checks[0].to: 'boxZ' is neither an IPv4 address nor a node"],
-    ["APT cache without a management network", (l) => (l.aptCache.enabled = true), "labstack:lab.aptCache.enabled: the APT cache is served on the management network; set managementNetwork or aptCache.enabled: false"],
-    ["unknown check kind", (l) => (l.checks[0].kind = "traceroute"), "labstack:lab.checks[0].kind: Invalid discriminator value. Expected 'ping' | 'l2' | 'host-ping' | 'arp' | 'fdb' | 'vtep-fdb' | 'capture' | 'nat-service'"],
+    [
+      "APT cache without a management network",
+      (l) => (l.aptCache.enabled = true),
+      "labstack:lab.aptCache.enabled: the APT cache is served on the management network; set managementNetwork or aptCache.enabled: false",
+    ],
+    [
+      "unknown check kind",
+      (l) => (l.checks[0].kind = "traceroute"),
+      "labstack:lab.checks[0].kind: Invalid discriminator value. Expected 'ping' | 'l2' | 'host-ping' | 'arp' | 'fdb' | 'vtep-fdb' | 'capture' | 'nat-service'",
+    ],
   ];
   it.each(cases)("fails on %s", (_, mutate, expected) => {
     const raw = stackLab("net-lab8");
@@ -66,7 +74,10 @@ describe("networking lab plan", () => {
     const checks = planChecks(parseLab(stackLab("net-lab5")), "net-lab5");
     expect(checks.map((c) => c.name)).toEqual(["1-ping-boxa", "2-ping-boxc", "3-fdb-boxb"]);
     const fdb = checks[2].step.env.ENTRIES.split("\n").map((l) => l.split(" "));
-    expect(fdb.map(([peer, , port]) => [peer, port])).toEqual([["boxA", "enp0s8"], ["boxC", "enp0s9"]]);
+    expect(fdb.map(([peer, , port]) => [peer, port])).toEqual([
+      ["boxA", "enp0s8"],
+      ["boxC", "enp0s9"],
+    ]);
     expect(fdb[0][1]).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
     const lab8 = planChecks(parseLab(stackLab("net-lab8")), "net-lab8");
     expect(lab8[2].step.env).toEqual({ TARGET: "192.168.70.6", DEVICE: "enp0s8.100", EXPECT: "isolated" });
@@ -85,7 +96,9 @@ describe("networking lab graph", () => {
     expect(deps).toContain("net-lab1-web-8080");
     expect(deps).toContain("net-lab1-boxA-base");
     const second = registrations.find((r) => r.name === "net-lab1-check-2-host-ping-host")!;
-    expect((second.opts.dependsOn as pulumi.Resource[]).map((d) => registrations.find((r) => r.resource === d)!.name)).toEqual(["net-lab1-check-1-nat-service-boxa"]);
+    expect((second.opts.dependsOn as pulumi.Resource[]).map((d) => registrations.find((r) => r.resource === d)!.name)).toEqual([
+      "net-lab1-check-1-nat-service-boxa",
+    ]);
     const web = recorded.find((r) => r.name === "net-lab1-web-8080-run")!;
     expect(unwrap(web.inputs.environment)).toMatchObject({ PORT: "8080", TOKEN: "labstack NAT lab net-lab1" });
     expect(recorded.some((r) => r.name.includes("apt-cache"))).toBe(false);
@@ -94,6 +107,8 @@ describe("networking lab graph", () => {
   it("creates guest devices only on the nodes that have them", async () => {
     buildLab(parseLab(stackLab("net-lab5")), "net-lab5", {}, recordingOptions);
     await settle();
-    expect(registrations.filter((r) => r.name.endsWith("-guest-network") && r.type === "labstack:lab:NodeStep").map((r) => r.name)).toEqual(["net-lab5-boxB-guest-network"]);
+    expect(registrations.filter((r) => r.name.endsWith("-guest-network") && r.type === "labstack:lab:NodeStep").map((r) => r.name)).toEqual([
+      "net-lab5-boxB-guest-network",
+    ]);
   });
 });

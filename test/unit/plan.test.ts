@@ -1,18 +1,18 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { parseLab } from "../../model/parse.js";
-import { renderSeed } from "../../plan/cloudinit.js";
+import { parse } from "yaml";
 import { qemuMachineEnvironment, tapName } from "../../components/hypervisor/qemu/plan.js";
 import { vboxMachineEnvironment } from "../../components/hypervisor/virtualbox/plan.js";
-import { hostBridgeName } from "../../plan/bridge.js";
-import { dropletUserData, resolveHomePaths, withEnvironmentProxy, hostStateDir, imageEnvironment, labAptProxy, preflightEnvironment } from "../../plan/host.js";
-import { bootFiles } from "../../plan/machine.js";
 import { cidrContains, cidrsOverlap, formatIpv4, isReservedInCidr, netmask, parseCidr, parseIpv4 } from "../../model/ipv4.js";
+import { parseLab } from "../../model/parse.js";
+import { hostBridgeName } from "../../plan/bridge.js";
+import { renderSeed } from "../../plan/cloudinit.js";
+import { dropletUserData, hostStateDir, imageEnvironment, labAptProxy, preflightEnvironment, resolveHomePaths, withEnvironmentProxy } from "../../plan/host.js";
+import { bootFiles } from "../../plan/machine.js";
 import { guestDevice, macAddress, planNics } from "../../plan/nics.js";
 import { hostsEntries, openstackBake, planNodeSteps } from "../../plan/openstack.js";
 import { renderMermaid, renderNext } from "../../plan/outputs.js";
 import { hostCommand, hostStdin, nodeStdin, shellQuote } from "../../plan/steps.js";
-import { parse } from "yaml";
 import { stackLab } from "../helpers/labs.js";
 
 const dev = () => parseLab(stackLab("dev"));
@@ -101,7 +101,7 @@ describe("cloud-init seed", () => {
 
 describe("steps", () => {
   it("quotes any value for bash", () => {
-    for (const value of ["plain", "it's", "$(rm -rf /)", "a\nb", "`x` \"y\" \\z"]) {
+    for (const value of ["plain", "it's", "$(rm -rf /)", "a\nb", '`x` "y" \\z']) {
       expect(execFileSync("bash", ["-c", `printf %s ${shellQuote(value)}`], { encoding: "utf8" })).toBe(value);
     }
   });
@@ -114,7 +114,7 @@ describe("steps", () => {
     expect(stdin.trimEnd().endsWith("}\nlabstack_step </dev/null")).toBe(true);
     expect(stdin).toContain("export LISTEN_ADDRESS='192.168.1.11'");
     // A command in the step that reads stdin sees EOF instead of the rest of the script.
-    const probe = stdin.replace("export LISTEN_ADDRESS", "echo \"read:$(cat)\"; exit 0\nexport LISTEN_ADDRESS");
+    const probe = stdin.replace("export LISTEN_ADDRESS", 'echo "read:$(cat)"; exit 0\nexport LISTEN_ADDRESS');
     expect(execFileSync("bash", ["-s"], { input: probe, encoding: "utf8" })).toBe("read:\n");
   });
 
@@ -182,7 +182,11 @@ describe("remote lab hosts", () => {
     expect(hostCommand("down", "root")).toBe("bash -s down");
     // It really runs: a check script with its lib.sh, from stdin, leaving no folder behind.
     const tmp = execFileSync("mktemp", ["-d"], { encoding: "utf8" }).trim();
-    const out = execFileSync("bash", ["-s", "up"], { input: hostStdin("checks/host-ping.sh", { TARGET: "127.0.0.1", EXPECT: "reach" }), encoding: "utf8", env: { ...process.env, TMPDIR: tmp } });
+    const out = execFileSync("bash", ["-s", "up"], {
+      input: hostStdin("checks/host-ping.sh", { TARGET: "127.0.0.1", EXPECT: "reach" }),
+      encoding: "utf8",
+      env: { ...process.env, TMPDIR: tmp },
+    });
     expect(out).toContain("ok: ping 127.0.0.1 from the lab host: reached");
     expect(execFileSync("ls", ["-A", tmp], { encoding: "utf8" })).toBe("");
   });
@@ -194,7 +198,8 @@ describe("remote lab hosts", () => {
   });
 
   it("demands KVM on a droplet unless TCG is chosen, and sums the nodes' memory", () => {
-    const onDroplet = (accel: string) => parseLab({ ...dev(), host: { kind: "digitalocean", region: "fra1", sshSourceCidrs: ["203.0.113.7/32"] }, hypervisor: { kind: "qemu", accel } });
+    const onDroplet = (accel: string) =>
+      parseLab({ ...dev(), host: { kind: "digitalocean", region: "fra1", sshSourceCidrs: ["203.0.113.7/32"] }, hypervisor: { kind: "qemu", accel } });
     const stateDir = "/var/lib/labstack/dev";
     const bridge = (net: string) => hostBridgeName("dev", dev().networks.find((n) => n.name === net)!);
     expect(preflightEnvironment(onDroplet("auto"), "dev", stateDir)).toEqual({
@@ -209,15 +214,22 @@ describe("remote lab hosts", () => {
         "8200 labstack:lab.nodes[1].nics[0].sshPort /var/lib/labstack/dev/vms/compute1/qemu.pid",
         "8201 labstack:lab.nodes[2].nics[0].sshPort /var/lib/labstack/dev/vms/compute2/qemu.pid",
       ].join("\n"),
-      NETWORKS: [`labstack:lab.networks[1].cidr 192.168.1.0/24 ${bridge("management")}`, `labstack:lab.networks[2].cidr 172.16.0.0/24 ${bridge("guest")}`].join("\n"),
+      NETWORKS: [`labstack:lab.networks[1].cidr 192.168.1.0/24 ${bridge("management")}`, `labstack:lab.networks[2].cidr 172.16.0.0/24 ${bridge("guest")}`].join(
+        "\n",
+      ),
       FILES: "",
       DEVICES: "",
     });
     expect(preflightEnvironment(onDroplet("tcg"), "dev", stateDir).REQUIRE_KVM).toBe("0");
     expect(preflightEnvironment(dev(), "dev", stateDir).REQUIRE_KVM).toBe("0");
-    const key = { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nhostKeySecret\n-----END OPENSSH PRIVATE KEY-----\n", publicKey: "ssh-ed25519 AAAAhost labstack host\n" };
+    const key = {
+      privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nhostKeySecret\n-----END OPENSSH PRIVATE KEY-----\n",
+      publicKey: "ssh-ed25519 AAAAhost labstack host\n",
+    };
     const userData = dropletUserData(onDroplet("auto"), key);
-    expect(userData).toMatch(/^#cloud-config\npackage_update: true\npackages:\n  - qemu-system-x86\n  - qemu-utils\n  - cloud-image-utils\n  - apt-cacher-ng\n/);
+    expect(userData).toMatch(
+      /^#cloud-config\npackage_update: true\npackages:\n {2}- qemu-system-x86\n {2}- qemu-utils\n {2}- cloud-image-utils\n {2}- apt-cacher-ng\n/,
+    );
     // The droplet's host key is the lab's, and no other is made: SSH to it is verified from the start.
     const cloudConfig = parse(userData);
     expect(cloudConfig.ssh_keys).toEqual({ ed25519_private: key.privateKey, ed25519_public: "ssh-ed25519 AAAAhost labstack host" });
@@ -240,7 +252,16 @@ describe("built images", () => {
     const lab = dev();
     const env = imageEnvironment(lab, openstackBake(lab));
     expect(env).toMatchObject({ DISTRO: "debian", RELEASE: "bookworm", SIZE_GIB: "3", APT_PROXY: "http://192.168.1.1:3142" });
-    expect(env.PACKAGES.split(" ")).toEqual(["chrony", "mariadb-client", "mariadb-server", "memcached", "python3-amqp", "python3-openstackclient", "python3-pymysql", "rabbitmq-server"]);
+    expect(env.PACKAGES.split(" ")).toEqual([
+      "chrony",
+      "mariadb-client",
+      "mariadb-server",
+      "memcached",
+      "python3-amqp",
+      "python3-openstackclient",
+      "python3-pymysql",
+      "rabbitmq-server",
+    ]);
     // The socket too: a socket unit enabled in the image would listen on every address at boot.
     expect(env.SERVICES_OFF).toBe("mariadb.service mariadb.socket memcached.service rabbitmq-server.service");
     // A lab without the services bakes fewer packages: a different image.
@@ -261,7 +282,10 @@ describe("built images", () => {
   });
 
   it("boot the kernel and initrd that lie beside the built disk", () => {
-    expect(bootFiles(dev(), "/c/images/debian-bookworm-abc/disk.qcow2")).toEqual({ kernel: "/c/images/debian-bookworm-abc/vmlinuz", initrd: "/c/images/debian-bookworm-abc/initrd.img" });
+    expect(bootFiles(dev(), "/c/images/debian-bookworm-abc/disk.qcow2")).toEqual({
+      kernel: "/c/images/debian-bookworm-abc/vmlinuz",
+      initrd: "/c/images/debian-bookworm-abc/initrd.img",
+    });
     expect(bootFiles(seedLab(), "/c/images/x.img")).toEqual({ kernel: "", initrd: "" });
   });
 
@@ -275,7 +299,11 @@ describe("built images", () => {
 
 describe("next steps", () => {
   it("tell the learner how to reach each node, where the credentials are, how to verify and reset", () => {
-    const text = renderNext("dev", [{ name: "controller", managementIp: "192.168.1.11", ssh: { host: "127.0.0.1", port: 8222, user: "stack" } }], "/home/l/.local/share/labstack/dev/credentials/credentials.yaml");
+    const text = renderNext(
+      "dev",
+      [{ name: "controller", managementIp: "192.168.1.11", ssh: { host: "127.0.0.1", port: 8222, user: "stack" } }],
+      "/home/l/.local/share/labstack/dev/credentials/credentials.yaml",
+    );
     expect(text).toContain("ssh -F ~/.ssh/labstack-dev.conf controller");
     expect(text).toContain("credentials: /home/l/.local/share/labstack/dev/credentials/credentials.yaml");
     expect(text).toContain("npm run verify -- dev");

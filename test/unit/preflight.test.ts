@@ -1,14 +1,14 @@
 // host/preflight.sh run for real with the parameters the components give it, on a made-up host:
 // the kernel's facts (/proc, /sys, /dev) from a folder (HOST_ROOT), routes and listening ports in a
 // network namespace of the test's own, and a user without root through setpriv.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { vboxNetworkEnvironment } from "../../components/hypervisor/virtualbox/plan.js";
 import { parseLab } from "../../model/parse.js";
 import type { Lab } from "../../model/schema.js";
-import { vboxNetworkEnvironment } from "../../components/hypervisor/virtualbox/plan.js";
 import { hostBridgeName } from "../../plan/bridge.js";
 import { preflightEnvironment } from "../../plan/host.js";
 import { ROOT, stackLab } from "../helpers/labs.js";
@@ -68,7 +68,11 @@ const env = (lab: Lab, name: string) => preflightEnvironment(lab, name, stateDir
 
 /** A process in the namespace listening on 127.0.0.1:port; `argv` ends up on its command line. */
 async function listen(port: number, address = "127.0.0.1", ...argv: string[]) {
-  const child = spawn("ip", ["netns", "exec", NS, process.execPath, "-e", `require("net").createServer().listen(${port}, "${address}", () => console.log("up"))`, ...argv], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(
+    "ip",
+    ["netns", "exec", NS, process.execPath, "-e", `require("net").createServer().listen(${port}, "${address}", () => console.log("up"))`, ...argv],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   listeners.push(child);
   await new Promise((resolve) => child.stdout!.once("data", resolve));
   return child;
@@ -90,7 +94,10 @@ afterAll(() => {
 
 describe("host preflight", () => {
   it("passes a host with all the lab needs, changing nothing", () => {
-    for (const [lab, name] of [[vboxLab, "openstack-lab"], [qemuLab, "dev"]] as const) {
+    for (const [lab, name] of [
+      [vboxLab, "openstack-lab"],
+      [qemuLab, "dev"],
+    ] as const) {
       const r = preflight(env(lab, name));
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toContain("preflight: ok");
@@ -106,7 +113,11 @@ describe("host preflight", () => {
     expect(bare.stderr).toContain("sudo modprobe -r kvm_intel kvm");
     // Before 6.12 KVM takes the CPU only while a KVM VM runs; with enable_virt_at_load=N not at all.
     expect(preflight(env(vboxLab, "openstack-lab"), { root: kernel("old-kernel", { release: "6.11.0", modules: ["kvm", "kvm_amd"] }) }).status).toBe(0);
-    expect(preflight(env(vboxLab, "openstack-lab"), { root: kernel("virt-not-at-load", { release: "6.14.0-24-generic", modules: ["kvm", "kvm_amd"], virtAtLoad: "N" }) }).status).toBe(0);
+    expect(
+      preflight(env(vboxLab, "openstack-lab"), {
+        root: kernel("virt-not-at-load", { release: "6.14.0-24-generic", modules: ["kvm", "kvm_amd"], virtAtLoad: "N" }),
+      }).status,
+    ).toBe(0);
     // QEMU needs none of VirtualBox's devices.
     expect(preflight(env(qemuLab, "dev"), { root: kernel("no-vbox", { devices: [] }) }).status).toBe(0);
   });
@@ -116,7 +127,10 @@ describe("host preflight", () => {
     addressed("lsh1vpn", "10.8.0.2/24");
     ns("route", "add", "172.16.0.0/16", "dev", "lsh1vpn");
     ns("route", "add", "default", "via", "10.8.0.1");
-    for (const [lab, name] of [[vboxLab, "openstack-lab"], [qemuLab, "dev"]] as const) {
+    for (const [lab, name] of [
+      [vboxLab, "openstack-lab"],
+      [qemuLab, "dev"],
+    ] as const) {
       const r = preflight(env(lab, name));
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/labstack:lab\.networks\[1\]\.cidr: 192\.168\.1\.0\/24 overlaps the route '192\.168\.1\.0\/24 dev lsh1lan [^']*'/);
@@ -128,7 +142,10 @@ describe("host preflight", () => {
     ns("link", "del", "lsh1vpn");
     // The lab is up: its own vboxnetN (recorded by network.sh) or bridges carry its ranges.
     const [management, guest] = vboxLab.networks.filter((n) => n.kind === "hostonly");
-    for (const [net, device] of [[management, "vboxnet1"], [guest, "vboxnet2"]] as const) {
+    for (const [net, device] of [
+      [management, "vboxnet1"],
+      [guest, "vboxnet2"],
+    ] as const) {
       addressed(device, `${net.hostAddress}/24`);
       const file = vboxNetworkEnvironment(net, stateDir).STATE_FILE;
       mkdirSync(dirname(file), { recursive: true });
@@ -170,7 +187,13 @@ describe("host preflight", () => {
     mkdirSync(bin);
     writeFileSync(join(bin, "VBoxManage"), `#!/bin/sh\nexec ${process.execPath} ${join(ROOT, "test", "helpers", "vboxmanage-standin.mjs")} "$@"\n`);
     chmodSync(join(bin, "VBoxManage"), 0o755);
-    const vms = (running: string) => ({ hostonlyifs: [], dhcpservers: [], registry: {}, calls: [], vms: [{ name: running, uuid: "1", state: "running", nics: {}, media: [] }] });
+    const vms = (running: string) => ({
+      hostonlyifs: [],
+      dhcpservers: [],
+      registry: {},
+      calls: [],
+      vms: [{ name: running, uuid: "1", state: "running", nics: {}, media: [] }],
+    });
     const standIn = join(tmp, "vbox.json");
     const path = `${bin}:${process.env.PATH}`;
     writeFileSync(standIn, JSON.stringify(vms("labstack-other-lab-controller")));
@@ -213,7 +236,9 @@ describe("host preflight", () => {
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split("\n")).toEqual([
       `preflight: labstack:lab.image.kernel: ${join(tmp, "missing-vmlinuz")} is not a readable file on the local host ${spawnSync("hostname", { encoding: "utf8" }).stdout.trim()}; fix the path or the file's permissions`,
-      expect.stringMatching(/^preflight: labstack:lab\.networks\[4\]\.device: the local host \S+ has no interface lsh1nope to bridge to; create it first, or set create: true/),
+      expect.stringMatching(
+        /^preflight: labstack:lab\.networks\[4\]\.device: the local host \S+ has no interface lsh1nope to bridge to; create it first, or set create: true/,
+      ),
     ]);
     ns("link", "del", "lsh1br");
   });

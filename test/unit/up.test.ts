@@ -58,7 +58,13 @@ describe("scripts/up.sh", () => {
   it("logs in locally, creates the stack, brings it up and prints next, with a generated 0600 passphrase", () => {
     const r = run([]);
     expect(r.status, r.err).toBe(0);
-    expect(argsOf(r.calls)).toEqual(["whoami --non-interactive", "login --local", "stack select --create --non-interactive dev", "up --yes -s dev", "stack output next -s dev"]);
+    expect(argsOf(r.calls)).toEqual([
+      "whoami --non-interactive",
+      "login --local",
+      "stack select --create --non-interactive dev",
+      "up --yes -s dev",
+      "stack output next -s dev",
+    ]);
     const file = join(home, ".config", "labstack", "passphrase");
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(join(home, ".config", "labstack")).mode & 0o777).toBe(0o700);
@@ -131,7 +137,10 @@ describe("scripts/up.sh", () => {
 
 describe("scripts/up.sh without pulumi on PATH", () => {
   it("installs the CLI with Pulumi's installer at the SDK's version and uses it from ~/.pulumi/bin", () => {
-    const installer = executable(join(dir, "installer.sh"), `#!/bin/sh\necho "installer $*" >> "$FAKE_LOG"\nmkdir -p "$HOME/.pulumi/bin"\ncat > "$HOME/.pulumi/bin/pulumi" <<'EOF'\n${FAKE_PULUMI}EOF\nchmod +x "$HOME/.pulumi/bin/pulumi"\n`);
+    const installer = executable(
+      join(dir, "installer.sh"),
+      `#!/bin/sh\necho "installer $*" >> "$FAKE_LOG"\nmkdir -p "$HOME/.pulumi/bin"\ncat > "$HOME/.pulumi/bin/pulumi" <<'EOF'\n${FAKE_PULUMI}EOF\nchmod +x "$HOME/.pulumi/bin/pulumi"\n`,
+    );
     const r = run([], { LABSTACK_PULUMI_INSTALLER: `file://${installer}` }, SYSTEM_PATH);
     expect(r.status, r.err).toBe(0);
     expect(r.calls[0]).toBe(`installer --version ${PULUMI_VERSION}`);
@@ -151,7 +160,11 @@ describe("scripts/up.sh without pulumi on PATH", () => {
     executable(join(bin, "pulumi"), FAKE_PULUMI);
     for (const p of ["pulumi-language-nodejs", "pulumi-resource-command", "pulumi-resource-kubernetes"]) executable(join(bin, p), "#!/bin/sh\n");
     executable(join(dir, "gobin", "go"), "#!/bin/sh\nexit 1\n");
-    const r = run([], { LABSTACK_PULUMI_INSTALLER: "file:///nonexistent", LABSTACK_CACHE: cache, NODE_OPTIONS: "--max-old-space-size=2048" }, `${join(dir, "gobin")}:${SYSTEM_PATH}`);
+    const r = run(
+      [],
+      { LABSTACK_PULUMI_INSTALLER: "file:///nonexistent", LABSTACK_CACHE: cache, NODE_OPTIONS: "--max-old-space-size=2048" },
+      `${join(dir, "gobin")}:${SYSTEM_PATH}`,
+    );
     expect(r.status, r.err).toBe(0);
     expect(r.err).toContain("building the engine from Go modules");
     expect(r.calls.find((c) => c.includes("up --yes"))).toMatch(/node=--max-old-space-size=2048 --import=tsx noplugins=true grpc=unset$/);
@@ -161,7 +174,9 @@ describe("scripts/up.sh without pulumi on PATH", () => {
   it("names what is missing when neither the installer nor Go is there", () => {
     const r = run([], { LABSTACK_PULUMI_INSTALLER: "file:///nonexistent" }, SYSTEM_PATH);
     expect(r.status).toBe(1);
-    expect(r.err).toMatch(/no pulumi on PATH, Pulumi's installer could not be downloaded, and there is no Go .*https:\/\/www\.pulumi\.com\/docs\/install\/.*apt-get install golang-go/);
+    expect(r.err).toMatch(
+      /no pulumi on PATH, Pulumi's installer could not be downloaded, and there is no Go .*https:\/\/www\.pulumi\.com\/docs\/install\/.*apt-get install golang-go/,
+    );
     expect(r.calls).toEqual([]);
   });
 });

@@ -9,9 +9,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { vboxMachineEnvironment, vboxNetworkEnvironment } from "../../components/hypervisor/virtualbox/plan.js";
 import { parseLab } from "../../model/parse.js";
 import { renderSeed } from "../../plan/cloudinit.js";
-import { vboxMachineEnvironment, vboxNetworkEnvironment } from "../../components/hypervisor/virtualbox/plan.js";
 import { prepareEnvironment } from "../../plan/host.js";
 import { planNics } from "../../plan/nics.js";
 import { ROOT, stackLab } from "../helpers/labs.js";
@@ -48,7 +48,16 @@ function vbox(...args: string[]) {
 interface StandInState {
   hostonlyifs: { name: string; ip: string; mask: string }[];
   dhcpservers: { network: string }[];
-  vms: { name: string; state: string; memory: number; cpus: number; dir: string; nics: Record<string, any>; settings: Record<string, unknown>; media: { type: string; path: string; port: number }[] }[];
+  vms: {
+    name: string;
+    state: string;
+    memory: number;
+    cpus: number;
+    dir: string;
+    nics: Record<string, any>;
+    settings: Record<string, unknown>;
+    media: { type: string; path: string; port: number }[];
+  }[];
   resized: Record<string, number>;
   registry: Record<string, string>;
   calls: string[][];
@@ -89,7 +98,16 @@ beforeAll(() => {
   // The learner's own host-only interface, made before the lab as the GUI does (with a DHCP
   // server): the lab must never touch it.
   vbox("hostonlyif", "create");
-  vbox("dhcpserver", "add", "--interface=vboxnet0", "--server-ip=192.168.56.100", "--netmask=255.255.255.0", "--lower-ip=192.168.56.101", "--upper-ip=192.168.56.254", "--enable");
+  vbox(
+    "dhcpserver",
+    "add",
+    "--interface=vboxnet0",
+    "--server-ip=192.168.56.100",
+    "--netmask=255.255.255.0",
+    "--lower-ip=192.168.56.101",
+    "--upper-ip=192.168.56.254",
+    "--enable",
+  );
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -132,8 +150,28 @@ describe("VirtualBox scripts for the seed's Lab1 (VBoxManage stand-in)", { timeo
     mkdirSync(dirname(conf));
     const learners = "# mine\n* 10.0.0.0/8\n";
     writeFileSync(conf, learners, { mode: 0o640 });
-    const other = parseLab({ ...stackLab(LAB_NAME), host: { kind: "local", vboxNetworksConf: true }, managementNetwork: "lan", networks: [{ name: "nat", kind: "nat" }, { name: "lan", kind: "hostonly", cidr: "192.168.70.0/24", hostAddress: "192.168.70.1" }], nodes: [{ name: "solo", memoryMiB: 512, nics: [{ network: "nat", sshPort: 8300 }, { network: "lan", ip: "192.168.70.10" }] }], services: {} });
-    const step = (l: typeof lab, name: string, action: "up" | "down") => run("host/prepare.sh", action, { ...prepareEnvironment(l, name), APT_CACHE: "0", VBOX_NETWORKS_CONF: conf });
+    const other = parseLab({
+      ...stackLab(LAB_NAME),
+      host: { kind: "local", vboxNetworksConf: true },
+      managementNetwork: "lan",
+      networks: [
+        { name: "nat", kind: "nat" },
+        { name: "lan", kind: "hostonly", cidr: "192.168.70.0/24", hostAddress: "192.168.70.1" },
+      ],
+      nodes: [
+        {
+          name: "solo",
+          memoryMiB: 512,
+          nics: [
+            { network: "nat", sshPort: 8300 },
+            { network: "lan", ip: "192.168.70.10" },
+          ],
+        },
+      ],
+      services: {},
+    });
+    const step = (l: typeof lab, name: string, action: "up" | "down") =>
+      run("host/prepare.sh", action, { ...prepareEnvironment(l, name), APT_CACHE: "0", VBOX_NETWORKS_CONF: conf });
     for (const r of [step(lab, LAB_NAME, "up"), step(other, "other", "up")]) expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(conf, "utf8")).toBe(`${learners}# labstack openstack-lab\n* 192.168.1.0/24 172.16.0.0/24\n# labstack other\n* 192.168.70.0/24\n`);
     expect(step(lab, LAB_NAME, "down").status).toBe(0);
@@ -168,7 +206,16 @@ describe("VirtualBox scripts for the seed's Lab1 (VBoxManage stand-in)", { timeo
 
   it("configures an interface named in networks[].device, removing its DHCP server, and leaves it on destroy", () => {
     vbox("hostonlyif", "create");
-    vbox("dhcpserver", "add", "--interface=vboxnet3", "--server-ip=192.168.59.100", "--netmask=255.255.255.0", "--lower-ip=192.168.59.101", "--upper-ip=192.168.59.254", "--enable");
+    vbox(
+      "dhcpserver",
+      "add",
+      "--interface=vboxnet3",
+      "--server-ip=192.168.59.100",
+      "--netmask=255.255.255.0",
+      "--lower-ip=192.168.59.101",
+      "--upper-ip=192.168.59.254",
+      "--enable",
+    );
     const params = { DEVICE: "vboxnet3", HOST_ADDRESS: "192.168.59.1", NETMASK: "255.255.255.0", STATE_FILE: join(tmp, "named", "vboxnet3.hostonlyif") };
     const r = run("virtualbox/network.sh", "up", params);
     expect(r).toMatchObject({ status: 0, stdout: "vboxnet3" });
@@ -212,7 +259,11 @@ describe("VirtualBox scripts for the seed's Lab1 (VBoxManage stand-in)", { timeo
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout + r.stderr).not.toContain("labstack: changed");
     }
-    const verbs = new Set(host().calls.slice(before).map((c) => c[0]));
+    const verbs = new Set(
+      host()
+        .calls.slice(before)
+        .map((c) => c[0]),
+    );
     expect([...verbs].sort()).toEqual(["list", "showvminfo"]);
   });
 

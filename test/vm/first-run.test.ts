@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startUpstreamCache } from "../helpers/cache.js";
 import { cleanStale, SCRATCH_ROOT } from "../helpers/engineLab.js";
 import { ROOT } from "../helpers/labs.js";
-import { createNamespace, namespaceLinks, type Namespace } from "../helpers/netns.js";
+import { createNamespace, type Namespace, namespaceLinks } from "../helpers/netns.js";
 import { expectOpenStackChecksGreen, OPENSTACK_NODES } from "../helpers/openstackChecks.js";
 
 const SUITE = "firstrun";
@@ -62,7 +62,9 @@ function cloneRepository(): void {
     return;
   }
   mkdirSync(CLONE);
-  const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" }).split("\n").filter((f) => f && existsSync(join(ROOT, f)));
+  const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" })
+    .split("\n")
+    .filter((f) => f && existsSync(join(ROOT, f)));
   execFileSync("tar", ["-cf", join(SCRATCH, "clone.tar"), ...files], { cwd: ROOT });
   execFileSync("tar", ["-xf", join(SCRATCH, "clone.tar")], { cwd: CLONE });
 }

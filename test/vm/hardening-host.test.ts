@@ -2,7 +2,7 @@
 // cache is no open proxy, failed creates leave nothing behind, QEMU runs without pulumi's
 // environment and without root, and a stale pidfile never makes a script skip a start or kill a
 // stranger. Real scripts, real apt-cacher-ng and QEMU; no guest OS is booted.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,7 +30,10 @@ const linkExists = (dev: string) => inNs(["ip", "link", "show", "dev", dev]).sta
 const alive = (pid: number) => spawnSync("kill", ["-0", String(pid)]).status === 0;
 const procFile = (pid: number, file: string) => readFileSync(`/proc/${pid}/${file}`, "utf8");
 const SECRETS = { PULUMI_CONFIG_PASSPHRASE: "lsh3-passphrase", DIGITALOCEAN_TOKEN: "lsh3-token" };
-const leakedSecrets = (pid: number) => procFile(pid, "environ").split("\0").filter((v) => v.startsWith("PULUMI_") || v.startsWith("DIGITALOCEAN_"));
+const leakedSecrets = (pid: number) =>
+  procFile(pid, "environ")
+    .split("\0")
+    .filter((v) => v.startsWith("PULUMI_") || v.startsWith("DIGITALOCEAN_"));
 
 /** A process that is not the lab's, as a reused PID in a stale pidfile would be. */
 function bystander(): number {
@@ -47,7 +50,12 @@ beforeAll(() => {
   expect(spawnSync("ip", ["netns", "add", NS]).status).toBe(0);
   inNs(["ip", "link", "set", "lo", "up"]);
   // The management network's host address, and another network of the host (a learner's LAN).
-  for (const argv of [["link", "add", "lsh3-net", "type", "bridge"], ["addr", "add", `${MGMT}/24`, "dev", "lsh3-net"], ["addr", "add", `${LAN}/24`, "dev", "lsh3-net"], ["link", "set", "lsh3-net", "up"]]) {
+  for (const argv of [
+    ["link", "add", "lsh3-net", "type", "bridge"],
+    ["addr", "add", `${MGMT}/24`, "dev", "lsh3-net"],
+    ["addr", "add", `${LAN}/24`, "dev", "lsh3-net"],
+    ["link", "set", "lsh3-net", "up"],
+  ]) {
     expect(inNs(["ip", ...argv]).status).toBe(0);
   }
 });
@@ -64,8 +72,14 @@ describe("host/apt-cache.sh (daemon mode)", () => {
   let upstream: ChildProcess;
   const runDir = () => join(dir, "acng");
   const env = () => ({
-    ACNG_MODE: "daemon", BIND_ADDRESS: MGMT, PORT: "3142", DISTROS: "debian", RUN_DIR: runDir(), UPSTREAM_PROXY: `http://lsh3user:lsh3-s3cret@127.0.0.1:${UPSTREAM_PORT}`,
-    DEBIAN_MIRROR: "http://deb.debian.org/debian/", ...SECRETS,
+    ACNG_MODE: "daemon",
+    BIND_ADDRESS: MGMT,
+    PORT: "3142",
+    DISTROS: "debian",
+    RUN_DIR: runDir(),
+    UPSTREAM_PROXY: `http://lsh3user:lsh3-s3cret@127.0.0.1:${UPSTREAM_PORT}`,
+    DEBIAN_MIRROR: "http://deb.debian.org/debian/",
+    ...SECRETS,
   });
   const viaCache = (url: string) => inNs(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "30", "-x", `http://${MGMT}:3142`, url]).stdout;
   let stranger: number;
@@ -96,7 +110,10 @@ http.server.HTTPServer(("127.0.0.1", ${UPSTREAM_PORT}), H).serve_forever()
   });
 
   it("listens on the lab's address only", () => {
-    const listeners = inNs(["ss", "-Hltn", "sport", "= :3142"]).stdout.trim().split("\n").map((l) => l.split(/\s+/)[3]);
+    const listeners = inNs(["ss", "-Hltn", "sport", "= :3142"])
+      .stdout.trim()
+      .split("\n")
+      .map((l) => l.split(/\s+/)[3]);
     expect(listeners).toEqual([`${MGMT}:3142`]);
   });
 
@@ -109,7 +126,12 @@ http.server.HTTPServer(("127.0.0.1", ${UPSTREAM_PORT}), H).serve_forever()
   it("fetches the lab's distribution through the upstream proxy, and nothing else", () => {
     viaCache("http://deb.debian.org/debian/dists/bookworm/Release");
     expect(requests()).toContain("GET http://deb.debian.org/debian/dists/bookworm/Release");
-    for (const url of [`http://${LAN}/router-admin`, "http://archive.ubuntu.com/ubuntu/dists/noble/Release", "http://ubuntu-cloud.archive.canonical.com/ubuntu/dists/x/Release", "http://example.com/"]) {
+    for (const url of [
+      `http://${LAN}/router-admin`,
+      "http://archive.ubuntu.com/ubuntu/dists/noble/Release",
+      "http://ubuntu-cloud.archive.canonical.com/ubuntu/dists/x/Release",
+      "http://example.com/",
+    ]) {
       expect(viaCache(url), url).toBe("403");
     }
     expect(requests()).not.toMatch(/router-admin|ubuntu|example\.com/);
@@ -145,7 +167,12 @@ describe("host/apt-cache.sh (systemd mode, two labs on one host)", () => {
   const LAB_B = "10.213.2.1";
   const root = () => join(dir, "systemd");
   const fake = () => join(root(), "fake");
-  const mounts: Record<string, string> = { "/etc/apt-cacher-ng": "etc-acng", "/etc/systemd/system": "etc-systemd", "/var/cache/apt-cacher-ng": "cache", "/var/log/apt-cacher-ng": "log" };
+  const mounts: Record<string, string> = {
+    "/etc/apt-cacher-ng": "etc-acng",
+    "/etc/systemd/system": "etc-systemd",
+    "/var/cache/apt-cacher-ng": "cache",
+    "/var/log/apt-cacher-ng": "log",
+  };
   const systemctl = `#!/usr/bin/env bash
 state=$FAKE_SYSTEMD
 echo "$*" >> "$state/calls"
@@ -171,14 +198,27 @@ case "\${args[0]}" in
 esac
 `;
   const run = (action: "up" | "down", env: Record<string, string>) => {
-    const bind = Object.entries(mounts).map(([target, source]) => `mount --bind ${join(root(), source)} ${target}`).join(" && ");
+    const bind = Object.entries(mounts)
+      .map(([target, source]) => `mount --bind ${join(root(), source)} ${target}`)
+      .join(" && ");
     return inNs(["unshare", "-m", "bash", "-c", `${bind} && exec bash "$0" "$1"`, scriptPath("host/apt-cache.sh"), action], {
-      ACNG_MODE: "systemd", PORT, FAKE_SYSTEMD: fake(), PATH: `${join(root(), "bin")}:${process.env.PATH}`, DEBIAN_MIRROR: "http://deb.debian.org/debian/", ...env,
+      ACNG_MODE: "systemd",
+      PORT,
+      FAKE_SYSTEMD: fake(),
+      PATH: `${join(root(), "bin")}:${process.env.PATH}`,
+      DEBIAN_MIRROR: "http://deb.debian.org/debian/",
+      ...env,
     });
   };
   const labA = { LAB: "lab-a", BIND_ADDRESS: MGMT, DISTROS: "debian" };
   const labB = { LAB: "lab-b", BIND_ADDRESS: LAB_B, DISTROS: "ubuntu" };
-  const listeners = () => inNs(["ss", "-Hltn", "sport", `= :${PORT}`]).stdout.trim().split("\n").filter(Boolean).map((l) => l.split(/\s+/)[3]).sort();
+  const listeners = () =>
+    inNs(["ss", "-Hltn", "sport", `= :${PORT}`])
+      .stdout.trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split(/\s+/)[3])
+      .sort();
   // A restart returns before the daemon listens (as with systemd): wait for the listeners to settle.
   const listenersBecome = (expected: string[]) => {
     for (let i = 0; i < 50 && JSON.stringify(listeners()) !== JSON.stringify(expected); i++) spawnSync("sleep", ["0.1"]);
@@ -186,14 +226,20 @@ esac
   };
   const EVERYWHERE = [`0.0.0.0:${PORT}`, `[::]:${PORT}`];
   const conf = () => readFileSync(join(root(), "etc-acng", "labstack", "acng.conf"), "utf8");
-  const restarts = () => readFileSync(join(fake(), "calls"), "utf8").split("\n").filter((l) => l.startsWith("restart")).length;
+  const restarts = () =>
+    readFileSync(join(fake(), "calls"), "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith("restart")).length;
   const enabled = () => existsSync(join(fake(), "enabled"));
 
   beforeAll(() => {
     for (const sub of [...Object.values(mounts), "bin", "fake/default", "fake/cache", "fake/log"]) mkdirSync(join(root(), sub), { recursive: true });
     writeFileSync(join(root(), "bin", "systemctl"), systemctl, { mode: 0o755 });
     writeFileSync(join(fake(), "calls"), "");
-    writeFileSync(join(fake(), "default", "acng.conf"), `CacheDir: ${join(fake(), "cache")}\nLogDir: ${join(fake(), "log")}\nSupportDir: /usr/lib/apt-cacher-ng\nPort: ${PORT}\n`);
+    writeFileSync(
+      join(fake(), "default", "acng.conf"),
+      `CacheDir: ${join(fake(), "cache")}\nLogDir: ${join(fake(), "log")}\nSupportDir: /usr/lib/apt-cacher-ng\nPort: ${PORT}\n`,
+    );
     expect(inNs(["ip", "addr", "add", `${LAB_B}/24`, "dev", "lsh3-net"]).status).toBe(0);
   });
   afterAll(() => {
@@ -239,11 +285,17 @@ esac
   });
 
   it("gives a service that ran before the first lab its own configuration back after the last", () => {
-    expect(spawnSync("ip", ["netns", "exec", NS, join(root(), "bin", "systemctl"), "enable", "apt-cacher-ng"], { env: { ...process.env, FAKE_SYSTEMD: fake() } }).status).toBe(0);
+    expect(
+      spawnSync("ip", ["netns", "exec", NS, join(root(), "bin", "systemctl"), "enable", "apt-cacher-ng"], { env: { ...process.env, FAKE_SYSTEMD: fake() } })
+        .status,
+    ).toBe(0);
     expect(run("up", { LAB: "bootstrap", BIND_ADDRESS: MGMT }).status).toBe(0);
     expect(run("down", { LAB: "bootstrap", BIND_ADDRESS: MGMT }).status).toBe(0);
     // ...which is what a lab's up finds: enabled and listening everywhere (the default).
-    expect(spawnSync("ip", ["netns", "exec", NS, join(root(), "bin", "systemctl"), "restart", "apt-cacher-ng"], { env: { ...process.env, FAKE_SYSTEMD: fake() } }).status).toBe(0);
+    expect(
+      spawnSync("ip", ["netns", "exec", NS, join(root(), "bin", "systemctl"), "restart", "apt-cacher-ng"], { env: { ...process.env, FAKE_SYSTEMD: fake() } })
+        .status,
+    ).toBe(0);
     expect(listenersBecome(EVERYWHERE)).toEqual(EVERYWHERE);
     expect(run("up", labA).status).toBe(0);
     expect(listeners()).toEqual([`${MGMT}:${PORT}`]);
@@ -262,10 +314,14 @@ describe("host/prepare.sh", () => {
     mkdirSync(bin, { recursive: true });
     for (const tool of ["apt-get", "systemctl"]) writeFileSync(join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> "${calls}"\n`, { mode: 0o755 });
     const prepare = (apt: boolean) => {
-      const setup = ["mount -t tmpfs none /run", "mkdir -p /run/systemd/system", ...(apt ? ["mount --bind /dev/null /usr/sbin/apt-cacher-ng"] : [])].join(" && ");
+      const setup = ["mount -t tmpfs none /run", "mkdir -p /run/systemd/system", ...(apt ? ["mount --bind /dev/null /usr/sbin/apt-cacher-ng"] : [])].join(
+        " && ",
+      );
       writeFileSync(calls, "");
       const r = inNs(["unshare", "-m", "bash", "-c", `${setup} && exec bash "$0" up`, scriptPath("host/prepare.sh")], {
-        ...prepareEnvironment(parseLab(stackLab("dev")), "lsh3"), APT_CACHE: "1", PATH: `${bin}:${process.env.PATH}`,
+        ...prepareEnvironment(parseLab(stackLab("dev")), "lsh3"),
+        APT_CACHE: "1",
+        PATH: `${bin}:${process.env.PATH}`,
       });
       expect(r.status, r.stderr).toBe(0);
       return readFileSync(calls, "utf8").trim().split("\n").filter(Boolean);
@@ -287,8 +343,18 @@ describe("host/bridge.sh", () => {
 describe("qemu/vm.sh", () => {
   const base = () => join(dir, "base.qcow2");
   const machine = (vmDir: string, nics: string) => ({
-    VM_DIR: vmDir, NAME: "lsh3vm", BASE_IMAGE: base(), MEMORY_MIB: "64", CPUS: "1", DISK_GIB: "1", ACCEL: "tcg",
-    USER_DATA: "#cloud-config\n", META_DATA: "instance-id: lsh3\n", NETWORK_CONFIG: "version: 2\n", NICS: nics, ...SECRETS,
+    VM_DIR: vmDir,
+    NAME: "lsh3vm",
+    BASE_IMAGE: base(),
+    MEMORY_MIB: "64",
+    CPUS: "1",
+    DISK_GIB: "1",
+    ACCEL: "tcg",
+    USER_DATA: "#cloud-config\n",
+    META_DATA: "instance-id: lsh3\n",
+    NETWORK_CONFIG: "version: 2\n",
+    NICS: nics,
+    ...SECRETS,
   });
   beforeAll(() => {
     // A blank disk: the firmware finds nothing to boot and waits, which is all these tests need.

@@ -18,7 +18,10 @@ function inNs(...argv: string[]) {
   return { status: r.status, out: r.stdout + r.stderr };
 }
 const bridge = (action: "up" | "down", env: Record<string, string>) =>
-  spawnSync("ip", ["netns", "exec", NS, "bash", join(ROOT, "provisioning", "host", "bridge.sh"), action], { env: { ...process.env, ...env }, encoding: "utf8" });
+  spawnSync("ip", ["netns", "exec", NS, "bash", join(ROOT, "provisioning", "host", "bridge.sh"), action], {
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+  });
 const exists = (dev: string) => inNs("ip", "link", "show", "dev", dev).status === 0;
 
 beforeAll(() => {

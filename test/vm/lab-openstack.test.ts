@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { changed, filesUnder, openEngineLab, type EngineLab, type EngineRun } from "../helpers/engineLab.js";
+import { changed, type EngineLab, type EngineRun, filesUnder, openEngineLab } from "../helpers/engineLab.js";
 import { namespaceLinks } from "../helpers/netns.js";
 import { expectOpenStackChecksGreen } from "../helpers/openstackChecks.js";
 
@@ -24,7 +24,21 @@ describe.sequential("dev OpenStack lab through the engine", () => {
   const ssh = (node: string, command: string) => {
     const port = { controller: 8222, compute1: 8200, compute2: 8201 }[node]!;
     const key = join(lab.credentialsDir, "lab-key");
-    return lab.inNamespace(["ssh", "-i", key, "-p", String(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "stack@127.0.0.1", command]);
+    return lab.inNamespace([
+      "ssh",
+      "-i",
+      key,
+      "-p",
+      String(port),
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "BatchMode=yes",
+      "stack@127.0.0.1",
+      command,
+    ]);
   };
   const verify = () => lab.inNamespace(["bash", "scripts/verify.sh", "dev"], lab.env);
 
@@ -97,7 +111,14 @@ describe.sequential("dev OpenStack lab through the engine", () => {
     // public half); the lines after them carry the secret.
     const secrets = Object.entries(credentials)
       .filter(([k]) => k !== "sshPublicKey")
-      .flatMap(([k, v]) => (v.includes("PRIVATE KEY") ? v.split("\n").slice(2, -2).map((line, i) => [`${k} line ${i + 3}`, line]) : [[k, v]]));
+      .flatMap(([k, v]) =>
+        v.includes("PRIVATE KEY")
+          ? v
+              .split("\n")
+              .slice(2, -2)
+              .map((line, i) => [`${k} line ${i + 3}`, line])
+          : [[k, v]],
+      );
     expect(secrets.length).toBeGreaterThan(5);
     // The CLI's export, as a user runs it: the Automation API's exportStack decrypts for its caller.
     const exportRun = lab.inNamespace(["pulumi", "stack", "export", "-s", "dev"], lab.env);
@@ -107,7 +128,10 @@ describe.sequential("dev OpenStack lab through the engine", () => {
     // Not the Automation API's in-process event stream: since Pulumi 3.206 it hands the calling
     // program the decrypted value of every secret output (seen: the credentials command's
     // stdout), as `stack output --show-secrets` would; nothing of ours keeps it.
-    const texts: [string, string][] = [["exported stack", exported], ["engine output of up", first.output]];
+    const texts: [string, string][] = [
+      ["exported stack", exported],
+      ["engine output of up", first.output],
+    ];
     for (const f of filesUnder(lab.backendDir)) texts.push([f, readFileSync(f, "utf8")]);
     for (const [where, text] of texts) for (const [name, value] of secrets) expect(text.includes(value), `${where} holds ${name} in clear`).toBe(false);
   });

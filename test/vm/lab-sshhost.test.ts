@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { changed, openEngineLab, type EngineLab } from "../helpers/engineLab.js";
+import { changed, type EngineLab, openEngineLab } from "../helpers/engineLab.js";
 import { namespaceLinks } from "../helpers/netns.js";
 
 describe.sequential("a QEMU lab on an ssh lab host, through the engine", () => {

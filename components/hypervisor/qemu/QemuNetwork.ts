@@ -1,8 +1,8 @@
 // A QEMU lab network: a Linux bridge on the lab host (with the host's address when hostonly), or
 // an existing host bridge for bridged networks. NAT needs no host object: it is per-VM user networking.
 import * as pulumi from "@pulumi/pulumi";
-import type { NetworkArgs } from "../hypervisor.js";
 import { hostBridge } from "../hostBridge.js";
+import type { NetworkArgs } from "../hypervisor.js";
 
 export class QemuNetwork extends pulumi.ComponentResource {
   readonly device: pulumi.Output<string>;

@@ -5,7 +5,7 @@ import { bridgeEnvironment } from "../../../plan/bridge.js";
 import { vmDir } from "../../../plan/machine.js";
 import type { Hypervisor } from "../hypervisor.js";
 import { VirtualMachine } from "../VirtualMachine.js";
-import { QemuConfigSchema, qemuGuestDevice, qemuMachineEnvironment, type QemuConfig } from "./plan.js";
+import { type QemuConfig, QemuConfigSchema, qemuGuestDevice, qemuMachineEnvironment } from "./plan.js";
 import { QemuNetwork } from "./QemuNetwork.js";
 
 export const qemu: Hypervisor<typeof QemuConfigSchema> = {

@@ -2,8 +2,8 @@
 // DHCP off, removed on destroy: the seed's createVBoxNetworks.sh, declaratively). Internal networks
 // are only a name the VMs share, and bridged networks name an existing host interface.
 import * as pulumi from "@pulumi/pulumi";
-import type { NetworkArgs } from "../hypervisor.js";
 import { hostBridge } from "../hostBridge.js";
+import type { NetworkArgs } from "../hypervisor.js";
 import { vboxNetworkEnvironment, vboxNetworkName } from "./plan.js";
 
 export class VirtualBoxNetwork extends pulumi.ComponentResource {

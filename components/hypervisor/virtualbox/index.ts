@@ -11,13 +11,21 @@ export const virtualbox: Hypervisor<typeof VirtualBoxConfigSchema> = {
   guestDevice: vboxGuestDevice,
   rules: virtualBoxRules,
   hostTools: [
-    { command: "VBoxManage", missing: "VirtualBox is not installed on the lab host (VBoxManage not found); install it from your distribution or virtualbox.org" },
+    {
+      command: "VBoxManage",
+      missing: "VirtualBox is not installed on the lab host (VBoxManage not found); install it from your distribution or virtualbox.org",
+    },
     { command: "qemu-img", package: "qemu-utils" },
     { command: "cloud-localds", package: "cloud-image-utils" },
   ],
   dropletPackages: ["virtualbox", "qemu-utils", "cloud-image-utils"],
   prepare: (lab) => ({
-    VBOX_NETWORKS: lab.host.vboxNetworksConf ? lab.networks.filter((n) => n.kind === "hostonly").map((n) => n.cidr!).join(" ") : "",
+    VBOX_NETWORKS: lab.host.vboxNetworksConf
+      ? lab.networks
+          .filter((n) => n.kind === "hostonly")
+          .map((n) => n.cidr!)
+          .join(" ")
+      : "",
   }),
   preflight: (lab, labName, stateDir) => ({
     requireKvm: false,

@@ -22,14 +22,20 @@ export const vboxGuestDevice = (index: number) => `enp0s${VBOX_SLOTS[index]}`;
 export function virtualBoxRules(lab: Lab, add: AddIssue): void {
   // A built image has no boot loader: QEMU boots its kernel directly, VirtualBox cannot.
   if (lab.image.build !== undefined) {
-    add(["image", "build"], "a built image boots its kernel directly, which VirtualBox cannot; give VirtualBox a cloud image (image.url) or use hypervisor.kind: qemu");
+    add(
+      ["image", "build"],
+      "a built image boots its kernel directly, which VirtualBox cannot; give VirtualBox a cloud image (image.url) or use hypervisor.kind: qemu",
+    );
   }
   if (lab.host.vboxNetworksConf) return;
   const range = parseCidr(VBOX_DEFAULT_HOSTONLY_RANGE)!;
   lab.networks.forEach((net, i) => {
     const cidr = net.kind === "hostonly" && net.cidr !== undefined ? parseCidr(net.cidr) : undefined;
     if (cidr !== undefined && !(cidrContains(range, cidr.network) && cidr.prefix >= range.prefix)) {
-      add(["networks", i, "cidr"], `${net.cidr} is outside the host-only range VirtualBox allows (${VBOX_DEFAULT_HOSTONLY_RANGE}); set host.vboxNetworksConf: true so host preparation opens it in /etc/vbox/networks.conf`);
+      add(
+        ["networks", i, "cidr"],
+        `${net.cidr} is outside the host-only range VirtualBox allows (${VBOX_DEFAULT_HOSTONLY_RANGE}); set host.vboxNetworksConf: true so host preparation opens it in /etc/vbox/networks.conf`,
+      );
     }
   });
 }
