@@ -1,6 +1,7 @@
 // Linux bridges the lab makes on its host: a QEMU lab's networks, and the bridge a bridged
 // network creates for any hypervisor.
 import { createHash } from "node:crypto";
+import { parseCidr } from "../model/ipv4.js";
 import type { LabNetwork } from "../model/schema.js";
 
 /** What marks a host object as this lab's (a bridge's alias, its networks.conf line): scripts
@@ -18,11 +19,10 @@ export const BRIDGE_SCRIPT = "host/bridge.sh";
 
 /** Parameters of host/bridge.sh for a network. */
 export function bridgeEnvironment(labName: string, net: LabNetwork): Record<string, string> {
-  const prefix = net.cidr?.split("/")[1];
   return {
     DEVICE: hostBridgeName(labName, net),
     KIND: net.kind,
-    HOST_CIDR: net.hostAddress !== undefined ? `${net.hostAddress}/${prefix}` : "",
+    HOST_CIDR: net.hostAddress !== undefined && net.cidr !== undefined ? `${net.hostAddress}/${parseCidr(net.cidr)!.prefix}` : "",
     CREATE: net.create ? "1" : "0",
     OWNER: labOwner(labName),
   };

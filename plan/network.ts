@@ -3,7 +3,7 @@
 // checks, in the order they must run (a bridge learns MACs from the pings before it).
 import type { Lab, LabCheck, LabNode } from "../model/schema.js";
 import { guestDevice, macAddress, planNics } from "./nics.js";
-import type { Step } from "./steps.js";
+import { records, type Step } from "./steps.js";
 
 export interface PlannedCheck {
   readonly name: string;
@@ -52,17 +52,15 @@ export const vlanDevice = (parent: string, id: number) => `${parent}.${id}`;
 /** Parameters of provisioning/node/guest-network.sh for one node; undefined when it has none. */
 export function guestNetworkStep(lab: Lab, nodeName: string): Step | undefined {
   const dev = (network: string) => nicDevice(lab, nodeName, network);
-  const bridges = lab.guest.bridges.filter((b) => b.node === nodeName).map((b) => [b.name, b.ip ?? "-", ...b.ports.map(dev)].join(" "));
-  const vlans = lab.guest.vlans.filter((v) => v.node === nodeName).map((v) => `${dev(v.network)} ${v.id} ${v.ip}`);
-  const vxlans = lab.guest.vxlans
-    .filter((v) => v.node === nodeName)
-    .map((v) => [v.name, v.id, dev(v.network), v.remote !== undefined ? `remote=${v.remote}` : `group=${v.group}`, v.ttl ?? "-", v.port, v.ip].join(" "));
-  const tunnels = lab.guest.tunnels.filter((t) => t.node === nodeName).map((t) => [t.name, t.kind, dev(t.network), t.remote, t.id ?? "-", t.ip].join(" "));
-  if (bridges.length + vlans.length + vxlans.length + tunnels.length === 0) return undefined;
-  return {
-    script: "node/guest-network.sh",
-    env: { BRIDGES: bridges.join("\n"), VLANS: vlans.join("\n"), VXLANS: vxlans.join("\n"), TUNNELS: tunnels.join("\n") },
-  };
+  const mine = <T extends { node: string }>(items: readonly T[]) => items.filter((d) => d.node === nodeName);
+  const bridges = records(mine(lab.guest.bridges).map((b) => ({ name: b.name, ip: b.ip, ports: b.ports.map(dev) })));
+  const vlans = records(mine(lab.guest.vlans).map((v) => ({ parent: dev(v.network), id: v.id, ip: v.ip })));
+  const vxlans = records(
+    mine(lab.guest.vxlans).map((v) => ({ name: v.name, vni: v.id, dev: dev(v.network), remote: v.remote, group: v.group, ttl: v.ttl, port: v.port, ip: v.ip })),
+  );
+  const tunnels = records(mine(lab.guest.tunnels).map((t) => ({ name: t.name, kind: t.kind, dev: dev(t.network), remote: t.remote, id: t.id, ip: t.ip })));
+  if (bridges + vlans + vxlans + tunnels === "") return undefined;
+  return { script: "node/guest-network.sh", env: { BRIDGES: bridges, VLANS: vlans, VXLANS: vxlans, TUNNELS: tunnels } };
 }
 
 function checkName(c: LabCheck, i: number): string {

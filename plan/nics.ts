@@ -2,6 +2,7 @@
 // the device name the guest kernel gives each NIC, and a stable MAC address per NIC.
 import { createHash } from "node:crypto";
 import { hypervisorOf } from "../components/hypervisor/registry.js";
+import { parseCidr } from "../model/ipv4.js";
 import { type Lab, type LabNode, MAX_NICS } from "../model/schema.js";
 
 /** The name the guest kernel gives a node's NIC `index` on this hypervisor. */
@@ -39,7 +40,7 @@ export function planNics(lab: Lab, labName: string, node: LabNode): NicPlan[] {
       device: guestDevice(lab.hypervisor.kind, index),
       mac: macAddress(labName, node.name, index),
       ip: nic.ip,
-      prefix: nic.ip !== undefined && net.cidr !== undefined ? Number(net.cidr.split("/")[1]) : undefined,
+      prefix: nic.ip !== undefined && net.cidr !== undefined ? parseCidr(net.cidr)!.prefix : undefined,
       promiscuous: nic.promiscuous,
       sshPort: nic.sshPort,
     };

@@ -42,6 +42,19 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** A field of a record: absent when undefined, a list joined with commas. */
+export type RecordValue = string | number | readonly string[] | undefined;
+
+/**
+ * The one encoding of a list of things for the scripts: a variable holds one thing a line, each
+ * line `key=value` fields (no spaces in values; a list's items joined with commas; an optional
+ * field left out, never a placeholder). The scripts read a line with lib.sh's `record`.
+ */
+export function records(items: readonly Readonly<Record<string, RecordValue>>[]): string {
+  const field = ([key, value]: [string, RecordValue]) => (value === undefined ? [] : [`${key}=${Array.isArray(value) ? value.join(",") : value}`]);
+  return items.map((item) => Object.entries(item).flatMap(field).join(" ")).join("\n");
+}
+
 /** The full environment of a step, secrets resolved. */
 export function stepEnvironment(step: Step, credentials?: CredentialValues): Record<string, string> {
   const env: Record<string, string> = { ...step.env };

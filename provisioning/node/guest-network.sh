@@ -2,11 +2,11 @@
 # The networking labs' devices inside a node, with iproute2 (no brctl/vconfig/ifconfig). A device
 # that exists with other settings is deleted and made again (as the seed's playbooks do); one that
 # matches is left alone, so a second run changes nothing.
-# Environment (one device per line):
-#   BRIDGES  "name ip|- port..."                      a Linux bridge; ports lose their addresses and go promiscuous
-#   VLANS    "parent id ip"                           parent.id, an 802.1Q device
-#   VXLANS   "name vni dev remote=IP|group=IP ttl|- port ip"
-#   TUNNELS  "name gretap|geneve dev remote id|- ip"
+# Environment: one device a line, as `key=value` fields (lib.sh's record; [optional]):
+#   BRIDGES  name [ip] ports=a,b          a Linux bridge; ports lose their addresses and go promiscuous
+#   VLANS    parent id ip                 parent.id, an 802.1Q device
+#   VXLANS   name vni dev remote|group [ttl] port ip
+#   TUNNELS  name kind=gretap|geneve dev remote [id] ip   (id: gretap's key, geneve's VNI, default 1)
 set -euo pipefail
 # shellcheck source=lib.sh
 [[ $(type -t put) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -36,21 +36,30 @@ ensure_address() { # ensure_address DEV IP/PREFIX
 
 need_module() { modprobe "$1" 2>/dev/null || true; }
 
-while read -r name ip ports; do
-  [[ -n "$name" ]] || continue
+while read -r line; do
+  [[ -n "$line" ]] || continue
+  record "$line"
+  name=${field[name]}
   ensure_device "$name" "bridge " ip link add name "$name" type bridge
-  for port in $ports; do
+  for port in ${field[ports]//,/ }; do
     if [[ -n "$(ip -o -4 addr show dev "$port")" ]]; then ip addr flush dev "$port"; changed "flushed addresses of $port"; fi
     if ! ip -d link show dev "$port" | grep -q 'promiscuity [1-9]'; then ip link set dev "$port" promisc on; changed "$port promiscuous"; fi
     if ! ip -o link show dev "$port" | grep -q "master $name "; then ip link set dev "$port" master "$name"; changed "$port joined $name"; fi
     ensure_up "$port"
   done
-  [[ "$ip" == - ]] || ensure_address "$name" "$ip"
+  [[ -z "${field[ip]:-}" ]] || ensure_address "$name" "${field[ip]}"
   ensure_up "$name"
 done <<< "${BRIDGES:-}"
 
+vlans=()
+while read -r line; do
+  [[ -n "$line" ]] || continue
+  record "$line"
+  vlans+=("${field[parent]} ${field[id]} ${field[ip]}")
+done <<< "${VLANS:-}"
+
 # VLAN devices on a parent that the lab no longer lists go first (moving a box to another VLAN).
-wanted_vlans=$(awk 'NF { print $1 "." $2 }' <<< "${VLANS:-}")
+wanted_vlans=$(printf '%s\n' "${vlans[@]}" | awk 'NF { print $1 "." $2 }')
 while read -r parent; do
   [[ -n "$parent" ]] || continue
   for dev in $(ip -o link show type vlan | awk -F': ' '{ print $2 }' | cut -d@ -f1 | grep "^$parent\." || true); do
@@ -58,43 +67,48 @@ while read -r parent; do
     ip link del dev "$dev"
     changed "removed $dev"
   done
-done < <(awk 'NF { print $1 }' <<< "${VLANS:-}" | sort -u)
+done < <(printf '%s\n' "${vlans[@]}" | awk 'NF { print $1 }' | sort -u)
 
-while read -r parent id ip; do
-  [[ -n "$parent" ]] || continue
+for vlan in "${vlans[@]}"; do
+  read -r parent id ip <<< "$vlan"
   need_module 8021q
   ensure_device "$parent.$id" "vlan protocol 802.1Q id $id " ip link add link "$parent" name "$parent.$id" type vlan id "$id"
   ensure_address "$parent.$id" "$ip"
   ensure_up "$parent.$id"
-done <<< "${VLANS:-}"
+done
 
-while read -r name vni dev peer ttl port ip; do
-  [[ -n "$name" ]] || continue
+while read -r line; do
+  [[ -n "$line" ]] || continue
+  record "$line"
+  name=${field[name]} vni=${field[vni]} dev=${field[dev]} port=${field[port]}
   need_module vxlan
   args=(id "$vni" dstport "$port" dev "$dev")
-  case "$peer" in
-    remote=*) args+=(remote "${peer#remote=}"); want="vxlan id $vni remote ${peer#remote=} dev $dev .*dstport $port" ;;
-    group=*) args+=(group "${peer#group=}"); want="vxlan id $vni group ${peer#group=} dev $dev .*dstport $port"
-      [[ "$ttl" == - ]] || { args+=(ttl "$ttl"); want+=".*ttl $ttl"; } ;;
-  esac
+  if [[ -n "${field[remote]:-}" ]]; then
+    args+=(remote "${field[remote]}"); want="vxlan id $vni remote ${field[remote]} dev $dev .*dstport $port"
+  else
+    args+=(group "${field[group]}"); want="vxlan id $vni group ${field[group]} dev $dev .*dstport $port"
+    [[ -z "${field[ttl]:-}" ]] || { args+=(ttl "${field[ttl]}"); want+=".*ttl ${field[ttl]}"; }
+  fi
   ensure_device "$name" "$want" ip link add "$name" type vxlan "${args[@]}"
-  ensure_address "$name" "$ip"
+  ensure_address "$name" "${field[ip]}"
   ensure_up "$name"
 done <<< "${VXLANS:-}"
 
-while read -r name kind dev remote id ip; do
-  [[ -n "$name" ]] || continue
-  local_ip=$(ip -o -4 addr show dev "$dev" | awk '{ split($4, a, "/"); print a[1]; exit }')
+while read -r line; do
+  [[ -n "$line" ]] || continue
+  record "$line"
+  name=${field[name]} kind=${field[kind]} remote=${field[remote]} id=${field[id]:-}
+  local_ip=$(ip -o -4 addr show dev "${field[dev]}" | awk '{ split($4, a, "/"); print a[1]; exit }')
   case "$kind" in
     gretap)
       need_module ip_gre
       args=(local "$local_ip" remote "$remote"); want="gretap remote $remote local $local_ip"
-      [[ "$id" == - ]] || { args+=(key "$id"); want+=".*key"; } ;;
+      [[ -z "$id" ]] || { args+=(key "$id"); want+=".*key"; } ;;
     geneve)
       need_module geneve
-      args=(id "${id/-/1}" remote "$remote"); want="geneve id ${id/-/1} remote $remote" ;;
+      args=(id "${id:-1}" remote "$remote"); want="geneve id ${id:-1} remote $remote" ;;
   esac
   ensure_device "$name" "$want" ip link add "$name" type "$kind" "${args[@]}"
-  ensure_address "$name" "$ip"
+  ensure_address "$name" "${field[ip]}"
   ensure_up "$name"
 done <<< "${TUNNELS:-}"

@@ -7,6 +7,16 @@ export DEBIAN_FRONTEND=noninteractive
 
 changed() { echo "labstack: changed $*"; }
 
+# record LINE: reads one line of a list the plan passes (plan/steps.ts, records: `key=value`
+# fields, lists joined with commas, optional fields left out) into the associative array `field`.
+declare -gA field=()
+record() {
+  local pair
+  field=()
+  # shellcheck disable=SC2034 # read by the scripts that source this file
+  for pair in $1; do field[${pair%%=*}]=${pair#*=}; done
+}
+
 # put FILE CONTENT [MODE]: write FILE only when its content differs; true when it wrote.
 put() {
   local file=$1 content=$2 mode=${3:-0644}

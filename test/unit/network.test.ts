@@ -62,11 +62,13 @@ describe("networking lab plan", () => {
   it("renders guest devices with the hypervisor's NIC names", () => {
     const raw = stackLab("net-lab8");
     const vbox = parseLab(raw);
-    expect(guestNetworkStep(vbox, "boxB")!.env.VLANS).toBe("enp0s8 100 192.168.60.5/24\nenp0s8 200 192.168.70.5/24");
+    expect(guestNetworkStep(vbox, "boxB")!.env.VLANS).toBe("parent=enp0s8 id=100 ip=192.168.60.5/24\nparent=enp0s8 id=200 ip=192.168.70.5/24");
     raw.hypervisor = { kind: "qemu" };
-    expect(guestNetworkStep(parseLab(raw), "boxB")!.env.VLANS).toBe("ens4 100 192.168.60.5/24\nens4 200 192.168.70.5/24");
-    expect(guestNetworkStep(parseLab(stackLab("net-lab10")), "boxC")!.env.VXLANS).toBe("vxlan0 100 enp0s8 group=239.255.0.1 5 4789 192.168.60.6/24");
-    expect(guestNetworkStep(parseLab(stackLab("net-lab5")), "boxB")!.env.BRIDGES).toBe("myBridge - enp0s8 enp0s9");
+    expect(guestNetworkStep(parseLab(raw), "boxB")!.env.VLANS).toBe("parent=ens4 id=100 ip=192.168.60.5/24\nparent=ens4 id=200 ip=192.168.70.5/24");
+    expect(guestNetworkStep(parseLab(stackLab("net-lab10")), "boxC")!.env.VXLANS).toBe(
+      "name=vxlan0 vni=100 dev=enp0s8 group=239.255.0.1 ttl=5 port=4789 ip=192.168.60.6/24",
+    );
+    expect(guestNetworkStep(parseLab(stackLab("net-lab5")), "boxB")!.env.BRIDGES).toBe("name=myBridge ports=enp0s8,enp0s9");
     expect(guestNetworkStep(parseLab(stackLab("net-lab5")), "boxA")).toBeUndefined();
   });
 

@@ -59,7 +59,7 @@ export function vboxNetworkEnvironment(net: LabNetwork, stateDir: string): Recor
   return {
     DEVICE: net.device ?? "",
     HOST_ADDRESS: net.hostAddress!,
-    NETMASK: netmask(Number(net.cidr!.split("/")[1])),
+    NETMASK: netmask(parseCidr(net.cidr!)!.prefix),
     STATE_FILE: join(stateDir, "virtualbox", `${net.name}.hostonlyif`),
   };
 }
