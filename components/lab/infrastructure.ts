@@ -6,7 +6,7 @@
 
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { AnyLab, Lab, LabNode as LabNodeModel } from "../../model/schema.js";
+import type { AnyLab, Lab, LabNode } from "../../model/schema.js";
 import {
   aptCacheEnvironment,
   credentialsFileEnvironment,
@@ -24,7 +24,7 @@ import { labHost, remoteIdentityFile } from "../host/index.js";
 import { hypervisorOf } from "../hypervisor/registry.js";
 import { Credentials } from "./Credentials.js";
 import { HostService } from "./HostService.js";
-import { LabNode } from "./LabNode.js";
+import { ProvisionedNode } from "./ProvisionedNode.js";
 
 /** What every lab is built from, whatever its kind. */
 export interface LabArgs<L extends AnyLab = Lab> {
@@ -39,7 +39,7 @@ export interface LabArgs<L extends AnyLab = Lab> {
 
 export interface LabInfrastructureArgs extends LabArgs {
   /** Each node's base setup step. */
-  readonly baseStep: (node: LabNodeModel) => Step;
+  readonly baseStep: (node: LabNode) => Step;
   /** What the lab kind bakes into a built image. @default nothing */
   readonly bake?: ImageBake;
   /** Services worth an SSH tunnel from the laptop when the lab host is remote. */
@@ -64,7 +64,7 @@ export interface LabInfrastructure {
   readonly credentialsFile: pulumi.Output<string>;
   /** Host-side resources every later step may rely on (preparation, cache, image, networks). */
   readonly hostResources: pulumi.Resource[];
-  readonly nodes: Map<string, LabNode>;
+  readonly nodes: Map<string, ProvisionedNode>;
   readonly access: LabAccess;
 }
 
@@ -163,7 +163,7 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
   const nodes = new Map(
     lab.nodes.map((node) => [
       node.name,
-      new LabNode(
+      new ProvisionedNode(
         `${name}-${node.name}`,
         {
           host,

@@ -4,7 +4,7 @@
 import type { types } from "@pulumi/command";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { Lab, LabNode as LabNodeModel } from "../../model/schema.js";
+import type { Lab, LabNode } from "../../model/schema.js";
 import { renderSeed } from "../../plan/cloudinit.js";
 import { planNics, sshPort } from "../../plan/nics.js";
 import type { CredentialValues, Step } from "../../plan/steps.js";
@@ -12,12 +12,12 @@ import type { LabHostConnection } from "../host/connection.js";
 import type { Hypervisor } from "../hypervisor/hypervisor.js";
 import { NodeStep } from "./NodeStep.js";
 
-export interface LabNodeArgs {
+export interface ProvisionedNodeArgs {
   readonly host: LabHostConnection;
   readonly hypervisor: Hypervisor;
   readonly lab: Lab;
   readonly labName: string;
-  readonly node: LabNodeModel;
+  readonly node: LabNode;
   readonly credentials: pulumi.Output<CredentialValues>;
   readonly sshPublicKey: pulumi.Input<string>;
   readonly baseImage: pulumi.Input<string>;
@@ -35,13 +35,13 @@ export const READY_COMMAND = "until test -e /run/cloud-init/result.json; do slee
 
 const readyCommand = (verify: number) => (verify > 0 ? `${READY_COMMAND} # verify ${verify}` : READY_COMMAND);
 
-export class LabNode extends pulumi.ComponentResource {
+export class ProvisionedNode extends pulumi.ComponentResource {
   readonly vmId: pulumi.Output<string>;
   readonly connection: types.input.remote.ConnectionArgs;
   readonly ready: command.remote.Command;
   readonly base: NodeStep;
 
-  constructor(name: string, args: LabNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: ProvisionedNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:lab:Node", name, {}, opts);
     const { lab, node } = args;
     const nics = planNics(lab, args.labName, node);
