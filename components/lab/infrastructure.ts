@@ -21,6 +21,7 @@ import { type JumpHost, type NodeSummary, nodeSummaries, renderHostAccess, rende
 import type { Step } from "../../plan/steps.js";
 import type { LabHostConnection } from "../host/connection.js";
 import { labHost, remoteIdentityFile } from "../host/index.js";
+import type { Hypervisor } from "../hypervisor/hypervisor.js";
 import { hypervisorOf } from "../hypervisor/registry.js";
 import { Credentials } from "./Credentials.js";
 import { HostService } from "./HostService.js";
@@ -123,43 +124,13 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
     },
     { parent, dependsOn: [preflight] },
   );
-  const hostResources: pulumi.Resource[] = [prepare];
-  const networkDevices: Record<string, pulumi.Output<string>> = {};
-  for (const network of lab.networks.filter((n) => n.kind !== "nat")) {
-    const net = hypervisor.network(`${name}-net-${network.name}`, { host, labName, network }, { parent, dependsOn: [prepare] });
-    networkDevices[network.name] = net.device;
-    hostResources.push(net);
-  }
-  // The cache listens on the management network's host address, so it comes after the networks;
-  // a built image fetches its packages through it.
-  if (lab.aptCache.enabled) {
-    const aptCacheEnv = aptCacheEnvironment(lab, labName, host.stateDir);
-    hostResources.push(
-      new HostService(
-        `${name}-apt-cache`,
-        {
-          host,
-          script: "host/apt-cache.sh",
-          environment: urlHasCredentials(lab.aptCache.upstreamProxy) ? pulumi.secret(aptCacheEnv) : aptCacheEnv,
-          // A new run folder is a replacement (the old instance, on the same port, goes first).
-          triggers: [aptCacheEnv.RUN_DIR],
-          deleteBeforeReplace: true,
-        },
-        { parent, dependsOn: [...hostResources] },
-      ),
-    );
-  }
-  const built = imageEnvironment(lab, args.bake);
-  // Without a cache of its own the build fetches through the upstream proxy, which may hold a password.
-  const imageEnv = urlHasCredentials(built.APT_PROXY) ? pulumi.secret(built) : built;
-  // A changed bake (package set, release, ...) is a new image: replaced, and the VMs with it. The
-  // old image stays in the host's cache for other stacks (README, "Image cache").
-  const image = new HostService(
-    `${name}-image`,
-    { host, script: "host/image.sh", environment: imageEnv, triggers: [imageEnv] },
-    { parent, dependsOn: [...hostResources] },
-  );
+  const networks = createNetworks(name, parent, { lab, labName, host, hypervisor }, prepare);
+  const hostResources: pulumi.Resource[] = [prepare, ...networks.resources];
+  const aptCache = createAptCache(name, parent, { lab, labName, host }, hostResources);
+  if (aptCache !== undefined) hostResources.push(aptCache);
+  const image = createImage(name, parent, { lab, host, bake: args.bake }, hostResources);
   hostResources.push(image);
+  const networkDevices = networks.devices;
   const nodes = new Map(
     lab.nodes.map((node) => [
       node.name,
@@ -210,4 +181,61 @@ function labAccess(
     sshConfig: jump.apply((j) => renderSshConfig(nodes, identityFile, j, labName)),
     host: jump.apply((j) => renderHostAccess(nodes, j, services)),
   };
+}
+
+interface HostPart {
+  readonly lab: Lab;
+  readonly labName: string;
+  readonly host: LabHostConnection;
+}
+
+/** The hypervisor's host side of each lab network (NAT needs none), and its device by network name. */
+function createNetworks(name: string, parent: pulumi.Resource, part: HostPart & { hypervisor: Hypervisor }, after: pulumi.Resource) {
+  const devices: Record<string, pulumi.Output<string>> = {};
+  const resources = part.lab.networks
+    .filter((n) => n.kind !== "nat")
+    .map((network) => {
+      const net = part.hypervisor.network(`${name}-net-${network.name}`, { host: part.host, labName: part.labName, network }, { parent, dependsOn: [after] });
+      devices[network.name] = net.device;
+      return net;
+    });
+  return { resources, devices };
+}
+
+/** The lab's APT cache. It listens on the management network's host address, so it comes after
+ * the networks; a built image fetches its packages through it. */
+function createAptCache(name: string, parent: pulumi.Resource, { lab, labName, host }: HostPart, after: pulumi.Resource[]): HostService | undefined {
+  if (!lab.aptCache.enabled) return undefined;
+  const environment = aptCacheEnvironment(lab, labName, host.stateDir);
+  return new HostService(
+    `${name}-apt-cache`,
+    {
+      host,
+      script: "host/apt-cache.sh",
+      environment: urlHasCredentials(lab.aptCache.upstreamProxy) ? pulumi.secret(environment) : environment,
+      // A new run folder is a replacement (the old instance, on the same port, goes first).
+      triggers: [environment.RUN_DIR],
+      deleteBeforeReplace: true,
+    },
+    { parent, dependsOn: [...after] },
+  );
+}
+
+/** The nodes' base image on the host. A changed bake (package set, release, ...) is a new image:
+ * replaced, and the VMs with it. The old image stays in the host's cache for other stacks
+ * (README, "Image cache"). */
+function createImage(
+  name: string,
+  parent: pulumi.Resource,
+  part: { lab: Lab; host: LabHostConnection; bake?: ImageBake },
+  after: pulumi.Resource[],
+): HostService {
+  const built = imageEnvironment(part.lab, part.bake);
+  // Without a cache of its own the build fetches through the upstream proxy, which may hold a password.
+  const environment = urlHasCredentials(built.APT_PROXY) ? pulumi.secret(built) : built;
+  return new HostService(
+    `${name}-image`,
+    { host: part.host, script: "host/image.sh", environment, triggers: [environment] },
+    { parent, dependsOn: [...after] },
+  );
 }
