@@ -2,7 +2,16 @@
 // bad key out. Called before any resource is constructed, so bad config changes nothing.
 import type { z } from "zod";
 import { checkLab, checkMinikubeLab, type HostFacts, type LabIssue } from "./rules.js";
-import { type Lab, LabSchema, type MinikubeLab, MinikubeLabSchema } from "./schema.js";
+import {
+  type Lab,
+  LabSchema,
+  type MinikubeLab,
+  MinikubeLabSchema,
+  type NetworkLabConfig,
+  NetworkLabSchema,
+  type OpenStackLabConfig,
+  OpenStackLabSchema,
+} from "./schema.js";
 
 /** The stack config key the lab lives under (`labstack:lab` in Pulumi.<stack>.yaml). */
 export const CONFIG_KEY = "labstack:lab";
@@ -24,6 +33,7 @@ function format(issue: LabIssue | { path: readonly PropertyKey[]; message: strin
 
 // The schema first, then the rules that relate its fields; either way one error lists every problem.
 function parseWith<T>(schema: z.ZodType<T>, check: (lab: T, facts: HostFacts) => LabIssue[], raw: unknown, facts: HostFacts): T {
+  if (raw === undefined || raw === null) throw new LabConfigError([`${CONFIG_KEY}: is missing; set it in Pulumi.<stack>.yaml`]);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new LabConfigError(parsed.error.issues.map(format));
   const issues = check(parsed.data, facts);
@@ -32,8 +42,15 @@ function parseWith<T>(schema: z.ZodType<T>, check: (lab: T, facts: HostFacts) =>
 }
 
 export function parseLab(raw: unknown, facts: HostFacts = {}): Lab {
-  if (raw === undefined || raw === null) throw new LabConfigError([`${CONFIG_KEY}: is missing; set it in Pulumi.<stack>.yaml`]);
   return parseWith(LabSchema, checkLab, raw, facts);
+}
+
+export function parseOpenStackLab(raw: unknown, facts: HostFacts = {}): OpenStackLabConfig {
+  return parseWith(OpenStackLabSchema, checkLab, raw, facts);
+}
+
+export function parseNetworkLab(raw: unknown, facts: HostFacts = {}): NetworkLabConfig {
+  return parseWith(NetworkLabSchema, checkLab, raw, facts);
 }
 
 export function parseMinikubeLab(raw: unknown, facts: HostFacts = {}): MinikubeLab {

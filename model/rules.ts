@@ -4,7 +4,16 @@
 
 import { hypervisorOf } from "../components/hypervisor/registry.js";
 import { type Cidr, cidrContains, cidrsOverlap, isReservedInCidr, parseCidr, parseIpv4 } from "./ipv4.js";
-import { dropletMemoryMiB, type Lab, type LabNetwork, type LabNode, labMemoryMiB, type MinikubeLab } from "./schema.js";
+import {
+  dropletMemoryMiB,
+  type Lab,
+  type LabNetwork,
+  type LabNode,
+  labMemoryMiB,
+  type MinikubeLab,
+  type NetworkLabConfig,
+  type OpenStackLabConfig,
+} from "./schema.js";
 
 export interface LabIssue {
   readonly path: (string | number)[];
@@ -33,9 +42,18 @@ const KERNEL_DEVICES = new Set(["lo", "gre0", "gretap0", "erspan0", "tunl0", "si
 type Path = (string | number)[];
 type Add = (path: Path, message: string) => void;
 
+/** Every key either kind of lab can have, the other kind's empty: the rules that relate a
+ * network lab's guest devices to the networks and nodes every lab has read one shape. */
+type RuleView = Lab & Pick<NetworkLabConfig, "guest" | "checks"> & Pick<OpenStackLabConfig, "services">;
+
+function ruleView(lab: Lab): RuleView {
+  const none = { guest: { bridges: [], vlans: [], vxlans: [], tunnels: [] }, checks: [], services: {} };
+  return { ...none, ...lab };
+}
+
 /** What every rule sees: the lab, its networks and nodes by name, and where to report. */
 interface Context {
-  readonly lab: Lab;
+  readonly lab: RuleView;
   readonly networks: ReadonlyMap<string, LabNetwork>;
   readonly nodes: ReadonlyMap<string, LabNode>;
   readonly add: Add;
@@ -66,7 +84,7 @@ const nicOn = (node: LabNode | undefined, network: string) => node?.nics.find((n
 export function checkLab(lab: Lab, facts: HostFacts = {}): LabIssue[] {
   const issues: LabIssue[] = [];
   const context: Context = {
-    lab,
+    lab: ruleView(lab),
     networks: new Map(lab.networks.map((n) => [n.name, n])),
     nodes: new Map(lab.nodes.map((n) => [n.name, n])),
     add: (path, message) => issues.push({ path, message }),

@@ -295,8 +295,8 @@ export const CheckSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("nat-service"), node: nodeName, port: port.default(8080) }),
 ]);
 
-export const LabSchema = z.strictObject({
-  kind: z.enum(["openstack", "network"]),
+// What every lab on VMs has, whatever it teaches; each kind adds its own keys below.
+const labCommon = {
   /** What the lab teaches, shown in its outputs. */
   description: z.string().optional(),
   host: HostSchema.default({ kind: "local", vboxNetworksConf: false }),
@@ -305,14 +305,23 @@ export const LabSchema = z.strictObject({
   image: ImageSchema,
   /** The sudo user cloud-init creates on every node; the SSH key is the lab's generated one. */
   user: name.default("stack"),
-  /** The network whose addresses go into /etc/hosts and on which services listen (openstack labs). */
+  /** The network whose addresses go into /etc/hosts, on which services listen and the APT cache serves. */
   managementNetwork: name.optional(),
   networks: z.array(NetworkSchema).min(1),
   nodes: z.array(NodeSchema).min(1),
-  services: ServicesSchema.default({}),
   aptCache: AptCacheSchema.default({ enabled: true, port: 3142 }),
-  guest: GuestSchema.default({ bridges: [], vlans: [], vxlans: [], tunnels: [] }),
-  checks: z.array(CheckSchema).default([]),
+  /** Folder on the lab host for credentials.yaml and the SSH key; absolute or ~/… (the seed's is ~/.os_credentials).
+   * @default <stateDir>/credentials, one per lab */
+  credentialsDir: hostPath.optional(),
+  /** Bump to regenerate every password and the SSH key on the next `up`. */
+  credentialsRotation: z.number().int().min(0).default(0),
+};
+
+/** Lab1 of the OpenStack series: its base services on the nodes. */
+export const OpenStackLabSchema = z.strictObject({
+  kind: z.literal("openstack"),
+  ...labCommon,
+  services: ServicesSchema.default({}),
   /** Ubuntu Cloud Archive pocket for OpenStack packages (e.g. caracal); Ubuntu nodes only. */
   cloudArchive: z
     .string()
@@ -320,17 +329,27 @@ export const LabSchema = z.strictObject({
     .optional(),
   /** Install python3-openstackclient on every node, as the seed's nodeSetup does. */
   openstackClient: z.boolean().default(true),
-  /** Folder on the lab host for credentials.yaml and the SSH key; absolute or ~/… (the seed's is ~/.os_credentials).
-   * @default <stateDir>/credentials, one per lab */
-  credentialsDir: hostPath.optional(),
-  /** Bump to regenerate every password and the SSH key on the next `up`. */
-  credentialsRotation: z.number().int().min(0).default(0),
 });
 
-export type Lab = z.infer<typeof LabSchema>;
+/** A virtual networking lab: devices built inside the guests, and the posts' observations as checks. */
+export const NetworkLabSchema = z.strictObject({
+  kind: z.literal("network"),
+  ...labCommon,
+  guest: GuestSchema.default({ bridges: [], vlans: [], vxlans: [], tunnels: [] }),
+  checks: z.array(CheckSchema).default([]),
+});
+
+export const LabSchema = z.discriminatedUnion("kind", [OpenStackLabSchema, NetworkLabSchema], {
+  error: (issue) => (issue.code === "invalid_union" ? 'Invalid option: expected one of "openstack"|"network"' : undefined),
+});
+
+export type OpenStackLabConfig = z.infer<typeof OpenStackLabSchema>;
+export type NetworkLabConfig = z.infer<typeof NetworkLabSchema>;
+/** A lab on VMs, of either kind: what the shared layers (host, hypervisor, nodes) work on. */
+export type Lab = OpenStackLabConfig | NetworkLabConfig;
 export type LabNode = Lab["nodes"][number];
 export type LabNetwork = Lab["networks"][number];
-export type LabCheck = Lab["checks"][number];
+export type LabCheck = NetworkLabConfig["checks"][number];
 
 const version = z.string().regex(/^v\d+\.\d+\.\d+$/, "must be a release like v1.37.0");
 

@@ -66,7 +66,7 @@ export function hostStateDir(host: Lab["host"], stack: string, home: string): st
 /** A local lab whose config names no upstream proxy fetches through the one the environment of
  * `pulumi up` names (http_proxy), as apt and curl on that machine do: a classroom or corporate
  * proxy, or a mirror cache. A remote host's environment is its own. */
-export function withEnvironmentProxy(lab: Lab, env: Readonly<Record<string, string | undefined>>): Lab {
+export function withEnvironmentProxy<T extends Lab>(lab: T, env: Readonly<Record<string, string | undefined>>): T {
   const proxy = env.http_proxy ?? env.HTTP_PROXY;
   // curl and apt also take a bare host:port; apt-cacher-ng and the model want a URL.
   const url = proxy && !/^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? `http://${proxy}` : proxy;
@@ -130,7 +130,7 @@ const MINIKUBE_DRIVER_PACKAGES: Record<MinikubeLab["minikube"]["driver"], string
  * fetches only from the archives of the lab's distributions. */
 export function aptCacheEnvironment(lab: Lab, labName: string, stateDir: string): Record<string, string> {
   const distros = lab.image.build !== undefined ? [lab.image.build.distro] : ["debian", "ubuntu"];
-  if (lab.cloudArchive !== undefined && distros.includes("ubuntu")) distros.push("ubuntu-cloud-archive");
+  if ("cloudArchive" in lab && lab.cloudArchive !== undefined && distros.includes("ubuntu")) distros.push("ubuntu-cloud-archive");
   return {
     LAB: labName,
     PORT: String(lab.aptCache.port),

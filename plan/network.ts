@@ -1,7 +1,7 @@
 // The virtual networking labs (the series' networking-samples): what each node configures in its
 // guest (bridges, VLAN, VXLAN and tunnel devices, with iproute2) and the posts' observations as
 // checks, in the order they must run (a bridge learns MACs from the pings before it).
-import type { Lab, LabCheck, LabNode } from "../model/schema.js";
+import type { Lab, LabCheck, LabNode, NetworkLabConfig } from "../model/schema.js";
 import { guestDevice, macAddress, planNics } from "./nics.js";
 import { records, type Step } from "./steps.js";
 
@@ -50,7 +50,7 @@ export function networkHostsEntries(lab: Lab): string {
 export const vlanDevice = (parent: string, id: number) => `${parent}.${id}`;
 
 /** Parameters of provisioning/node/guest-network.sh for one node; undefined when it has none. */
-export function guestNetworkStep(lab: Lab, nodeName: string): Step | undefined {
+export function guestNetworkStep(lab: NetworkLabConfig, nodeName: string): Step | undefined {
   const dev = (network: string) => nicDevice(lab, nodeName, network);
   const mine = <T extends { node: string }>(items: readonly T[]) => items.filter((d) => d.node === nodeName);
   const bridges = records(mine(lab.guest.bridges).map((b) => ({ name: b.name, ip: b.ip, ports: b.ports.map(dev) })));
@@ -68,11 +68,11 @@ function checkName(c: LabCheck, i: number): string {
   return `${i + 1}-${c.kind}-${who}`.toLowerCase();
 }
 
-function target(lab: Lab, to: string): string {
+function target(lab: NetworkLabConfig, to: string): string {
   return lab.nodes.some((n) => n.name === to) ? nodeAddress(lab, to)! : to;
 }
 
-export function planChecks(lab: Lab, labName: string): PlannedCheck[] {
+export function planChecks(lab: NetworkLabConfig, labName: string): PlannedCheck[] {
   return lab.checks.map((c, i): PlannedCheck => {
     const name = checkName(c, i);
     switch (c.kind) {
@@ -137,7 +137,7 @@ export function planChecks(lab: Lab, labName: string): PlannedCheck[] {
 export const natServiceToken = (labName: string) => `labstack NAT lab ${labName}`;
 
 /** Host-side services a lab's checks need: the NAT lab's web server on the host's loopback. */
-export function hostServices(lab: Lab, labName: string): { name: string; step: Step }[] {
+export function hostServices(lab: NetworkLabConfig, labName: string): { name: string; step: Step }[] {
   const ports = [...new Set(lab.checks.flatMap((c) => (c.kind === "nat-service" ? [c.port] : [])))];
   return ports.map((port) => ({
     name: `web-${port}`,
@@ -146,7 +146,7 @@ export function hostServices(lab: Lab, labName: string): { name: string; step: S
 }
 
 /** Base setup of a networking lab node: names of the other boxes, unnumbered NICs up; no packages. */
-export function networkBaseStep(lab: Lab, labName: string, n: LabNode): Step {
+export function networkBaseStep(lab: NetworkLabConfig, labName: string, n: LabNode): Step {
   const unnumbered = planNics(lab, labName, n).filter((nic) => nic.kind !== "nat" && nic.ip === undefined);
   return {
     script: "node/base-setup.sh",

@@ -1,6 +1,6 @@
 // Everything the OpenStack lab (Lab1 of the series) runs on its nodes, as steps, computed from the
 // lab model alone. The stack wires these into resources; the VM tests run them directly.
-import type { Lab, LabNode } from "../model/schema.js";
+import type { LabNode, OpenStackLabConfig } from "../model/schema.js";
 import { type ImageBake, labAptProxy } from "./host.js";
 import { managementIp, planNics } from "./nics.js";
 import type { ServiceEndpoint } from "./outputs.js";
@@ -18,15 +18,15 @@ export interface NodeSteps {
 
 /** The packages every node gets besides the services: the OpenStack client, and the clients
  * the checks use to reach the controller's services the way OpenStack will. */
-export function basePackages(lab: Lab): string[] {
+export function basePackages(lab: OpenStackLabConfig): string[] {
   return [...(lab.openstackClient ? ["python3-openstackclient"] : []), "mariadb-client", "python3-amqp", "chrony"];
 }
 
-export function hostsEntries(lab: Lab): string {
+export function hostsEntries(lab: OpenStackLabConfig): string {
   return lab.nodes.map((n) => `${managementIp(lab, n)} ${n.name}`).join("\n");
 }
 
-export function managementNetwork(lab: Lab) {
+export function managementNetwork(lab: OpenStackLabConfig) {
   return lab.networks.find((n) => n.name === lab.managementNetwork)!;
 }
 
@@ -43,7 +43,7 @@ export const SERVICE_PACKAGES = {
 const SERVICE_UNITS = ["mariadb.service", "mariadb.socket", "rabbitmq-server.service", "memcached.service"];
 
 /** The OpenStack lab's bake: every node's packages and every service's, one image for all nodes. */
-export function openstackBake(lab: Lab): ImageBake {
+export function openstackBake(lab: OpenStackLabConfig): ImageBake {
   const { mariadb, rabbitmq, memcached } = lab.services;
   const services = [
     ...(mariadb ? SERVICE_PACKAGES.mariadb : []),
@@ -53,11 +53,11 @@ export function openstackBake(lab: Lab): ImageBake {
   return { packages: [...new Set([...basePackages(lab), ...services])], servicesOff: SERVICE_UNITS };
 }
 
-function nodeIp(lab: Lab, name: string): string {
+function nodeIp(lab: OpenStackLabConfig, name: string): string {
   return managementIp(lab, lab.nodes.find((n) => n.name === name)!);
 }
 
-export function planNodeSteps(lab: Lab, labName: string, node: LabNode): NodeSteps {
+export function planNodeSteps(lab: OpenStackLabConfig, labName: string, node: LabNode): NodeSteps {
   const ip = managementIp(lab, node);
   const { chrony, mariadb, rabbitmq, memcached } = lab.services;
   const unnumbered = planNics(lab, labName, node).filter((n) => n.kind !== "nat" && n.ip === undefined);
@@ -133,7 +133,7 @@ export function planNodeSteps(lab: Lab, labName: string, node: LabNode): NodeSte
 }
 
 /** The lab's services as a learner would tunnel to them from a laptop when the lab host is remote. */
-export function serviceEndpoints(lab: Lab): Record<string, ServiceEndpoint> {
+export function serviceEndpoints(lab: OpenStackLabConfig): Record<string, ServiceEndpoint> {
   const { mariadb, rabbitmq, memcached } = lab.services;
   const endpoints: Record<string, ServiceEndpoint> = {};
   if (mariadb) endpoints.mariadb = { address: nodeIp(lab, mariadb.node), port: 3306 };
@@ -143,7 +143,7 @@ export function serviceEndpoints(lab: Lab): Record<string, ServiceEndpoint> {
 }
 
 /** Nodes whose services others depend on, so their setup must come first. */
-export function serverNodes(lab: Lab): Set<string> {
+export function serverNodes(lab: OpenStackLabConfig): Set<string> {
   const { chrony, mariadb, rabbitmq, memcached } = lab.services;
   return new Set([chrony?.server, mariadb?.node, rabbitmq?.node, memcached?.node].filter((n): n is string => n !== undefined));
 }

@@ -8,6 +8,7 @@ import { HostService } from "../../components/lab/HostService.js";
 import type { LabArgs } from "../../components/lab/infrastructure.js";
 import { createLabInfrastructure } from "../../components/lab/infrastructure.js";
 import { NodeStep, observedDigest } from "../../components/lab/NodeStep.js";
+import type { NetworkLabConfig } from "../../model/schema.js";
 import { guestNetworkStep, hostServices, networkBaseStep, planChecks } from "../../plan/network.js";
 import { type NodeSummary, renderMermaid, renderNext } from "../../plan/outputs.js";
 
@@ -25,7 +26,7 @@ export class NetworkLab extends pulumi.ComponentResource {
   /** What each check printed, by check name, in the order they ran. */
   readonly checks: pulumi.Output<Record<string, string>>;
 
-  constructor(name: string, args: LabArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: LabArgs<NetworkLabConfig>, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:stacks:NetworkLab", name, {}, opts);
     const { lab, labName } = args;
     const infra = createLabInfrastructure(name, this, { ...args, baseStep: (n) => networkBaseStep(lab, labName, n) });

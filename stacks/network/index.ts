@@ -1,14 +1,14 @@
 // The virtual networking labs (1-10 and the tunnels) as a lab kind.
 import * as pulumi from "@pulumi/pulumi";
-import { parseLab } from "../../model/parse.js";
-import type { Lab } from "../../model/schema.js";
+import { parseNetworkLab } from "../../model/parse.js";
+import type { NetworkLabConfig } from "../../model/schema.js";
 import { withEnvironmentProxy } from "../../plan/host.js";
 import type { LabKind } from "../kind.js";
 import { NetworkLab } from "./NetworkLab.js";
 
-export const network: LabKind<Lab> = {
+export const network: LabKind<NetworkLabConfig> = {
   kind: "network",
-  parse: parseLab,
+  parse: parseNetworkLab,
   build(lab, stack, options, opts) {
     const built = new NetworkLab(stack, { ...options, lab: withEnvironmentProxy(lab, process.env), labName: stack }, opts);
     return {

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { LabArgs } from "../../components/lab/infrastructure.js";
 import { createLabInfrastructure } from "../../components/lab/infrastructure.js";
 import { NodeStep } from "../../components/lab/NodeStep.js";
+import type { OpenStackLabConfig } from "../../model/schema.js";
 import { openstackBake, planNodeSteps, serverNodes, serviceEndpoints } from "../../plan/openstack.js";
 import { type NodeSummary, renderInventory, renderMermaid, renderNext } from "../../plan/outputs.js";
 import type { CredentialValues } from "../../plan/steps.js";
@@ -23,7 +24,7 @@ export class OpenStackLab extends pulumi.ComponentResource {
   /** What each check printed, by node and check. */
   readonly checks: pulumi.Output<Record<string, Record<string, string>>>;
 
-  constructor(name: string, args: LabArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: LabArgs<OpenStackLabConfig>, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:stacks:OpenStackLab", name, {}, opts);
     const { lab, labName } = args;
     const steps = new Map(lab.nodes.map((n) => [n.name, planNodeSteps(lab, labName, n)]));

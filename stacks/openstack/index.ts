@@ -1,14 +1,14 @@
 // Lab1 of the OpenStack series as a lab kind.
 import * as pulumi from "@pulumi/pulumi";
-import { parseLab } from "../../model/parse.js";
-import type { Lab } from "../../model/schema.js";
+import { parseOpenStackLab } from "../../model/parse.js";
+import type { OpenStackLabConfig } from "../../model/schema.js";
 import { withEnvironmentProxy } from "../../plan/host.js";
 import type { LabKind } from "../kind.js";
 import { OpenStackLab } from "./OpenStackLab.js";
 
-export const openstack: LabKind<Lab> = {
+export const openstack: LabKind<OpenStackLabConfig> = {
   kind: "openstack",
-  parse: parseLab,
+  parse: parseOpenStackLab,
   build(lab, stack, options, opts) {
     const built = new OpenStackLab(stack, { ...options, lab: withEnvironmentProxy(lab, process.env), labName: stack }, opts);
     return {

@@ -11,6 +11,10 @@ const minikube = () => stackLab("minikube");
 const INTERFACE_CASE = "interface names that differ only in case are too easily mistaken for each other";
 
 export const BAD_CONFIGS: [name: string, make: () => unknown, error: string][] = [
+  // Each lab kind has its own keys: another kind's are refused, not silently ignored.
+  ["guest devices in an OpenStack lab", () => ({ ...dev(), guest: { bridges: [] } }), 'labstack:lab: Unrecognized key: "guest"'],
+  ["OpenStack services in a networking lab", () => ({ ...net(5), services: { chrony: { server: "boxA" } } }), 'labstack:lab: Unrecognized key: "services"'],
+  ["accel on VirtualBox", () => ({ ...vbox(), hypervisor: { kind: "virtualbox", accel: "kvm" } }), 'labstack:lab.hypervisor: Unrecognized key: "accel"'],
   [
     "built image on VirtualBox",
     () => ({ ...vbox(), image: { build: { distro: "debian", release: "bookworm" } } }),

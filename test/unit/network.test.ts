@@ -1,7 +1,7 @@
 // The networking labs' model rules, plan and resource graph (under mocks).
 import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type LabConfigError, parseLab } from "../../model/parse.js";
+import { type LabConfigError, parseNetworkLab } from "../../model/parse.js";
 import { guestNetworkStep, planChecks } from "../../plan/network.js";
 import { buildLab } from "../../stacks/index.js";
 import { stackLab } from "../helpers/labs.js";
@@ -11,7 +11,7 @@ const LABS = ["net-lab1", "net-lab2", "net-lab3", "net-lab4", "net-lab5", "net-l
 
 function errorsOf(raw: unknown): string[] {
   try {
-    parseLab(raw);
+    parseNetworkLab(raw);
   } catch (e) {
     return [...(e as LabConfigError).issues];
   }
@@ -20,7 +20,7 @@ function errorsOf(raw: unknown): string[] {
 
 describe("networking lab model", () => {
   it.each(LABS)("%s is valid and has checks", (stack) => {
-    const lab = parseLab(stackLab(stack));
+    const lab = parseNetworkLab(stackLab(stack));
     expect(lab.kind).toBe("network");
     expect(lab.checks.length).toBeGreaterThan(0);
   });
@@ -61,19 +61,19 @@ describe("networking lab model", () => {
 describe("networking lab plan", () => {
   it("renders guest devices with the hypervisor's NIC names", () => {
     const raw = stackLab("net-lab8");
-    const vbox = parseLab(raw);
+    const vbox = parseNetworkLab(raw);
     expect(guestNetworkStep(vbox, "boxB")!.env.VLANS).toBe("parent=enp0s8 id=100 ip=192.168.60.5/24\nparent=enp0s8 id=200 ip=192.168.70.5/24");
     raw.hypervisor = { kind: "qemu" };
-    expect(guestNetworkStep(parseLab(raw), "boxB")!.env.VLANS).toBe("parent=ens4 id=100 ip=192.168.60.5/24\nparent=ens4 id=200 ip=192.168.70.5/24");
-    expect(guestNetworkStep(parseLab(stackLab("net-lab10")), "boxC")!.env.VXLANS).toBe(
+    expect(guestNetworkStep(parseNetworkLab(raw), "boxB")!.env.VLANS).toBe("parent=ens4 id=100 ip=192.168.60.5/24\nparent=ens4 id=200 ip=192.168.70.5/24");
+    expect(guestNetworkStep(parseNetworkLab(stackLab("net-lab10")), "boxC")!.env.VXLANS).toBe(
       "name=vxlan0 vni=100 dev=enp0s8 group=239.255.0.1 ttl=5 port=4789 ip=192.168.60.6/24",
     );
-    expect(guestNetworkStep(parseLab(stackLab("net-lab5")), "boxB")!.env.BRIDGES).toBe("name=myBridge ports=enp0s8,enp0s9");
-    expect(guestNetworkStep(parseLab(stackLab("net-lab5")), "boxA")).toBeUndefined();
+    expect(guestNetworkStep(parseNetworkLab(stackLab("net-lab5")), "boxB")!.env.BRIDGES).toBe("name=myBridge ports=enp0s8,enp0s9");
+    expect(guestNetworkStep(parseNetworkLab(stackLab("net-lab5")), "boxA")).toBeUndefined();
   });
 
   it("turns the posts' observations into ordered checks with the peers' real MACs and ports", () => {
-    const checks = planChecks(parseLab(stackLab("net-lab5")), "net-lab5");
+    const checks = planChecks(parseNetworkLab(stackLab("net-lab5")), "net-lab5");
     expect(checks.map((c) => c.name)).toEqual(["1-ping-boxa", "2-ping-boxc", "3-fdb-boxb"]);
     const fdb = checks[2].step.env.ENTRIES.split("\n").map((l) => l.split(" "));
     expect(fdb.map(([peer, , port]) => [peer, port])).toEqual([
@@ -81,7 +81,7 @@ describe("networking lab plan", () => {
       ["boxC", "enp0s9"],
     ]);
     expect(fdb[0][1]).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
-    const lab8 = planChecks(parseLab(stackLab("net-lab8")), "net-lab8");
+    const lab8 = planChecks(parseNetworkLab(stackLab("net-lab8")), "net-lab8");
     expect(lab8[2].step.env).toEqual({ TARGET: "192.168.70.6", DEVICE: "enp0s8.100", EXPECT: "isolated" });
   });
 });
@@ -91,7 +91,7 @@ describe("networking lab graph", () => {
   beforeEach(reset);
 
   it("chains the checks in order after every node's devices and the host's web server", async () => {
-    buildLab(parseLab(stackLab("net-lab1")), "net-lab1", {}, recordingOptions);
+    buildLab(parseNetworkLab(stackLab("net-lab1")), "net-lab1", {}, recordingOptions);
     await settle();
     const check = registrations.find((r) => r.name === "net-lab1-check-1-nat-service-boxa" && r.type === "labstack:lab:NodeStep")!;
     const deps = (check.opts.dependsOn as pulumi.Resource[]).map((d) => registrations.find((r) => r.resource === d)!.name);
@@ -107,7 +107,7 @@ describe("networking lab graph", () => {
   });
 
   it("creates guest devices only on the nodes that have them", async () => {
-    buildLab(parseLab(stackLab("net-lab5")), "net-lab5", {}, recordingOptions);
+    buildLab(parseNetworkLab(stackLab("net-lab5")), "net-lab5", {}, recordingOptions);
     await settle();
     expect(registrations.filter((r) => r.name.endsWith("-guest-network") && r.type === "labstack:lab:NodeStep").map((r) => r.name)).toEqual([
       "net-lab5-boxB-guest-network",

@@ -4,7 +4,7 @@ import { parse } from "yaml";
 import { qemuMachineEnvironment, tapName } from "../../components/hypervisor/qemu/plan.js";
 import { vboxMachineEnvironment } from "../../components/hypervisor/virtualbox/plan.js";
 import { cidrContains, cidrsOverlap, formatIpv4, isReservedInCidr, netmask, parseCidr, parseIpv4 } from "../../model/ipv4.js";
-import { parseLab } from "../../model/parse.js";
+import { parseOpenStackLab } from "../../model/parse.js";
 import { hostBridgeName } from "../../plan/bridge.js";
 import { renderSeed } from "../../plan/cloudinit.js";
 import { dropletUserData, hostStateDir, imageEnvironment, labAptProxy, preflightEnvironment, resolveHomePaths, withEnvironmentProxy } from "../../plan/host.js";
@@ -15,8 +15,8 @@ import { renderMermaid, renderNext } from "../../plan/outputs.js";
 import { hostCommand, hostStdin, nodeStdin, shellQuote } from "../../plan/steps.js";
 import { stackLab } from "../helpers/labs.js";
 
-const dev = () => parseLab(stackLab("dev"));
-const seedLab = () => parseLab(stackLab("openstack-lab"));
+const dev = () => parseOpenStackLab(stackLab("dev"));
+const seedLab = () => parseOpenStackLab(stackLab("openstack-lab"));
 
 describe("ipv4", () => {
   it("parses, formats and rejects", () => {
@@ -134,7 +134,7 @@ describe("steps", () => {
     expect(base.env.APT_PROXY_URL).toBe("http://192.168.1.1:3142");
     expect(base.env.UNNUMBERED_DEVICES).toBe("ens5");
     expect(hostsEntries(lab).split("\n")).toHaveLength(3);
-    expect(labAptProxy(parseLab({ ...stackLab("dev"), aptCache: { enabled: false } }))).toBeUndefined();
+    expect(labAptProxy(parseOpenStackLab({ ...stackLab("dev"), aptCache: { enabled: false } }))).toBeUndefined();
     const checks = planNodeSteps(lab, "dev", lab.nodes[1]).checks.map((c) => c.name);
     expect(checks).toEqual(["hosts", "chrony", "mariadb-login", "rabbitmq-login", "memcached"]);
   });
@@ -199,7 +199,7 @@ describe("remote lab hosts", () => {
 
   it("demands KVM on a droplet unless TCG is chosen, and sums the nodes' memory", () => {
     const onDroplet = (accel: string) =>
-      parseLab({ ...dev(), host: { kind: "digitalocean", region: "fra1", sshSourceCidrs: ["203.0.113.7/32"] }, hypervisor: { kind: "qemu", accel } });
+      parseOpenStackLab({ ...dev(), host: { kind: "digitalocean", region: "fra1", sshSourceCidrs: ["203.0.113.7/32"] }, hypervisor: { kind: "qemu", accel } });
     const stateDir = "/var/lib/labstack/dev";
     const bridge = (net: string) => hostBridgeName("dev", dev().networks.find((n) => n.name === net)!);
     expect(preflightEnvironment(onDroplet("auto"), "dev", stateDir)).toEqual({
@@ -265,10 +265,10 @@ describe("built images", () => {
     // The socket too: a socket unit enabled in the image would listen on every address at boot.
     expect(env.SERVICES_OFF).toBe("mariadb.service mariadb.socket memcached.service rabbitmq-server.service");
     // A lab without the services bakes fewer packages: a different image.
-    const small = parseLab({ ...stackLab("dev"), services: { chrony: { server: "controller" } } });
+    const small = parseOpenStackLab({ ...stackLab("dev"), services: { chrony: { server: "controller" } } });
     expect(imageEnvironment(small, openstackBake(small)).PACKAGES).not.toContain("mariadb-server");
     // Without a cache of its own the build fetches through the configured upstream proxy.
-    const noCache = parseLab({ ...stackLab("dev"), aptCache: { enabled: false, upstreamProxy: "http://10.9.9.9:3142" } });
+    const noCache = parseOpenStackLab({ ...stackLab("dev"), aptCache: { enabled: false, upstreamProxy: "http://10.9.9.9:3142" } });
     expect(imageEnvironment(noCache).APT_PROXY).toBe("http://10.9.9.9:3142");
   });
 
@@ -313,25 +313,25 @@ describe("next steps", () => {
 
 describe("home-relative paths", () => {
   it("are made absolute for the local host, so no script sees a literal ~", () => {
-    const lab = parseLab({ ...stackLab("dev"), host: { kind: "local", stateDir: "~/labs/dev" }, credentialsDir: "~/.os_credentials" });
+    const lab = parseOpenStackLab({ ...stackLab("dev"), host: { kind: "local", stateDir: "~/labs/dev" }, credentialsDir: "~/.os_credentials" });
     const resolved = resolveHomePaths(lab, "/home/learner");
     expect(resolved.host.stateDir).toBe("/home/learner/labs/dev");
     expect(resolved.credentialsDir).toBe("/home/learner/.os_credentials");
-    expect(resolveHomePaths(parseLab(stackLab("dev")), "/home/learner").host.stateDir).toBeUndefined();
+    expect(resolveHomePaths(parseOpenStackLab(stackLab("dev")), "/home/learner").host.stateDir).toBeUndefined();
   });
 });
 
 describe("the environment's proxy", () => {
   it("is the local lab's upstream when its config names none, as a URL, and only an HTTP proxy", () => {
-    const lab = parseLab(stackLab("dev"));
+    const lab = parseOpenStackLab(stackLab("dev"));
     expect(withEnvironmentProxy(lab, { http_proxy: "http://proxy.example:3128" }).aptCache.upstreamProxy).toBe("http://proxy.example:3128");
     // curl and apt take a bare host:port too.
     expect(withEnvironmentProxy(lab, { http_proxy: "10.0.0.1:3128" }).aptCache.upstreamProxy).toBe("http://10.0.0.1:3128");
     expect(withEnvironmentProxy(lab, { http_proxy: "socks5://10.0.0.1:1080" }).aptCache.upstreamProxy).toBeUndefined();
     expect(withEnvironmentProxy(lab, {}).aptCache.upstreamProxy).toBeUndefined();
-    const configured = parseLab({ ...stackLab("dev"), aptCache: { upstreamProxy: "http://mirror.example:3142" } });
+    const configured = parseOpenStackLab({ ...stackLab("dev"), aptCache: { upstreamProxy: "http://mirror.example:3142" } });
     expect(withEnvironmentProxy(configured, { http_proxy: "http://proxy.example:3128" }).aptCache.upstreamProxy).toBe("http://mirror.example:3142");
-    const remote = parseLab({ ...stackLab("dev"), host: { kind: "ssh", address: "lab.example" } });
+    const remote = parseOpenStackLab({ ...stackLab("dev"), host: { kind: "ssh", address: "lab.example" } });
     expect(withEnvironmentProxy(remote, { http_proxy: "http://proxy.example:3128" }).aptCache.upstreamProxy).toBeUndefined();
   });
 });

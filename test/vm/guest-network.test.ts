@@ -3,7 +3,7 @@
 // bridges but no VLAN, VXLAN, GRE or Geneve: those run in the networking labs' VMs.
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseLab } from "../../model/parse.js";
+import { parseNetworkLab } from "../../model/parse.js";
 import { guestNetworkStep } from "../../plan/network.js";
 import { nodeStdin } from "../../plan/steps.js";
 import { stackLab } from "../helpers/labs.js";
@@ -13,7 +13,7 @@ import { removeStaleNamespace } from "../helpers/netns.js";
 const NS = "lsh-guestnet";
 const raw = stackLab("net-lab5");
 raw.hypervisor = { kind: "qemu" };
-const step = guestNetworkStep(parseLab(raw), "boxB")!;
+const step = guestNetworkStep(parseNetworkLab(raw), "boxB")!;
 const inNs = (argv: string[], input?: string) => spawnSync("ip", ["netns", "exec", NS, ...argv], { encoding: "utf8", input });
 const run = () => inNs(["bash", "-s"], nodeStdin(step));
 
