@@ -17,7 +17,7 @@ import { scriptPath } from "../../plan/steps.js";
 import { startUpstreamCache, upstreamCacheEnvironment } from "./cache.js";
 import { engineBin, engineOptions } from "./engine.js";
 import { ROOT, stackLab } from "./labs.js";
-import { createNamespace, type Namespace, removeStaleNamespace } from "./netns.js";
+import { createNamespace, type Namespace, removeStaleNamespace, THROWAWAY_SSH } from "./netns.js";
 import { type Sshd, startSshd } from "./sshd.js";
 
 export const SCRATCH_ROOT = "/tmp/labstack-vm";
@@ -57,6 +57,8 @@ export interface EngineLab {
   destroy(): Promise<EngineRun>;
   /** Runs a command in the lab's namespace (or on the remote host's namespace). */
   inNamespace(argv: string[], env?: Record<string, string>): { status: number; stdout: string; stderr: string };
+  /** Runs a command on a node as the lab's user, through its SSH forward on the lab host. */
+  onNode(sshPort: number, command: string): { status: number; stdout: string; stderr: string };
   close(): Promise<void>;
 }
 
@@ -184,6 +186,8 @@ export async function openEngineLab(
     env,
     writeConfig,
     inNamespace,
+    onNode: (sshPort, command) =>
+      inNamespace(["ssh", "-i", join(credentialsDir, "lab-key"), "-p", String(sshPort), ...THROWAWAY_SSH, "stack@127.0.0.1", command]),
     up: () => timed((o) => ws.up(o)),
     preview: () => timed((o) => ws.preview(o)),
     destroy: () => timed((o) => ws.destroy(o)),

@@ -45,6 +45,9 @@ export function createNamespace(name: string, linkIndex = 0): Namespace {
   };
 }
 
+/** SSH options for hosts a test made a moment ago: their keys are new every run. */
+export const THROWAWAY_SSH = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes"];
+
 /** Network devices inside a namespace, except loopback and the uplink. */
 export function namespaceLinks(ns: Namespace): string[] {
   const out = execFileSync("ip", ["-n", ns.name, "-o", "link", "show"], { encoding: "utf8" });

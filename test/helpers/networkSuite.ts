@@ -5,7 +5,6 @@
 // each on a namespace link of its own.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseLab } from "../../model/parse.js";
 import { bridgeEnvironment } from "../../plan/bridge.js";
@@ -120,22 +119,7 @@ export function networkLabSuite(labs: readonly string[], link: number): void {
 
     if (stack === "net-lab5") {
       it("verify repairs a bridge taken down by hand inside boxB", () => {
-        const key = join(lab.credentialsDir, "lab-key");
-        const down = lab.inNamespace([
-          "ssh",
-          "-i",
-          key,
-          "-p",
-          "2200",
-          "-o",
-          "StrictHostKeyChecking=no",
-          "-o",
-          "UserKnownHostsFile=/dev/null",
-          "-o",
-          "BatchMode=yes",
-          "stack@127.0.0.1",
-          "sudo ip link set myBridge down",
-        ]);
+        const down = lab.onNode(2200, "sudo ip link set myBridge down");
         expect(down.status, down.stderr).toBe(0);
         const r = verify();
         expect(r.status, r.stdout + r.stderr).toBe(0);

@@ -3,7 +3,7 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Namespace } from "./netns.js";
+import { type Namespace, THROWAWAY_SSH } from "./netns.js";
 
 /** A lab host reached over SSH, as the SshHost component reaches it. */
 export interface RemoteHost {
@@ -52,22 +52,7 @@ export async function startSshd(ns: Namespace, address: string, dir: string, por
   daemon.stderr.on("data", (d) => (log += d));
   const host: RemoteHost = { address, port, user: "root", keyFile };
   for (let i = 0; i < 50; i++) {
-    const probe = spawnSync("ssh", [
-      "-i",
-      keyFile,
-      "-p",
-      String(port),
-      "-o",
-      "StrictHostKeyChecking=no",
-      "-o",
-      "UserKnownHostsFile=/dev/null",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "ConnectTimeout=2",
-      `root@${address}`,
-      "true",
-    ]);
+    const probe = spawnSync("ssh", ["-i", keyFile, "-p", String(port), ...THROWAWAY_SSH, "-o", "ConnectTimeout=2", `root@${address}`, "true"]);
     if (probe.status === 0)
       return {
         host,

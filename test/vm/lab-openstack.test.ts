@@ -21,25 +21,7 @@ describe.sequential("dev OpenStack lab through the engine", () => {
   afterAll(() => lab?.close());
 
   const checksOf = async () => (await lab.stack.outputs()).checks.value as Record<string, Record<string, string>>;
-  const ssh = (node: string, command: string) => {
-    const port = { controller: 8222, compute1: 8200, compute2: 8201 }[node]!;
-    const key = join(lab.credentialsDir, "lab-key");
-    return lab.inNamespace([
-      "ssh",
-      "-i",
-      key,
-      "-p",
-      String(port),
-      "-o",
-      "StrictHostKeyChecking=no",
-      "-o",
-      "UserKnownHostsFile=/dev/null",
-      "-o",
-      "BatchMode=yes",
-      "stack@127.0.0.1",
-      command,
-    ]);
-  };
+  const ssh = (node: string, command: string) => lab.onNode({ controller: 8222, compute1: 8200, compute2: 8201 }[node]!, command);
   const verify = () => lab.inNamespace(["bash", "scripts/verify.sh", "dev"], lab.env);
 
   it("comes up from nothing with every check green", async () => {
