@@ -48,7 +48,6 @@ const hostCommon = {
   /** Known memory of the host in MiB; checked against what the nodes need. @default measured (local) */
   memoryMiB: z.number().int().positive().optional(),
   /** Host preparation writes /etc/vbox/networks.conf so VirtualBox accepts the lab's host-only ranges. */
-  vboxNetworksConf: z.boolean().default(false),
 };
 
 export const LocalHostSchema = z.strictObject({
@@ -299,7 +298,7 @@ export const CheckSchema = z.discriminatedUnion("kind", [
 const labCommon = {
   /** What the lab teaches, shown in its outputs. */
   description: z.string().optional(),
-  host: HostSchema.default({ kind: "local", vboxNetworksConf: false }),
+  host: HostSchema.default({ kind: "local" }),
   /** One of the registered hypervisors (components/hypervisor/registry.ts), by `kind`. */
   hypervisor: HypervisorConfigSchema,
   image: ImageSchema,
@@ -357,7 +356,7 @@ const version = z.string().regex(/^v\d+\.\d+\.\d+$/, "must be a release like v1.
 export const MinikubeLabSchema = z.strictObject({
   kind: z.literal("minikube"),
   description: z.string().optional(),
-  host: HostSchema.default({ kind: "local", vboxNetworksConf: false }),
+  host: HostSchema.default({ kind: "local" }),
   minikube: z
     .strictObject({
       /** minikube release, installed on the lab host for this lab only. */

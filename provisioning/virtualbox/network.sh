@@ -58,7 +58,7 @@ case "$action" in
     fi
     if [[ "$(address "$device")" != "$HOST_ADDRESS/$NETMASK" ]]; then
       VBoxManage hostonlyif ipconfig "$device" --ip "$HOST_ADDRESS" --netmask "$NETMASK" \
-        || fail "VirtualBox refused $HOST_ADDRESS/$NETMASK on $device: since 6.1.28 it only allows the host-only ranges in /etc/vbox/networks.conf (default 192.168.56.0/21); set host.vboxNetworksConf: true to let the lab open its ranges"
+        || fail "VirtualBox refused $HOST_ADDRESS/$NETMASK on $device: since 6.1.28 it only allows the host-only ranges in /etc/vbox/networks.conf (default 192.168.56.0/21); set hypervisor.networksConf: true to let the lab open its ranges"
       echo "labstack: changed $device address $HOST_ADDRESS/$NETMASK" >&2
     fi
     if VBoxManage list dhcpservers | grep -qE "^NetworkName: +HostInterfaceNetworking-$device\$"; then

@@ -16,6 +16,11 @@ export const BAD_CONFIGS: [name: string, make: () => unknown, error: string][] =
   ["OpenStack services in a networking lab", () => ({ ...net(5), services: { chrony: { server: "boxA" } } }), 'labstack:lab: Unrecognized key: "services"'],
   ["accel on VirtualBox", () => ({ ...vbox(), hypervisor: { kind: "virtualbox", accel: "kvm" } }), 'labstack:lab.hypervisor: Unrecognized key: "accel"'],
   [
+    "networks.conf on QEMU",
+    () => ({ ...dev(), hypervisor: { kind: "qemu", networksConf: true } }),
+    'labstack:lab.hypervisor: Unrecognized key: "networksConf"',
+  ],
+  [
     "built image on VirtualBox",
     () => ({ ...vbox(), image: { build: { distro: "debian", release: "bookworm" } } }),
     "labstack:lab.image.build: a built image boots its kernel directly, which VirtualBox cannot; give VirtualBox a cloud image (image.url) or use hypervisor.kind: qemu",
@@ -127,10 +132,10 @@ export const BAD_CONFIGS: [name: string, make: () => unknown, error: string][] =
     "VirtualBox range without networks.conf",
     () => {
       const l = vbox();
-      l.host.vboxNetworksConf = false;
+      l.hypervisor.networksConf = false;
       return l;
     },
-    "labstack:lab.networks[1].cidr: 192.168.1.0/24 is outside the host-only range VirtualBox allows (192.168.56.0/21); set host.vboxNetworksConf: true so host preparation opens it in /etc/vbox/networks.conf",
+    "labstack:lab.networks[1].cidr: 192.168.1.0/24 is outside the host-only range VirtualBox allows (192.168.56.0/21); set hypervisor.networksConf: true so host preparation opens it in /etc/vbox/networks.conf",
   ],
   [
     "more memory than the host has",

@@ -192,9 +192,9 @@ describe("remote lab hosts", () => {
   });
 
   it("keeps state under the user's home locally and system-wide on remote hosts", () => {
-    expect(hostStateDir({ kind: "local", vboxNetworksConf: false }, "dev", "/home/u")).toBe("/home/u/.local/share/labstack/dev");
-    expect(hostStateDir({ kind: "ssh", address: "h", port: 22, user: "root", vboxNetworksConf: false }, "dev", "/home/u")).toBe("/var/lib/labstack/dev");
-    expect(hostStateDir({ kind: "local", stateDir: "/srv/lab", vboxNetworksConf: false }, "dev", "/home/u")).toBe("/srv/lab");
+    expect(hostStateDir({ kind: "local" }, "dev", "/home/u")).toBe("/home/u/.local/share/labstack/dev");
+    expect(hostStateDir({ kind: "ssh", address: "h", port: 22, user: "root" }, "dev", "/home/u")).toBe("/var/lib/labstack/dev");
+    expect(hostStateDir({ kind: "local", stateDir: "/srv/lab" }, "dev", "/home/u")).toBe("/srv/lab");
   });
 
   it("demands KVM on a droplet unless TCG is chosen, and sums the nodes' memory", () => {

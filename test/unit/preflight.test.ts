@@ -17,7 +17,7 @@ import { removeStaleNamespace } from "../helpers/netns.js";
 const NS = "lsh1-preflight";
 const tmp = mkdtempSync(join(tmpdir(), "labstack-preflight-"));
 const stateDir = join(tmp, "state");
-const vboxLab = parseLab({ ...stackLab("openstack-lab"), host: { kind: "local", vboxNetworksConf: true, stateDir } });
+const vboxLab = parseLab({ ...stackLab("openstack-lab"), host: { kind: "local", stateDir } });
 const qemuLab = parseLab({ ...stackLab("dev"), host: { kind: "local", stateDir } });
 const listeners: ChildProcess[] = [];
 

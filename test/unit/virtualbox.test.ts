@@ -19,7 +19,7 @@ import { ROOT, stackLab } from "../helpers/labs.js";
 const LAB_NAME = "openstack-lab";
 const tmp = mkdtempSync(join(tmpdir(), "labstack-vbox-"));
 const stateDir = join(tmp, "state");
-const lab = parseLab({ ...stackLab(LAB_NAME), host: { kind: "local", vboxNetworksConf: true, stateDir } });
+const lab = parseLab({ ...stackLab(LAB_NAME), host: { kind: "local", stateDir } });
 const files = {
   state: join(tmp, "virtualbox.json"),
   networksConf: join(tmp, "etc-vbox", "networks.conf"),
@@ -119,7 +119,7 @@ describe("VirtualBox scripts for the seed's Lab1 (VBoxManage stand-in)", { timeo
     const r = run("virtualbox/network.sh", "up", vboxNetworkEnvironment(management, stateDir));
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("VirtualBox refused 192.168.1.1/255.255.255.0 on vboxnet1");
-    expect(r.stderr).toContain("set host.vboxNetworksConf: true");
+    expect(r.stderr).toContain("set hypervisor.networksConf: true");
     expect(host().hostonlyifs.map((h) => h.name)).toEqual(["vboxnet0"]);
     expect(existsSync(vboxNetworkEnvironment(management, stateDir).STATE_FILE)).toBe(false);
   });
@@ -152,7 +152,7 @@ describe("VirtualBox scripts for the seed's Lab1 (VBoxManage stand-in)", { timeo
     writeFileSync(conf, learners, { mode: 0o640 });
     const other = parseLab({
       ...stackLab(LAB_NAME),
-      host: { kind: "local", vboxNetworksConf: true },
+      host: { kind: "local" },
       managementNetwork: "lan",
       networks: [
         { name: "nat", kind: "nat" },

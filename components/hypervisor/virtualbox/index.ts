@@ -2,7 +2,15 @@
 import { bridgeEnvironment } from "../../../plan/bridge.js";
 import type { Hypervisor } from "../hypervisor.js";
 import { VirtualMachine } from "../VirtualMachine.js";
-import { VirtualBoxConfigSchema, vboxGuestDevice, vboxMachineEnvironment, vboxNetworkEnvironment, vboxVmName, virtualBoxRules } from "./plan.js";
+import {
+  opensNetworksConf,
+  VirtualBoxConfigSchema,
+  vboxGuestDevice,
+  vboxMachineEnvironment,
+  vboxNetworkEnvironment,
+  vboxVmName,
+  virtualBoxRules,
+} from "./plan.js";
 import { VirtualBoxNetwork } from "./VirtualBoxNetwork.js";
 
 export const virtualbox: Hypervisor<typeof VirtualBoxConfigSchema> = {
@@ -20,7 +28,7 @@ export const virtualbox: Hypervisor<typeof VirtualBoxConfigSchema> = {
   ],
   dropletPackages: ["virtualbox", "qemu-utils", "cloud-image-utils"],
   prepare: (lab) => ({
-    VBOX_NETWORKS: lab.host.vboxNetworksConf
+    VBOX_NETWORKS: opensNetworksConf(lab)
       ? lab.networks
           .filter((n) => n.kind === "hostonly")
           .map((n) => n.cidr!)
@@ -31,7 +39,7 @@ export const virtualbox: Hypervisor<typeof VirtualBoxConfigSchema> = {
     requireKvm: false,
     needRoot: [
       ...(lab.networks.some((n) => n.kind === "bridged" && n.create) ? ["the lab's bridges"] : []),
-      ...(lab.host.vboxNetworksConf ? ["/etc/vbox/networks.conf"] : []),
+      ...(opensNetworksConf(lab) ? ["/etc/vbox/networks.conf"] : []),
     ],
     runningVm: (node) => vboxVmName(labName, node.name),
     // VirtualBox names a host-only interface itself: the file network.sh records it in.

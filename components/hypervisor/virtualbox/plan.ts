@@ -8,7 +8,15 @@ import { commonMachineEnvironment, type MachineEnvironmentArgs } from "../../../
 import type { NicPlan } from "../../../plan/nics.js";
 import type { AddIssue } from "../hypervisor.js";
 
-export const VirtualBoxConfigSchema = z.strictObject({ kind: z.literal("virtualbox") });
+export const VirtualBoxConfigSchema = z.strictObject({
+  kind: z.literal("virtualbox"),
+  /** Host preparation writes /etc/vbox/networks.conf so VirtualBox accepts the lab's host-only ranges. */
+  networksConf: z.boolean().default(false),
+});
+export type VirtualBoxConfig = z.infer<typeof VirtualBoxConfigSchema>;
+
+/** Whether the lab opens its host-only ranges in /etc/vbox/networks.conf. */
+export const opensNetworksConf = (lab: Lab) => (lab.hypervisor as VirtualBoxConfig).networksConf;
 
 /** VirtualBox ≥ 6.1.28 only accepts these host-only ranges on Linux without /etc/vbox/networks.conf. */
 export const VBOX_DEFAULT_HOSTONLY_RANGE = "192.168.56.0/21";
@@ -27,14 +35,14 @@ export function virtualBoxRules(lab: Lab, add: AddIssue): void {
       "a built image boots its kernel directly, which VirtualBox cannot; give VirtualBox a cloud image (image.url) or use hypervisor.kind: qemu",
     );
   }
-  if (lab.host.vboxNetworksConf) return;
+  if (opensNetworksConf(lab)) return;
   const range = parseCidr(VBOX_DEFAULT_HOSTONLY_RANGE)!;
   lab.networks.forEach((net, i) => {
     const cidr = net.kind === "hostonly" && net.cidr !== undefined ? parseCidr(net.cidr) : undefined;
     if (cidr !== undefined && !(cidrContains(range, cidr.network) && cidr.prefix >= range.prefix)) {
       add(
         ["networks", i, "cidr"],
-        `${net.cidr} is outside the host-only range VirtualBox allows (${VBOX_DEFAULT_HOSTONLY_RANGE}); set host.vboxNetworksConf: true so host preparation opens it in /etc/vbox/networks.conf`,
+        `${net.cidr} is outside the host-only range VirtualBox allows (${VBOX_DEFAULT_HOSTONLY_RANGE}); set hypervisor.networksConf: true so host preparation opens it in /etc/vbox/networks.conf`,
       );
     }
   });
