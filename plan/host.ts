@@ -13,7 +13,12 @@ import type { CredentialValues } from "./steps.js";
 export function prepareEnvironment(lab: Lab, labName: string): Record<string, string> {
   const hypervisor = hypervisorOf(lab.hypervisor.kind);
   const lines = (pick: (t: HostTool) => string | undefined) =>
-    hypervisor.hostTools.flatMap((t) => (pick(t) === undefined ? [] : [`${t.command} ${pick(t)}`])).join("\n");
+    hypervisor.hostTools
+      .flatMap((t) => {
+        const value = pick(t);
+        return value === undefined ? [] : [`${t.command} ${value}`];
+      })
+      .join("\n");
   return {
     HYPERVISOR: lab.hypervisor.kind,
     PACKAGES: lines((t) => t.package),

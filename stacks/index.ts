@@ -27,7 +27,9 @@ export function parseStack(raw: unknown, facts: HostFacts = {}): AnyLab {
   return (found ?? openstack).parse(raw, facts);
 }
 
-/** Builds the lab its kind describes and returns what the stack exports. */
+/** Builds the lab its kind describes and returns what the stack exports: an output the lab does
+ * not have (a local host's `host`) is left out, not exported as undefined. */
 export function buildLab(parsed: AnyLab, stack: string, options: BuildOptions = {}, opts?: pulumi.ComponentResourceOptions): StackExports {
-  return kindOf(parsed.kind)!.build(resolveHomePaths(parsed, homedir()), stack, options, opts);
+  const exports = kindOf(parsed.kind)!.build(resolveHomePaths(parsed, homedir()), stack, options, opts);
+  return Object.fromEntries(Object.entries(exports).filter(([, value]) => value !== undefined));
 }

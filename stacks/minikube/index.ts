@@ -17,10 +17,10 @@ export const minikube: LabKind<MinikubeLabModel> = {
       topology: built.topology,
       credentials: pulumi.secret(built.credentials),
       checks: built.checks,
-      ...(built.hostAccess === undefined ? {} : { host: built.hostAccess }),
+      host: built.hostAccess,
       kubeconfig: pulumi.secret(built.kubeconfig),
       urls: built.urls,
-      ...(built.dashboard === undefined ? {} : { dashboard: built.dashboard }),
+      dashboard: built.dashboard,
       next: [
         `Lab ${stack} is up. Next:`,
         `  pulumi stack output kubeconfig --show-secrets -s ${stack} > kubeconfig && kubectl --kubeconfig kubeconfig get pods`,

@@ -18,7 +18,7 @@ export const network: LabKind<NetworkLabConfig> = {
       topology: built.topology,
       credentials: pulumi.secret(built.credentials),
       checks: built.checks,
-      ...(built.hostAccess === undefined ? {} : { host: built.hostAccess }),
+      host: built.hostAccess,
       next: built.next,
     };
   },

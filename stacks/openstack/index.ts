@@ -20,7 +20,7 @@ export const openstack: LabKind<OpenStackLabConfig> = {
       topology: built.topology,
       credentials: pulumi.secret(built.credentials),
       checks: built.checks,
-      ...(built.hostAccess === undefined ? {} : { host: built.hostAccess }),
+      host: built.hostAccess,
       next: built.next,
     };
   },

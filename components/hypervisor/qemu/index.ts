@@ -1,7 +1,7 @@
 // QEMU/KVM: Linux bridges and taps for lab networks, user networking for NAT, KVM when it really
 // works and TCG otherwise.
 import { join } from "node:path";
-import { bridgeEnvironment } from "../../../plan/bridge.js";
+import { hostBridgeName } from "../../../plan/bridge.js";
 import { vmDir } from "../../../plan/machine.js";
 import type { Hypervisor } from "../hypervisor.js";
 import { VirtualMachine } from "../VirtualMachine.js";
@@ -28,7 +28,7 @@ export const qemu: Hypervisor<typeof QemuConfigSchema> = {
       needRoot: ["QEMU's taps and bridges"],
       // vm.sh names its pidfile VM_DIR/qemu.pid; a running lab VM has it on its command line.
       runningVm: (node) => join(vmDir(stateDir, node), "qemu.pid"),
-      ownDevice: (net) => bridgeEnvironment(labName, net).DEVICE,
+      ownDevice: (net) => hostBridgeName(labName, net),
     };
   },
   network: (name, args, opts) => new QemuNetwork(name, args, opts),

@@ -1,5 +1,5 @@
 // VirtualBox, what the blog series uses: host-only vboxnetN networks, NAT with port forwards.
-import { bridgeEnvironment } from "../../../plan/bridge.js";
+import { hostBridgeName } from "../../../plan/bridge.js";
 import type { Hypervisor } from "../hypervisor.js";
 import { VirtualMachine } from "../VirtualMachine.js";
 import {
@@ -43,7 +43,7 @@ export const virtualbox: Hypervisor<typeof VirtualBoxConfigSchema> = {
     ],
     runningVm: (node) => vboxVmName(labName, node.name),
     // VirtualBox names a host-only interface itself: the file network.sh records it in.
-    ownDevice: (net) => (net.kind === "hostonly" ? (net.device ?? vboxNetworkEnvironment(net, stateDir).STATE_FILE) : bridgeEnvironment(labName, net).DEVICE),
+    ownDevice: (net) => (net.kind === "hostonly" ? (net.device ?? vboxNetworkEnvironment(net, stateDir).STATE_FILE) : hostBridgeName(labName, net)),
   }),
   network: (name, args, opts) => new VirtualBoxNetwork(name, args, opts),
   machine: (name, args, opts) => new VirtualMachine(name, { ...args, script: "virtualbox/vm.sh", environment: vboxMachineEnvironment }, opts),
