@@ -1,7 +1,9 @@
 // The one entry into the lab model: raw stack config in, a typed lab or one error naming every
 // bad key out. Called before any resource is constructed, so bad config changes nothing.
 import type { z } from "zod";
-import { checkLab, checkMinikubeLab, type HostFacts, type LabIssue } from "./rules.js";
+import { checkMinikubeLab, type HostFacts, type LabIssue } from "./rules/common.js";
+import { checkNetworkLab } from "./rules/network.js";
+import { checkOpenStackLab } from "./rules/openstack.js";
 import {
   type Lab,
   LabSchema,
@@ -41,16 +43,17 @@ function parseWith<T>(schema: z.ZodType<T>, check: (lab: T, facts: HostFacts) =>
   return parsed.data;
 }
 
+/** A lab of either kind that builds VMs, checked by its kind's rules. */
 export function parseLab(raw: unknown, facts: HostFacts = {}): Lab {
-  return parseWith(LabSchema, checkLab, raw, facts);
+  return parseWith(LabSchema, (lab, f) => (lab.kind === "openstack" ? checkOpenStackLab(lab, f) : checkNetworkLab(lab, f)), raw, facts);
 }
 
 export function parseOpenStackLab(raw: unknown, facts: HostFacts = {}): OpenStackLabConfig {
-  return parseWith(OpenStackLabSchema, checkLab, raw, facts);
+  return parseWith(OpenStackLabSchema, checkOpenStackLab, raw, facts);
 }
 
 export function parseNetworkLab(raw: unknown, facts: HostFacts = {}): NetworkLabConfig {
-  return parseWith(NetworkLabSchema, checkLab, raw, facts);
+  return parseWith(NetworkLabSchema, checkNetworkLab, raw, facts);
 }
 
 export function parseMinikubeLab(raw: unknown, facts: HostFacts = {}): MinikubeLab {

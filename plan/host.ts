@@ -1,28 +1,21 @@
 // Parameters of the lab-host steps, computed from the lab model. The components pass these to
 // their commands and the VM tests run the same scripts with the same values.
 import { join } from "node:path";
-import type { HostTool } from "../components/hypervisor/hypervisor.js";
 import { hypervisorOf } from "../components/hypervisor/registry.js";
 import { formatPath } from "../model/parse.js";
 import { type AnyLab, type Lab, labMemoryMiB, type MinikubeLab } from "../model/schema.js";
 import { labOwner } from "./bridge.js";
-import type { CredentialValues } from "./steps.js";
+import { type CredentialValues, records } from "./steps.js";
 
-/** Parameters of host/prepare.sh: the hypervisor's tools (PACKAGES: "<command> <package>" a
- * line; REQUIRED: "<command> <what to do>" for those no package brings), and its own extras. */
+/** Parameters of host/prepare.sh: the hypervisor's tools (PACKAGES: command= package= records;
+ * REQUIRED: command= missing= for those no package brings), and its own extras. */
 export function prepareEnvironment(lab: Lab, labName: string): Record<string, string> {
   const hypervisor = hypervisorOf(lab.hypervisor.kind);
-  const lines = (pick: (t: HostTool) => string | undefined) =>
-    hypervisor.hostTools
-      .flatMap((t) => {
-        const value = pick(t);
-        return value === undefined ? [] : [`${t.command} ${value}`];
-      })
-      .join("\n");
+  const tools = (withPackage: boolean) => records(hypervisor.hostTools.filter((t) => (t.package !== undefined) === withPackage));
   return {
     HYPERVISOR: lab.hypervisor.kind,
-    PACKAGES: lines((t) => t.package),
-    REQUIRED: lines((t) => (t.package === undefined ? t.missing : undefined)),
+    PACKAGES: tools(true),
+    REQUIRED: tools(false),
     APT_CACHE: lab.aptCache.enabled ? "1" : "0",
     OWNER: labOwner(labName),
     ...hypervisor.prepare(lab),
@@ -30,35 +23,40 @@ export function prepareEnvironment(lab: Lab, labName: string): Record<string, st
 }
 
 /** What the lab host must have before anything is built on it (host/preflight.sh, whose header
- * describes the line formats). The lab's own VMs and devices are named so that a re-run, or an
- * update while the lab is up, does not count them as the host's. */
+ * describes the lists). The lab's own VMs and devices are named so that a re-run, or an update
+ * while the lab is up, does not count them as the host's. */
 export function preflightEnvironment(lab: AnyLab, labName: string, stateDir: string): Record<string, string> {
   const common = { MEMORY_MIB: String(labMemoryMiB(lab)), HOST_KIND: lab.host.kind, STATE_DIR: stateDir };
   if (lab.kind === "minikube") {
     const { driver } = lab.minikube;
-    return { HYPERVISOR: driver, REQUIRE_KVM: driver === "kvm2" ? "1" : "0", NEED_ROOT: "", SSH_PORTS: "", NETWORKS: "", FILES: "", DEVICES: "", ...common };
+    // minikube's VirtualBox driver needs what labstack's VirtualBox hypervisor needs of the host.
+    const hostChecks = driver === "virtualbox" ? hypervisorOf("virtualbox").hostChecks : undefined;
+    return { HYPERVISOR: driver, REQUIRE_KVM: driver === "kvm2" ? "1" : "0", HOST_CHECKS: hostChecks ?? "", NEED_ROOT: "", ...common };
   }
-  const facts = hypervisorOf(lab.hypervisor.kind).preflight(lab, labName, stateDir);
+  const hypervisor = hypervisorOf(lab.hypervisor.kind);
+  const facts = hypervisor.preflight(lab, labName, stateDir);
   const needRoot = [...facts.needRoot, ...(lab.aptCache.enabled ? ["the APT cache's system service"] : [])];
-  const sshPorts = lab.nodes.map((node, i) => `${node.nics[0].sshPort} ${formatPath(["nodes", i, "nics", 0, "sshPort"])} ${facts.runningVm(node)}`);
-  const networks = lab.networks.flatMap((n, i) => {
-    if (n.hostAddress === undefined || !(n.kind === "hostonly" || (n.kind === "bridged" && n.create))) return [];
-    return [`${formatPath(["networks", i, "cidr"])} ${n.cidr} ${facts.ownDevice(n)}`];
-  });
+  const sshPorts = lab.nodes.map((node, i) => ({ port: node.nics[0].sshPort, key: formatPath(["nodes", i, "nics", 0, "sshPort"]), vm: facts.runningVm(node) }));
+  const networks = lab.networks.flatMap((n, i) =>
+    n.hostAddress === undefined || !(n.kind === "hostonly" || (n.kind === "bridged" && n.create))
+      ? []
+      : [{ key: formatPath(["networks", i, "cidr"]), cidr: n.cidr, own: facts.ownDevice(n) }],
+  );
   const files = (["path", "kernel", "initrd"] as const).flatMap((key) =>
-    lab.image[key] === undefined ? [] : [`${formatPath(["image", key])} ${lab.image[key]}`],
+    lab.image[key] === undefined ? [] : [{ key: formatPath(["image", key]), path: lab.image[key] }],
   );
   const devices = lab.networks.flatMap((n, i) =>
-    n.kind === "bridged" && !n.create && n.device !== undefined ? [`${formatPath(["networks", i, "device"])} ${n.device}`] : [],
+    n.kind === "bridged" && !n.create && n.device !== undefined ? [{ key: formatPath(["networks", i, "device"]), device: n.device }] : [],
   );
   return {
     HYPERVISOR: lab.hypervisor.kind,
     REQUIRE_KVM: facts.requireKvm ? "1" : "0",
+    HOST_CHECKS: hypervisor.hostChecks ?? "",
     NEED_ROOT: needRoot.join(", "),
-    SSH_PORTS: sshPorts.join("\n"),
-    NETWORKS: networks.join("\n"),
-    FILES: files.join("\n"),
-    DEVICES: devices.join("\n"),
+    SSH_PORTS: records(sshPorts),
+    NETWORKS: records(networks),
+    FILES: records(files),
+    DEVICES: records(devices),
     ...common,
   };
 }

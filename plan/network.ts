@@ -115,7 +115,7 @@ export function planChecks(lab: NetworkLabConfig, labName: string): PlannedCheck
             script: "checks/fdb.sh",
             env: {
               BRIDGE: c.bridge,
-              ENTRIES: c.peers.map((p) => `${p.node} ${nicMac(lab, labName, p.node, p.network)} ${nicDevice(lab, c.node, p.port)}`).join("\n"),
+              ENTRIES: records(c.peers.map((p) => ({ peer: p.node, mac: nicMac(lab, labName, p.node, p.network), port: nicDevice(lab, c.node, p.port) }))),
             },
           },
         };

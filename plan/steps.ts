@@ -46,13 +46,17 @@ export function shellQuote(value: string): string {
 export type RecordValue = string | number | readonly string[] | undefined;
 
 /**
- * The one encoding of a list of things for the scripts: a variable holds one thing a line, each
- * line `key=value` fields (no spaces in values; a list's items joined with commas; an optional
- * field left out, never a placeholder). The scripts read a line with lib.sh's `record`.
+ * The one encoding of a list of things for the scripts (provisioning/lib/records.sh reads it): a
+ * variable holds one thing a line, each line `key=value` fields separated by spaces, a list's
+ * items joined with commas, an optional field left out (never a placeholder). In a value, `%`,
+ * backslash and whitespace are percent-encoded, so paths and messages keep their spaces.
  */
-export function records(items: readonly Readonly<Record<string, RecordValue>>[]): string {
-  const field = ([key, value]: [string, RecordValue]) => (value === undefined ? [] : [`${key}=${Array.isArray(value) ? value.join(",") : value}`]);
-  return items.map((item) => Object.entries(item).flatMap(field).join(" ")).join("\n");
+export function records<T extends { readonly [K in keyof T]: RecordValue }>(items: readonly T[]): string {
+  const encode = (value: string | number) =>
+    String(value).replace(/[%\\ \t\n\r\f\v]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+  const field = ([key, value]: [string, RecordValue]) =>
+    value === undefined ? [] : [`${key}=${Array.isArray(value) ? value.map(encode).join(",") : encode(value as string | number)}`];
+  return items.map((item) => (Object.entries(item) as [string, RecordValue][]).flatMap(field).join(" ")).join("\n");
 }
 
 /** The full environment of a step, secrets resolved. */
@@ -76,7 +80,7 @@ export function nodeStdin(step: Step, credentials?: CredentialValues): string {
   const exports = Object.entries(stepEnvironment(step, credentials))
     .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
     .join("\n");
-  const lib = step.script.startsWith("checks/") ? ["node/lib.sh", "checks/lib.sh"] : ["node/lib.sh"];
+  const lib = ["lib/records.sh", "node/lib.sh", ...(step.script.startsWith("checks/") ? ["checks/lib.sh"] : [])];
   // bash reads a script from stdin as it goes, so any command that reads stdin (rabbitmqctl
   // does) would swallow the rest of the script and bash would exit 0 half-way. Wrapped in a
   // function, the whole text is parsed before anything runs, and it runs with stdin closed.
@@ -89,29 +93,37 @@ export function hasSecrets(step: Step): boolean {
 
 /**
  * What a remote lab host runs for a host script: `bash -s up|down` (through `sudo -n` unless the
- * user is root), with this program on stdin. It writes the script and the sibling scripts it
- * names (lib.sh, accel.sh) into a temporary folder, exports the parameters and runs it there, so
- * the host needs no copy of the repository and no parameter travels on a command line.
+ * user is root), with this program on stdin. It writes the script, the sibling scripts it names
+ * (accel.sh), the shared ones it sources from another folder (../lib/records.sh) and `include`
+ * (scripts it sources by a parameter) into a temporary folder, exports the parameters and runs it
+ * there, so the host needs no copy of the repository and no parameter travels on a command line.
  */
-export function hostStdin(script: string, env: Readonly<Record<string, string>>): string {
-  const folder = dirname(script);
-  const scripts = readdirSync(join(PROVISIONING_DIR, folder)).filter((f) => f.endsWith(".sh"));
-  // The siblings a script names, and the ones those name (image.sh → image-build.sh → its hook).
-  const files = [script];
+export function hostStdin(script: string, env: Readonly<Record<string, string>>, include: readonly string[] = []): string {
+  const siblings = (folder: string) => readdirSync(join(PROVISIONING_DIR, folder)).filter((f) => f.endsWith(".sh"));
+  // What a script names, and what those name (image.sh → image-build.sh → its hook).
+  const files = [script, ...include];
   for (let i = 0; i < files.length; i++) {
     const text = readScript(files[i]);
-    for (const f of scripts) if (text.includes(f) && !files.includes(`${folder}/${f}`)) files.push(`${folder}/${f}`);
+    const folder = dirname(files[i]);
+    const named = [
+      ...siblings(folder)
+        .filter((f) => text.includes(f))
+        .map((f) => `${folder}/${f}`),
+      ...[...text.matchAll(/\.\.\/([a-z0-9-]+\/[a-z0-9-]+\.sh)/g)].map((m) => m[1]),
+    ];
+    for (const f of named) if (!files.includes(f)) files.push(f);
   }
   files.splice(1, files.length - 1, ...files.slice(1).sort());
+  const folders = [...new Set(files.map(dirname))];
   const exports = Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
   return [
     "labstack_host() {",
     "  local dir",
     "  dir=$(mktemp -d)",
     `  trap 'rm -rf "$dir"' RETURN`,
-    `  mkdir -p "$dir/${folder}"`,
+    ...folders.map((f) => `  mkdir -p "$dir/${f}"`),
     ...files.map((f) => `  printf '%s' ${shellQuote(readScript(f))} > "$dir/${f}"`),
-    `  chmod +x "$dir/${folder}"/*.sh`,
+    ...folders.map((f) => `  chmod +x "$dir/${f}"/*.sh`),
     ...exports.map((e) => `  ${e}`),
     `  bash "$dir/${script}" "$1"`,
     "}",

@@ -4,7 +4,7 @@
 import { homedir } from "node:os";
 import type * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEY, LabConfigError } from "../model/parse.js";
-import type { HostFacts } from "../model/rules.js";
+import type { HostFacts } from "../model/rules/common.js";
 import type { AnyLab } from "../model/schema.js";
 import { resolveHomePaths } from "../plan/host.js";
 import type { BuildOptions, LabKind, StackExports } from "./kind.js";

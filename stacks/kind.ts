@@ -1,7 +1,7 @@
 // What a lab kind is to the entry point: how its config is read, and what it builds and exports.
 // Each kind is a folder here (openstack/, network/, minikube/) listed in index.ts.
 import type * as pulumi from "@pulumi/pulumi";
-import type { HostFacts } from "../model/rules.js";
+import type { HostFacts } from "../model/rules/common.js";
 import type { AnyLab } from "../model/schema.js";
 
 export interface BuildOptions {

@@ -51,7 +51,9 @@ export class SshHost implements LabHostConnection {
   }
 
   script(name: string, args: HostScriptArgs, opts: pulumi.CustomResourceOptions): HostCommand {
-    const stdin = pulumi.output(verifiedEnvironment(args.environment, this.verify)).apply((env) => hostStdin(args.script, env as Record<string, string>));
+    const stdin = pulumi
+      .output(verifiedEnvironment(args.environment, this.verify))
+      .apply((env) => hostStdin(args.script, env as Record<string, string>, args.include));
     const output = outputHandling(args, opts);
     return new command.remote.Command(
       name,

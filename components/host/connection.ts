@@ -8,6 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 export interface HostScriptArgs {
   /** Script under provisioning/, called with `up` on create and `down` on delete. */
   readonly script: string;
+  /** Other scripts under provisioning/ that it sources by a parameter (a hypervisor's host checks). */
+  readonly include?: readonly string[];
   /** Parameters as environment variables; wrap secrets in pulumi.secret. */
   readonly environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Values whose change must rebuild the resource rather than re-run `up` in place. */

@@ -27,7 +27,8 @@ export interface PreflightFacts {
   readonly requireKvm: boolean;
   /** What of the hypervisor's work needs root, for the preflight's sudo message. */
   readonly needRoot: readonly string[];
-  /** What names a running VM of the node on the host (its forward port is then the lab's own). */
+  /** What names a running VM of the node on the host (its forward port is then the lab's own):
+   * by default a process with this argument; `hostChecks` may redefine that test. */
   runningVm(node: LabNode): string;
   /** The host's device for a network the host has an address on, or the file that names it. */
   ownDevice(net: LabNetwork): string;
@@ -66,6 +67,9 @@ export interface Hypervisor<S extends z.ZodObject = z.ZodObject> {
   rules(lab: Lab, add: AddIssue): void;
   /** Commands its lab host needs. */
   readonly hostTools: readonly HostTool[];
+  /** Its own host checks for the preflight: a script under provisioning/ that host/preflight.sh
+   * sources (see its header), e.g. kernel drivers; it may say how to see a running VM of the lab. */
+  readonly hostChecks?: string;
   /** Packages a droplet gets at creation to run it. */
   readonly dropletPackages: readonly string[];
   /** Host preparation's parameters beyond the tools. */

@@ -7,6 +7,8 @@ export interface HostServiceArgs {
   readonly host: LabHostConnection;
   /** Script under provisioning/ (called with up/down). */
   readonly script: string;
+  /** Scripts it sources by a parameter (HostScriptArgs.include). */
+  readonly include?: readonly string[];
   readonly environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Changes that rebuild rather than update. */
   readonly triggers?: pulumi.Input<unknown[]>;
@@ -26,7 +28,7 @@ export class HostService extends pulumi.ComponentResource {
     super("labstack:lab:HostService", name, {}, opts);
     const run = args.host.script(
       `${name}-run`,
-      { script: args.script, environment: args.environment, triggers: args.triggers, secretOutput: args.secretOutput },
+      { script: args.script, include: args.include, environment: args.environment, triggers: args.triggers, secretOutput: args.secretOutput },
       { parent: this, deleteBeforeReplace: args.deleteBeforeReplace },
     );
     this.stdout = run.stdout;

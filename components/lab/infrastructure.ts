@@ -94,11 +94,9 @@ export function createLabFoundation(name: string, parent: pulumi.ComponentResour
   const host = remote.connection;
   // Nothing is built on a host that cannot carry the lab; and as everything on the host depends on
   // it, destroy removes it last, which is when its `down` removes the emptied state folder.
-  const preflight = new HostService(
-    `${name}-preflight`,
-    { host, script: "host/preflight.sh", environment: preflightEnvironment(lab, labName, host.stateDir) },
-    { parent },
-  );
+  const environment = preflightEnvironment(lab, labName, host.stateDir);
+  const include = environment.HOST_CHECKS ? [environment.HOST_CHECKS] : [];
+  const preflight = new HostService(`${name}-preflight`, { host, script: "host/preflight.sh", include, environment }, { parent });
   return { credentials, host, jump: remote.jump, preflight };
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The bridge has learned each peer's MAC on the port that faces it.
-# Environment: BRIDGE, ENTRIES (lines "peer mac port")
+# Environment: BRIDGE, ENTRIES (records peer= mac= port=)
 set -euo pipefail
 # shellcheck source=lib.sh
 [[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -8,8 +8,9 @@ set -euo pipefail
 
 fdb=$(bridge fdb show br "$BRIDGE")
 echo "\$ bridge fdb show br $BRIDGE"; grep -v permanent <<< "$fdb" || true
-while read -r peer mac port; do
-  [[ -n "$peer" ]] || continue
+while read -r line; do
+  record "$line"
+  peer=${field[peer]} mac=${field[mac]} port=${field[port]}
   grep -qiE "^$mac dev $port( |$)" <<< "$fdb" || fail "bridge $BRIDGE has not learned $peer's MAC $mac on port $port"
   pass "$BRIDGE learned $peer ($mac) on $port"
-done <<< "$ENTRIES"
+done < <(records "$ENTRIES")

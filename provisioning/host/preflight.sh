@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Checks the lab host can carry the lab before anything is built on it, and says for each thing
-# missing what it is and how to fix it: enough memory; hardware virtualization where the
-# hypervisor needs it (VirtualBox always; QEMU when KVM is required, as on a droplet, where TCG
-# would be unusably slow); VirtualBox's kernel driver, and no KVM holding VT-x/AMD-V against it;
+# missing what it is and how to fix it: enough memory; KVM where the lab needs it (QEMU on a
+# droplet, where TCG would be unusably slow); the hypervisor's own needs (HOST_CHECKS);
 # password-less sudo for the steps that need root; the files and host interfaces the config
 # names; SSH forward ports that are free; lab networks that take no range the host routes already.
 # Changes nothing, so it can run again at every update. Runs as the user running Pulumi.
@@ -10,23 +9,24 @@
 # depends on this step, so destroy runs it last, after each part removed its own folder.
 # Usage: preflight.sh up|down
 # Environment:
-#   STATE_DIR   the lab's state folder on the host
-#   MEMORY_MIB  what the lab's VMs need
-#   HYPERVISOR  qemu, virtualbox, or a minikube driver
-#   REQUIRE_KVM 1|0
-#   HOST_KIND   shown in messages
-#   NEED_ROOT   what needs root, for the message (empty: nothing)
-#   The next four hold one item a line, fields separated by a space, the last field running to
-#   the end of the line; <key> is the config key the message names (labstack:lab.image.path):
-#   SSH_PORTS   "<port> <key> <vm>": a port forwarded on 127.0.0.1; <vm> is the lab's VM that
-#               holds it once up (VirtualBox: its name; QEMU: its pidfile), whose port is not
-#               the host's
-#   NETWORKS    "<key> <cidr> <own>": a lab network the host gets an address on; <own> is the
-#               lab's own device for it, or the file (an absolute path) that names it, whose
-#               routes are not the host's
-#   FILES       "<key> <path>": a file the lab reads on the host
-#   DEVICES     "<key> <device>": a host interface the lab attaches to
-#   HOST_ROOT   read the kernel's facts (/proc, /sys, /dev) under this folder (default /; for tests)
+#   STATE_DIR    the lab's state folder on the host
+#   MEMORY_MIB   what the lab's VMs need
+#   HYPERVISOR   what runs the VMs, for the messages
+#   REQUIRE_KVM  1|0
+#   HOST_CHECKS  the hypervisor's own checks, a script under provisioning/ sourced here with
+#                `root`, `where`, `problem` and `hw_virt` in scope; it may redefine lab_vm_running
+#   HOST_KIND    shown in messages
+#   NEED_ROOT    what needs root, for the message (empty: nothing)
+#   The next four are lists (lib/records.sh); `key` is the config key a message names
+#   (labstack:lab.image.path):
+#   SSH_PORTS    port= key= vm=: a port forwarded on 127.0.0.1; `vm` names the lab's VM that holds
+#                it once up (lab_vm_running), whose port is not the host's
+#   NETWORKS     key= cidr= own=: a lab network the host gets an address on; `own` is the lab's
+#                own device for it, or the file (an absolute path) that names it, whose routes
+#                are not the host's
+#   FILES        key= path=: a file the lab reads on the host
+#   DEVICES      key= device=: a host interface the lab attaches to
+#   HOST_ROOT    read the kernel's facts (/proc, /sys, /dev) under this folder (default /; for tests)
 set -euo pipefail
 
 action=${1:?usage: preflight.sh up|down}
@@ -39,8 +39,6 @@ root=${HOST_ROOT:-}
 where="the ${HOST_KIND:-lab} host $(hostname)"
 problems=()
 problem() { problems+=("$1"); }
-# Lines of a list variable, empty ones skipped.
-items() { printf '%s\n' "$1" | grep -v '^[[:space:]]*$' || true; }
 
 # MemTotal, not MemAvailable: on a re-run the lab's own VMs already hold their memory.
 total=$(awk '/^MemTotal:/ { print int($2 / 1024) }' "$root/proc/meminfo")
@@ -48,28 +46,22 @@ if ((total < MEMORY_MIB)); then
   problem "the lab's VMs need ${MEMORY_MIB} MiB of memory but $where has ${total} MiB; use a bigger host or smaller VMs (nodes[].memoryMiB)"
 fi
 
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib/records.sh
+source "$here/../lib/records.sh"
 hw_virt() { grep -qwE 'vmx|svm' "$root/proc/cpuinfo"; }
-if [[ "$HYPERVISOR" == virtualbox ]]; then
-  hw_virt || problem "VirtualBox needs hardware virtualization but $where shows no vmx/svm CPU flag (enable VT-x/AMD-V in the firmware; on a cloud host: pick one with nested virtualization)"
-  [[ -e "$root/dev/vboxdrv" ]] || problem "VirtualBox's kernel driver is not loaded on $where (no /dev/vboxdrv): sudo modprobe vboxdrv; if it is missing, rebuild it (sudo /sbin/vboxconfig, or sudo dpkg-reconfigure virtualbox-dkms), and under Secure Boot sign it or enroll the key it asks for"
-  [[ -e "$root/dev/vboxnetctl" ]] || problem "VirtualBox's host-only network driver is not loaded on $where (no /dev/vboxnetctl): sudo modprobe vboxnetadp"
-  # From Linux 6.12 KVM takes VT-x/AMD-V as soon as it is loaded, and VirtualBox then fails to
-  # start VMs (VERR_VMX_IN_VMX_ROOT_MODE, VERR_SVM_IN_USE: VirtualBox/virtualbox#141,
-  # NixOS/nixpkgs#363887), unless kvm.enable_virt_at_load=0.
-  IFS=.- read -r major minor _ < "$root/proc/sys/kernel/osrelease"
-  if ((major > 6 || (major == 6 && minor >= 12))); then
-    at_load=$(cat "$root/sys/module/kvm/parameters/enable_virt_at_load" 2>/dev/null || echo Y)
-    for kvm in kvm_intel kvm_amd; do
-      if [[ -d "$root/sys/module/$kvm" && "$at_load" != [N0] ]]; then
-        problem "KVM ($kvm) is loaded on $where, and on Linux $major.$minor it holds the CPU's virtualization, so VirtualBox cannot start VMs: stop any KVM VM and unload it (sudo modprobe -r $kvm kvm), or keep it from taking the CPU at load (kvm.enable_virt_at_load=0 on the kernel command line, or 'options kvm enable_virt_at_load=0' in /etc/modprobe.d/)"
-      fi
-    done
-  fi
-fi
 if [[ "${REQUIRE_KVM:-0}" == 1 ]]; then
   if ! hw_virt || [[ ! -c "$root/dev/kvm" ]]; then
     problem "$where has no usable nested virtualization (vmx/svm flag: $(hw_virt && echo yes || echo no), /dev/kvm: $([[ -c "$root/dev/kvm" ]] && echo yes || echo no)); pick a size or region with nested virtualization, or set hypervisor.accel: tcg (slow)"
   fi
+fi
+# A forward port held by the lab's own running VM is the lab's (a re-run, an update). Unless the
+# hypervisor's checks say otherwise, that VM is the process whose command line names `vm` (QEMU's
+# names its pidfile).
+lab_vm_running() { grep -qzxF -- "$1" /proc/[0-9]*/cmdline 2>/dev/null; }
+if [[ -n "${HOST_CHECKS:-}" ]]; then
+  # shellcheck source=../virtualbox/host-checks.sh
+  source "$here/../$HOST_CHECKS"
 fi
 
 # The steps that need root run themselves through `sudo -n`: it must not ask for a password.
@@ -78,29 +70,25 @@ if [[ -n "${NEED_ROOT:-}" ]] && ((EUID != 0)) && ! sudo -n true 2>/dev/null; the
   problem "the lab needs root on $where for $NEED_ROOT, and $user has no password-less sudo; allow it (echo '$user ALL=(ALL) NOPASSWD: ALL' | sudo tee /etc/sudoers.d/labstack) or run pulumi as root"
 fi
 
-while read -r key path; do
-  [[ -f "$path" && -r "$path" ]] || problem "$key: $path is not a readable file on $where; fix the path or the file's permissions"
-done < <(items "${FILES:-}")
+while read -r line; do
+  record "$line"
+  [[ -f "${field[path]}" && -r "${field[path]}" ]] || problem "${field[key]}: ${field[path]} is not a readable file on $where; fix the path or the file's permissions"
+done < <(records "${FILES:-}")
 
-while read -r key device; do
-  ip link show dev "$device" >/dev/null 2>&1 || problem "$key: $where has no interface $device to bridge to; create it first, or set create: true on the network for the lab to make it"
-done < <(items "${DEVICES:-}")
+while read -r line; do
+  record "$line"
+  ip link show dev "${field[device]}" >/dev/null 2>&1 || problem "${field[key]}: $where has no interface ${field[device]} to bridge to; create it first, or set create: true on the network for the lab to make it"
+done < <(records "${DEVICES:-}")
 
-# A forward binds 127.0.0.1:<port>; a listener there or on every address takes it. A port held
-# by the lab's own running VM is the lab's (a re-run, an update).
-lab_vm_running() {
-  if [[ "$HYPERVISOR" == virtualbox ]]; then
-    command -v VBoxManage >/dev/null && LC_ALL=C VBoxManage list runningvms 2>/dev/null | grep -qF "\"$1\" "
-  else
-    grep -qzxF -- "$1" /proc/[0-9]*/cmdline 2>/dev/null
-  fi
-}
-while read -r port key vm; do
+# A forward binds 127.0.0.1:<port>; a listener there or on every address takes it.
+while read -r line; do
+  record "$line"
+  port=${field[port]}
   holders=$(ss -Hltn "sport = :$port" | awk '{ a = $4; sub(/:[0-9]+$/, "", a); sub(/%.*/, "", a) } a ~ /^(127\.0\.0\.1|0\.0\.0\.0|\*|\[::\]|\[::ffff:127\.0\.0\.1\])$/ { print $4 }')
-  if [[ -n "$holders" ]] && ! lab_vm_running "$vm"; then
-    problem "$key: port $port on 127.0.0.1 is already in use on $where (listening: ${holders//$'\n'/ }), so the node's SSH forward cannot be set up; pick a free port (ss -ltn shows the used ones) or stop what holds it"
+  if [[ -n "$holders" ]] && ! lab_vm_running "${field[vm]}"; then
+    problem "${field[key]}: port $port on 127.0.0.1 is already in use on $where (listening: ${holders//$'\n'/ }), so the node's SSH forward cannot be set up; pick a free port (ss -ltn shows the used ones) or stop what holds it"
   fi
-done < <(items "${SSH_PORTS:-}")
+done < <(records "${SSH_PORTS:-}")
 
 # A lab network the host gets an address on routes its range to the lab: a route the host
 # already has for any part of it (the home LAN and its gateway, a VPN) would be cut off.
@@ -113,7 +101,9 @@ overlaps() {
   local mask=$(((0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF))
   (((($(ip2int "${a%/*}") ^ $(ip2int "${b%/*}")) & mask) == 0))
 }
-while read -r key cidr own; do
+while read -r line; do
+  record "$line"
+  key=${field[key]} cidr=${field[cidr]} own=${field[own]:-}
   if [[ "$own" == /* ]]; then own=$(cat "$own" 2>/dev/null || true); fi
   while read -r route; do
     read -r -a f <<< "$route"
@@ -127,7 +117,7 @@ while read -r key cidr own; do
       problem "$key: $cidr overlaps the route '$route' that $where already has; a lab network there would take that range from the host (its LAN, gateway or VPN). Pick a range the host does not route (ip -4 route shows them), e.g. an unused 10.x.y.0/24, and change the nodes' addresses on it to match"
     fi
   done < <(ip -4 route show table main)
-done < <(items "${NETWORKS:-}")
+done < <(records "${NETWORKS:-}")
 
 if ((${#problems[@]})); then
   printf 'preflight: %s\n' "${problems[@]}" >&2

@@ -11,9 +11,9 @@
 # networks.conf.labstack-none when there was no file), not in a lab's state folder: the file is
 # the host's, shared by every lab on it, and is restored exactly when the last lab's line goes.
 # Usage: prepare.sh up|down
-# Environment: PACKAGES ("<command> <package>" a line: the hypervisor's tools, installed when the
-#              command is missing), REQUIRED ("<command> <what to do>" a line: tools no package
-#              brings), APT_CACHE (1 to install apt-cacher-ng),
+# Environment: PACKAGES (records command= package=: the hypervisor's tools, installed when the
+#              command is missing), REQUIRED (records command= missing=: tools no package
+#              brings, and what to do), APT_CACHE (1 to install apt-cacher-ng),
 #              VBOX_NETWORKS (space-separated CIDRs to allow; empty leaves networks.conf alone),
 #              OWNER (e.g. "labstack dev": marks the lab's line in networks.conf),
 #              VBOX_NETWORKS_CONF (default /etc/vbox/networks.conf, where VirtualBox reads them)
@@ -52,13 +52,17 @@ if [[ "$action" == down ]]; then
   exit 0
 fi
 
+# shellcheck source=../lib/records.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/records.sh"
 need=()
-while read -r tool what; do
-  [[ -z "$tool" ]] || command -v "$tool" >/dev/null || { echo "$what" >&2; exit 1; }
-done <<< "${REQUIRED:-}"
-while read -r tool package; do
-  [[ -z "$tool" ]] || command -v "$tool" >/dev/null || need+=("$package")
-done <<< "${PACKAGES:-}"
+while read -r line; do
+  record "$line"
+  command -v "${field[command]}" >/dev/null || { echo "${field[missing]}" >&2; exit 1; }
+done < <(records "${REQUIRED:-}")
+while read -r line; do
+  record "$line"
+  command -v "${field[command]}" >/dev/null || need+=("${field[package]}")
+done < <(records "${PACKAGES:-}")
 if [[ "${APT_CACHE:-0}" == 1 ]] && [[ ! -x /usr/sbin/apt-cacher-ng ]]; then need+=(apt-cacher-ng); fi
 # The labs' host-side checks ping nodes from the host.
 command -v ping >/dev/null || need+=(iputils-ping)

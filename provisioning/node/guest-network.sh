@@ -37,7 +37,6 @@ ensure_address() { # ensure_address DEV IP/PREFIX
 need_module() { modprobe "$1" 2>/dev/null || true; }
 
 while read -r line; do
-  [[ -n "$line" ]] || continue
   record "$line"
   name=${field[name]}
   ensure_device "$name" "bridge " ip link add name "$name" type bridge
@@ -49,36 +48,32 @@ while read -r line; do
   done
   [[ -z "${field[ip]:-}" ]] || ensure_address "$name" "${field[ip]}"
   ensure_up "$name"
-done <<< "${BRIDGES:-}"
-
-vlans=()
-while read -r line; do
-  [[ -n "$line" ]] || continue
-  record "$line"
-  vlans+=("${field[parent]} ${field[id]} ${field[ip]}")
-done <<< "${VLANS:-}"
+done < <(records "${BRIDGES:-}")
 
 # VLAN devices on a parent that the lab no longer lists go first (moving a box to another VLAN).
-wanted_vlans=$(printf '%s\n' "${vlans[@]}" | awk 'NF { print $1 "." $2 }')
-while read -r parent; do
-  [[ -n "$parent" ]] || continue
+declare -A wanted_vlans=()
+while read -r line; do
+  record "$line"
+  wanted_vlans[${field[parent]}.${field[id]}]=${field[parent]}
+done < <(records "${VLANS:-}")
+for parent in $(printf '%s\n' "${wanted_vlans[@]}" | sort -u); do
   for dev in $(ip -o link show type vlan | awk -F': ' '{ print $2 }' | cut -d@ -f1 | grep "^$parent\." || true); do
-    grep -qx "$dev" <<< "$wanted_vlans" && continue
+    [[ -v "wanted_vlans[$dev]" ]] && continue
     ip link del dev "$dev"
     changed "removed $dev"
   done
-done < <(printf '%s\n' "${vlans[@]}" | awk 'NF { print $1 }' | sort -u)
-
-for vlan in "${vlans[@]}"; do
-  read -r parent id ip <<< "$vlan"
-  need_module 8021q
-  ensure_device "$parent.$id" "vlan protocol 802.1Q id $id " ip link add link "$parent" name "$parent.$id" type vlan id "$id"
-  ensure_address "$parent.$id" "$ip"
-  ensure_up "$parent.$id"
 done
 
 while read -r line; do
-  [[ -n "$line" ]] || continue
+  record "$line"
+  parent=${field[parent]} id=${field[id]}
+  need_module 8021q
+  ensure_device "$parent.$id" "vlan protocol 802.1Q id $id " ip link add link "$parent" name "$parent.$id" type vlan id "$id"
+  ensure_address "$parent.$id" "${field[ip]}"
+  ensure_up "$parent.$id"
+done < <(records "${VLANS:-}")
+
+while read -r line; do
   record "$line"
   name=${field[name]} vni=${field[vni]} dev=${field[dev]} port=${field[port]}
   need_module vxlan
@@ -92,10 +87,9 @@ while read -r line; do
   ensure_device "$name" "$want" ip link add "$name" type vxlan "${args[@]}"
   ensure_address "$name" "${field[ip]}"
   ensure_up "$name"
-done <<< "${VXLANS:-}"
+done < <(records "${VXLANS:-}")
 
 while read -r line; do
-  [[ -n "$line" ]] || continue
   record "$line"
   name=${field[name]} kind=${field[kind]} remote=${field[remote]} id=${field[id]:-}
   local_ip=$(ip -o -4 addr show dev "${field[dev]}" | awk '{ split($4, a, "/"); print a[1]; exit }')
@@ -111,4 +105,4 @@ while read -r line; do
   ensure_device "$name" "$want" ip link add "$name" type "$kind" "${args[@]}"
   ensure_address "$name" "${field[ip]}"
   ensure_up "$name"
-done <<< "${TUNNELS:-}"
+done < <(records "${TUNNELS:-}")

@@ -7,15 +7,10 @@ export DEBIAN_FRONTEND=noninteractive
 
 changed() { echo "labstack: changed $*"; }
 
-# record LINE: reads one line of a list the plan passes (plan/steps.ts, records: `key=value`
-# fields, lists joined with commas, optional fields left out) into the associative array `field`.
-declare -gA field=()
-record() {
-  local pair
-  field=()
-  # shellcheck disable=SC2034 # read by the scripts that source this file
-  for pair in $1; do field[${pair%%=*}]=${pair#*=}; done
-}
+# The plan's lists (`record`): nodeStdin sends lib/records.sh ahead of this file; run from a
+# checkout, it is read from there.
+# shellcheck source=../lib/records.sh
+[[ $(type -t record) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/../lib/records.sh"
 
 # put FILE CONTENT [MODE]: write FILE only when its content differs; true when it wrote.
 put() {

@@ -8,7 +8,8 @@
 #   BASE_IMAGE    qcow2 base image; KERNEL/INITRD/APPEND to boot a kernel directly (optional)
 #   MEMORY_MIB, CPUS, DISK_GIB
 #   USER_DATA, META_DATA, NETWORK_CONFIG   the cloud-init NoCloud documents
-#   NICS          one line per NIC in order: "nat <mac> <ssh-port>" or "tap <mac> <tap> <bridge>"
+#   NICS          records (lib/records.sh), one a NIC in order: kind=nat mac= port= (the SSH
+#                 forward) or kind=tap mac= tap= bridge=
 #   SSH_BIND      host address of the SSH forward (default 127.0.0.1)
 #   ACCEL         auto | kvm | tcg (auto: KVM only if a guest really boots with it)
 #   RUNAS         user QEMU drops to once its files are open (default nobody when run as root;
@@ -26,13 +27,21 @@ pidfile="$VM_DIR/qemu.pid"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=owned.sh
 source "$here/owned.sh"
+# shellcheck source=../lib/records.sh
+source "$here/../lib/records.sh"
 
 # QEMU's command line names its pidfile: that is how the pidfile's PID is known as this VM's.
 running() { daemon_pid "$pidfile" "-pidfile $pidfile" >/dev/null; }
 # QEMU splits option values at commas; a doubled comma is a literal one.
 qemu_path() { printf '%s' "${1//,/,,}"; }
 
-taps() { printf '%s\n' "${NICS:-}" | awk '$1 == "tap" { print $3 }'; }
+taps() {
+  local line
+  while read -r line; do
+    record "$line"
+    [[ "${field[kind]}" != tap ]] || echo "${field[tap]}"
+  done < <(records "${NICS:-}")
+}
 
 case "$action" in
   down)
@@ -87,24 +96,25 @@ if [[ -n "${KERNEL:-}" ]]; then
 fi
 
 slot=3
-while read -r kind mac a b; do
-  [[ -n "$kind" ]] || continue
+while read -r line; do
+  record "$line"
+  kind=${field[kind]} mac=${field[mac]}
   case "$kind" in
     nat)
       # VirtualBox NAT semantics: guest 10.0.2.15, the host is the gateway 10.0.2.2.
-      args+=(-netdev "user,id=net$slot,net=10.0.2.0/24,host=10.0.2.2,dhcpstart=10.0.2.15,hostfwd=tcp:${SSH_BIND:-127.0.0.1}:$a-:22") ;;
+      args+=(-netdev "user,id=net$slot,net=10.0.2.0/24,host=10.0.2.2,dhcpstart=10.0.2.15,hostfwd=tcp:${SSH_BIND:-127.0.0.1}:${field[port]}-:22") ;;
     tap)
-      if ! ip link show dev "$a" >/dev/null 2>&1; then
-        ip tuntap add dev "$a" mode tap
-        made_taps+=("$a")
+      if ! ip link show dev "${field[tap]}" >/dev/null 2>&1; then
+        ip tuntap add dev "${field[tap]}" mode tap
+        made_taps+=("${field[tap]}")
       fi
-      ip link set dev "$a" master "$b" up
-      args+=(-netdev "tap,id=net$slot,ifname=$(qemu_path "$a"),script=no,downscript=no") ;;
+      ip link set dev "${field[tap]}" master "${field[bridge]}" up
+      args+=(-netdev "tap,id=net$slot,ifname=$(qemu_path "${field[tap]}"),script=no,downscript=no") ;;
     *) echo "vm.sh: unknown NIC kind '$kind'" >&2; exit 2 ;;
   esac
   args+=(-device "virtio-net-pci,netdev=net$slot,mac=$mac,addr=$(printf '0x%x' "$slot")")
   slot=$((slot + 1))
-done <<< "$NICS"
+done < <(records "$NICS")
 
 accel=$(KERNEL="${KERNEL:-}" INITRD="${INITRD:-}" BASE_IMAGE="$BASE_IMAGE" "$here/accel.sh" "${ACCEL:-auto}")
 : > "$VM_DIR/serial.log"

@@ -5,8 +5,9 @@
 # Usage: vm.sh up|down
 # Environment:
 #   VM_DIR, NAME, BASE_IMAGE, MEMORY_MIB, CPUS, DISK_GIB, USER_DATA, META_DATA, NETWORK_CONFIG
-#   NICS  one line per NIC: "nat <mac> <ssh-port>", "hostonly <mac> <vboxnetN> <promisc>",
-#         "intnet <mac> <name> <promisc>" or "bridged <mac> <host-device> <promisc>"
+#   NICS  records (lib/records.sh), one a NIC in adapter order: kind=nat mac= port= (the SSH
+#         forward), or kind=hostonly|intnet|bridged mac= to= (vboxnetN, network name, host
+#         device) promisc=allow-all|deny
 #   SSH_BIND  host address of the SSH forward (default 127.0.0.1)
 set -euo pipefail
 # VBoxManage's output is parsed below: keep it in English whatever the user's locale.
@@ -14,6 +15,8 @@ export LC_ALL=C
 
 action=${1:?usage: vm.sh up|down}
 : "${VM_DIR:?}" "${NAME:?}"
+# shellcheck source=../lib/records.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/records.sh"
 
 registered() { VBoxManage list vms | grep -q "^\"$NAME\" "; }
 # Stopped, and no session left on it. Right after `controlvm poweroff` VMState already reads
@@ -60,20 +63,20 @@ if ! registered; then
   # and apt may find Release files "not valid yet" until NTP catches up.
   VBoxManage modifyvm "$NAME" --rtcuseutc on
   i=1
-  while read -r kind mac a promisc; do
-    [[ -n "$kind" ]] || continue
-    mac=${mac//:/}
+  while read -r line; do
+    record "$line"
+    kind=${field[kind]} mac=${field[mac]//:/} a=${field[to]:-} promisc=${field[promisc]:-}
     case "$kind" in
-      nat) VBoxManage modifyvm "$NAME" "--nic$i" nat "--macaddress$i" "$mac" --natpf$i "ssh,tcp,${SSH_BIND:-127.0.0.1},$a,,22" ;;
+      nat) VBoxManage modifyvm "$NAME" "--nic$i" nat "--macaddress$i" "$mac" --natpf$i "ssh,tcp,${SSH_BIND:-127.0.0.1},${field[port]},,22" ;;
       hostonly) VBoxManage modifyvm "$NAME" "--nic$i" hostonly "--hostonlyadapter$i" "$a" "--macaddress$i" "$mac" ;;
       intnet) VBoxManage modifyvm "$NAME" "--nic$i" intnet "--intnet$i" "$a" "--macaddress$i" "$mac" ;;
       bridged) VBoxManage modifyvm "$NAME" "--nic$i" bridged "--bridgeadapter$i" "$a" "--macaddress$i" "$mac" ;;
       *) echo "vm.sh: unknown NIC kind '$kind'" >&2; exit 2 ;;
     esac
-    if [[ "${promisc:-}" == allow-all ]]; then VBoxManage modifyvm "$NAME" "--nicpromisc$i" allow-all; fi
+    if [[ "$promisc" == allow-all ]]; then VBoxManage modifyvm "$NAME" "--nicpromisc$i" allow-all; fi
     VBoxManage modifyvm "$NAME" "--nictype$i" virtio
     i=$((i + 1))
-  done <<< "$NICS"
+  done < <(records "$NICS")
 
   # VirtualBox cannot read qcow2: convert once to VDI, then grow it to the node's disk size. The
   # disk is attached before it is resized so that it is the VM's medium, not a global one that

@@ -213,7 +213,7 @@ describe("OpenStack lab resource graph", () => {
     expect(vm.inputs.create).toContain("virtualbox/vm.sh");
     const env = unwrap(vm.inputs.environment);
     expect(env.NICS).toMatch(
-      /^nat 52:54:00:\S+ 8222\nhostonly \S+ dev-net-management-hostonlyif done allow-all\nhostonly \S+ dev-net-guest-hostonlyif done allow-all$/,
+      /^kind=nat mac=52:54:00:\S+ port=8222\nkind=hostonly mac=\S+ to=dev-net-management-hostonlyif%20done promisc=allow-all\nkind=hostonly mac=\S+ to=dev-net-guest-hostonlyif%20done promisc=allow-all$/,
     );
     expect(env.MEMORY_MIB).toBe("6144");
     expect(env.NAME).toBe("labstack-dev-controller");

@@ -101,9 +101,9 @@ describe("a third hypervisor, added through the registry alone", () => {
     buildLab(parseLab(onFake()), "dev", {}, recordingOptions);
     await settle();
     const env = (step: string) => unwrap(recorded.find((r) => r.name === `dev-${step}-run`)!.inputs).environment;
-    expect(env("prepare")).toMatchObject({ PACKAGES: "fakectl fake-tools", REQUIRED: "", FAKE_NETWORKS: "yes" });
-    expect(env("preflight").SSH_PORTS).toContain("8222 labstack:lab.nodes[0].nics[0].sshPort fake:dev/controller");
-    expect(env("preflight").NETWORKS).toContain("192.168.1.0/24 fkbr-management");
+    expect(env("prepare")).toMatchObject({ PACKAGES: "command=fakectl package=fake-tools", REQUIRED: "", FAKE_NETWORKS: "yes" });
+    expect(env("preflight").SSH_PORTS).toContain("port=8222 key=labstack:lab.nodes[0].nics[0].sshPort vm=fake:dev/controller");
+    expect(env("preflight").NETWORKS).toContain("cidr=192.168.1.0/24 own=fkbr-management");
     expect(env("preflight").NEED_ROOT).toContain("the fake's wires");
     const droplet = parseLab({ ...onFake(), host: { kind: "digitalocean", region: "fra1", sshSourceCidrs: ["203.0.113.7/32"] } });
     expect(dropletUserData(droplet, { privateKey: "k", publicKey: "p" })).toContain("  - fake-tools");

@@ -75,7 +75,7 @@ describe("networking lab plan", () => {
   it("turns the posts' observations into ordered checks with the peers' real MACs and ports", () => {
     const checks = planChecks(parseNetworkLab(stackLab("net-lab5")), "net-lab5");
     expect(checks.map((c) => c.name)).toEqual(["1-ping-boxa", "2-ping-boxc", "3-fdb-boxb"]);
-    const fdb = checks[2].step.env.ENTRIES.split("\n").map((l) => l.split(" "));
+    const fdb = checks[2].step.env.ENTRIES.split("\n").map((l) => l.split(" ").map((f) => f.split("=")[1]));
     expect(fdb.map(([peer, , port]) => [peer, port])).toEqual([
       ["boxA", "enp0s8"],
       ["boxC", "enp0s9"],

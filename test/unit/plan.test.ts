@@ -1,4 +1,6 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { qemuMachineEnvironment, tapName } from "../../components/hypervisor/qemu/plan.js";
@@ -12,7 +14,7 @@ import { bootFiles } from "../../plan/machine.js";
 import { guestDevice, macAddress, planNics } from "../../plan/nics.js";
 import { hostsEntries, openstackBake, planNodeSteps } from "../../plan/openstack.js";
 import { renderMermaid, renderNext } from "../../plan/outputs.js";
-import { hostCommand, hostStdin, nodeStdin, shellQuote } from "../../plan/steps.js";
+import { hostCommand, hostStdin, nodeStdin, records, scriptPath, shellQuote } from "../../plan/steps.js";
 import { stackLab } from "../helpers/labs.js";
 
 const dev = () => parseOpenStackLab(stackLab("dev"));
@@ -159,13 +161,40 @@ describe("host parameters", () => {
 
   it("describes QEMU NICs in order: NAT with the SSH forward, then taps on bridges", () => {
     const env = qemuMachineEnvironment(args);
-    expect(env.NICS.split("\n").map((l) => l.split(" ").filter((_, i) => i !== 1 && i !== 2))).toEqual([["nat"], ["tap", "br-m"], ["tap", "br-g"]]);
-    expect(env.NICS.split("\n")[0]).toBe(`nat ${nics[0].mac} 8222`);
+    expect(env.NICS.split("\n").map((l) => l.split(" ").filter((f) => /^(kind|bridge)=/.test(f)))).toEqual([
+      ["kind=nat"],
+      ["kind=tap", "bridge=br-m"],
+      ["kind=tap", "bridge=br-g"],
+    ]);
+    expect(env.NICS.split("\n")[0]).toBe(`kind=nat mac=${nics[0].mac} port=8222`);
     expect(env).toMatchObject({ VM_DIR: "/state/vms/controller", MEMORY_MIB: "2048", CPUS: "2", DISK_GIB: "10", ACCEL: "auto" });
   });
 
   it("describes VirtualBox NICs with their attachment and promiscuous mode", () => {
-    expect(vboxMachineEnvironment(args).NICS).toBe(`nat ${nics[0].mac} 8222\nhostonly ${nics[1].mac} br-m allow-all\nhostonly ${nics[2].mac} br-g allow-all`);
+    expect(vboxMachineEnvironment(args).NICS).toBe(
+      [
+        `kind=nat mac=${nics[0].mac} port=8222`,
+        `kind=hostonly mac=${nics[1].mac} to=br-m promisc=allow-all`,
+        `kind=hostonly mac=${nics[2].mac} to=br-g promisc=allow-all`,
+      ].join("\n"),
+    );
+  });
+});
+
+describe("lists for the scripts", () => {
+  it("reach bash's record field for field, spaces, percent signs, backslashes, newlines and globs intact", () => {
+    const items = [
+      { path: "/srv/my lab/disk 1.qcow2", note: "100% \\n not a newline\tand a tab\nand a line", glob: "*" },
+      { ports: ["a", "b c"], empty: "", left: undefined },
+    ];
+    const program = `source ${shellQuote(scriptPath("lib/records.sh"))}
+while read -r line; do record "$line"; for k in $(printf '%s\\n' "\${!field[@]}" | sort); do printf '%s=[%s]\\n' "$k" "\${field[$k]}"; done; echo --; done < <(records "$LIST")`;
+    const out = execFileSync("bash", ["-c", program], { encoding: "utf8", env: { ...process.env, LIST: `\n${records(items)}\n\n` } });
+    expect(out).toBe(
+      ["glob=[*]", "note=[100% \\n not a newline\tand a tab\nand a line]", "path=[/srv/my lab/disk 1.qcow2]", "--", "empty=[]", "ports=[a,b c]", "--", ""].join(
+        "\n",
+      ),
+    );
   });
 });
 
@@ -191,6 +220,24 @@ describe("remote lab hosts", () => {
     expect(execFileSync("ls", ["-A", tmp], { encoding: "utf8" })).toBe("");
   });
 
+  it("ships the shared list reader and a hypervisor's host checks, which then run there", () => {
+    expect(hostStdin("qemu/vm.sh", {})).toContain('> "$dir/lib/records.sh"');
+    const root = execFileSync("mktemp", ["-d"], { encoding: "utf8" }).trim();
+    for (const [file, text] of [
+      ["proc/meminfo", "MemTotal: 16384000 kB\n"],
+      ["proc/cpuinfo", "flags : fpu vmx\n"],
+      ["proc/sys/kernel/osrelease", "6.8.0\n"],
+    ]) {
+      execFileSync("install", ["-D", "/dev/null", join(root, file)]);
+      writeFileSync(join(root, file), text);
+    }
+    const env = { HOST_ROOT: root, MEMORY_MIB: "1024", HYPERVISOR: "virtualbox", HOST_CHECKS: "virtualbox/host-checks.sh" };
+    const r = spawnSync("bash", ["-s", "up"], { input: hostStdin("host/preflight.sh", env, [env.HOST_CHECKS]), encoding: "utf8" });
+    rmSync(root, { recursive: true });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("no /dev/vboxdrv): sudo modprobe vboxdrv");
+  });
+
   it("keeps state under the user's home locally and system-wide on remote hosts", () => {
     expect(hostStateDir({ kind: "local" }, "dev", "/home/u")).toBe("/home/u/.local/share/labstack/dev");
     expect(hostStateDir({ kind: "ssh", address: "h", port: 22, user: "root" }, "dev", "/home/u")).toBe("/var/lib/labstack/dev");
@@ -206,17 +253,19 @@ describe("remote lab hosts", () => {
       MEMORY_MIB: "4096",
       HYPERVISOR: "qemu",
       REQUIRE_KVM: "1",
+      HOST_CHECKS: "",
       HOST_KIND: "digitalocean",
       STATE_DIR: stateDir,
       NEED_ROOT: "QEMU's taps and bridges, the APT cache's system service",
       SSH_PORTS: [
-        "8222 labstack:lab.nodes[0].nics[0].sshPort /var/lib/labstack/dev/vms/controller/qemu.pid",
-        "8200 labstack:lab.nodes[1].nics[0].sshPort /var/lib/labstack/dev/vms/compute1/qemu.pid",
-        "8201 labstack:lab.nodes[2].nics[0].sshPort /var/lib/labstack/dev/vms/compute2/qemu.pid",
+        "port=8222 key=labstack:lab.nodes[0].nics[0].sshPort vm=/var/lib/labstack/dev/vms/controller/qemu.pid",
+        "port=8200 key=labstack:lab.nodes[1].nics[0].sshPort vm=/var/lib/labstack/dev/vms/compute1/qemu.pid",
+        "port=8201 key=labstack:lab.nodes[2].nics[0].sshPort vm=/var/lib/labstack/dev/vms/compute2/qemu.pid",
       ].join("\n"),
-      NETWORKS: [`labstack:lab.networks[1].cidr 192.168.1.0/24 ${bridge("management")}`, `labstack:lab.networks[2].cidr 172.16.0.0/24 ${bridge("guest")}`].join(
-        "\n",
-      ),
+      NETWORKS: [
+        `key=labstack:lab.networks[1].cidr cidr=192.168.1.0/24 own=${bridge("management")}`,
+        `key=labstack:lab.networks[2].cidr cidr=172.16.0.0/24 own=${bridge("guest")}`,
+      ].join("\n"),
       FILES: "",
       DEVICES: "",
     });

@@ -49,10 +49,13 @@ function addressed(device: string, cidr: string) {
 }
 
 function userCopy(): string {
-  const copy = join(tmp, "preflight.sh");
-  copyFileSync(join(ROOT, "provisioning", "host", "preflight.sh"), copy);
-  chmodSync(copy, 0o644);
-  return copy;
+  const copy = join(tmp, "provisioning");
+  for (const script of ["host/preflight.sh", "lib/records.sh"]) {
+    mkdirSync(dirname(join(copy, script)), { recursive: true });
+    copyFileSync(join(ROOT, "provisioning", script), join(copy, script));
+  }
+  chmodSync(copy, 0o755);
+  return join(copy, "host", "preflight.sh");
 }
 
 function preflight(params: Record<string, string>, opts: { root?: string; asUser?: boolean; path?: string } = {}) {
@@ -230,12 +233,13 @@ describe("host preflight", () => {
     writeFileSync(disk, "");
     const raw = stackLab("dev");
     raw.host = { kind: "local", stateDir };
-    raw.image = { path: disk, kernel: join(tmp, "missing-vmlinuz"), initrd: disk };
+    // A path with spaces reaches the script whole.
+    raw.image = { path: disk, kernel: join(tmp, "missing  vmlinuz"), initrd: disk };
     raw.networks.push({ name: "learners", kind: "bridged", device: "lsh1br" }, { name: "office", kind: "bridged", device: "lsh1nope" });
     const r = preflight(env(parseLab(raw), "dev"));
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split("\n")).toEqual([
-      `preflight: labstack:lab.image.kernel: ${join(tmp, "missing-vmlinuz")} is not a readable file on the local host ${spawnSync("hostname", { encoding: "utf8" }).stdout.trim()}; fix the path or the file's permissions`,
+      `preflight: labstack:lab.image.kernel: ${join(tmp, "missing  vmlinuz")} is not a readable file on the local host ${spawnSync("hostname", { encoding: "utf8" }).stdout.trim()}; fix the path or the file's permissions`,
       expect.stringMatching(
         /^preflight: labstack:lab\.networks\[4\]\.device: the local host \S+ has no interface lsh1nope to bridge to; create it first, or set create: true/,
       ),

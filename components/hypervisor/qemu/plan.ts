@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { bootFiles, commonMachineEnvironment, type MachineEnvironmentArgs } from "../../../plan/machine.js";
+import { records } from "../../../plan/steps.js";
 
 export const QemuConfigSchema = z.strictObject({
   kind: z.literal("qemu"),
@@ -22,10 +23,12 @@ export function tapName(labName: string, node: string, index: number): string {
   return `lt${createHash("sha256").update(`${labName}/${node}`).digest("hex").slice(0, 6)}n${index}`;
 }
 
-/** Parameters of provisioning/qemu/vm.sh; NICS is one line per NIC in guest PCI order. */
+/** Parameters of provisioning/qemu/vm.sh; NICS holds one record a NIC, in guest PCI order. */
 export function qemuMachineEnvironment(a: MachineEnvironmentArgs): Record<string, string> {
   const nics = a.nics.map((nic) =>
-    nic.kind === "nat" ? `nat ${nic.mac} ${nic.sshPort}` : `tap ${nic.mac} ${tapName(a.labName, a.node.name, nic.index)} ${a.devices[nic.network]}`,
+    nic.kind === "nat"
+      ? { kind: "nat", mac: nic.mac, port: nic.sshPort }
+      : { kind: "tap", mac: nic.mac, tap: tapName(a.labName, a.node.name, nic.index), bridge: a.devices[nic.network] },
   );
   const boot = bootFiles(a.lab, a.baseImage);
   return {
@@ -33,7 +36,7 @@ export function qemuMachineEnvironment(a: MachineEnvironmentArgs): Record<string
     KERNEL: boot.kernel,
     INITRD: boot.initrd,
     APPEND: a.lab.image.append,
-    NICS: nics.join("\n"),
+    NICS: records(nics),
     ACCEL: (a.lab.hypervisor as QemuConfig).accel,
   };
 }

@@ -26,6 +26,7 @@ export const virtualbox: Hypervisor<typeof VirtualBoxConfigSchema> = {
     { command: "qemu-img", package: "qemu-utils" },
     { command: "cloud-localds", package: "cloud-image-utils" },
   ],
+  hostChecks: "virtualbox/host-checks.sh",
   dropletPackages: ["virtualbox", "qemu-utils", "cloud-image-utils"],
   prepare: (lab) => ({
     VBOX_NETWORKS: opensNetworksConf(lab)

@@ -6,6 +6,7 @@ import { cidrContains, netmask, parseCidr } from "../../../model/ipv4.js";
 import type { Lab, LabNetwork } from "../../../model/schema.js";
 import { commonMachineEnvironment, type MachineEnvironmentArgs } from "../../../plan/machine.js";
 import type { NicPlan } from "../../../plan/nics.js";
+import { records } from "../../../plan/steps.js";
 import type { AddIssue } from "../hypervisor.js";
 
 export const VirtualBoxConfigSchema = z.strictObject({
@@ -74,12 +75,12 @@ export function vboxNetworkEnvironment(net: LabNetwork, stateDir: string): Recor
 
 const VBOX_ATTACHMENT: Record<NicPlan["kind"], string> = { nat: "nat", hostonly: "hostonly", internal: "intnet", bridged: "bridged" };
 
-/** Parameters of provisioning/virtualbox/vm.sh; NICS is one line per NIC in adapter order. */
+/** Parameters of provisioning/virtualbox/vm.sh; NICS holds one record a NIC, in adapter order. */
 export function vboxMachineEnvironment(a: MachineEnvironmentArgs): Record<string, string> {
   const nics = a.nics.map((nic) =>
     nic.kind === "nat"
-      ? `nat ${nic.mac} ${nic.sshPort}`
-      : `${VBOX_ATTACHMENT[nic.kind]} ${nic.mac} ${a.devices[nic.network]} ${nic.promiscuous ? "allow-all" : "deny"}`,
+      ? { kind: "nat", mac: nic.mac, port: nic.sshPort }
+      : { kind: VBOX_ATTACHMENT[nic.kind], mac: nic.mac, to: a.devices[nic.network], promisc: nic.promiscuous ? "allow-all" : "deny" },
   );
-  return { ...commonMachineEnvironment(a), NAME: vboxVmName(a.labName, a.node.name), NICS: nics.join("\n") };
+  return { ...commonMachineEnvironment(a), NAME: vboxVmName(a.labName, a.node.name), NICS: records(nics) };
 }

@@ -1,19 +1,11 @@
-// Rules that relate one part of the lab to another. Each returns the key it is about, so the
-// error the learner sees names the line of their stack config to fix. `checkLab` runs one small
-// rule per concern; a rule reports what it finds and leaves the rest to the others.
+// Rules that relate one part of the lab to another, for every lab kind; each kind adds its own
+// (openstack.ts, network.ts). Each reports the key it is about, so the error the learner sees
+// names the line of their stack config to fix. One small rule per concern; a rule reports what
+// it finds and leaves the rest to the others.
 
-import { hypervisorOf } from "../components/hypervisor/registry.js";
-import { type Cidr, cidrContains, cidrsOverlap, isReservedInCidr, parseCidr, parseIpv4 } from "./ipv4.js";
-import {
-  dropletMemoryMiB,
-  type Lab,
-  type LabNetwork,
-  type LabNode,
-  labMemoryMiB,
-  type MinikubeLab,
-  type NetworkLabConfig,
-  type OpenStackLabConfig,
-} from "./schema.js";
+import { hypervisorOf } from "../../components/hypervisor/registry.js";
+import { type Cidr, cidrContains, cidrsOverlap, isReservedInCidr, parseCidr, parseIpv4 } from "../ipv4.js";
+import { dropletMemoryMiB, type Lab, type LabNetwork, type LabNode, labMemoryMiB, type MinikubeLab } from "../schema.js";
 
 export interface LabIssue {
   readonly path: (string | number)[];
@@ -36,30 +28,39 @@ export interface HostFacts {
 export const NAT_CIDR = "10.0.2.0/24";
 /** SSH sources with a shorter prefix need host.allowPublicSsh: a /8 already holds 16 million addresses. */
 const PUBLIC_SSH_PREFIX = 8;
-/** Devices a guest kernel makes by itself (loopback, and the fallback device of each tunnel module). */
-const KERNEL_DEVICES = new Set(["lo", "gre0", "gretap0", "erspan0", "tunl0", "sit0", "ip6tnl0", "ip6gre0", "ip_vti0", "ip6_vti0"]);
 
-type Path = (string | number)[];
+export type Path = (string | number)[];
 type Add = (path: Path, message: string) => void;
 
-/** Every key either kind of lab can have, the other kind's empty: the rules that relate a
- * network lab's guest devices to the networks and nodes every lab has read one shape. */
-type RuleView = Lab & Pick<NetworkLabConfig, "guest" | "checks"> & Pick<OpenStackLabConfig, "services">;
-
-function ruleView(lab: Lab): RuleView {
-  const none = { guest: { bridges: [], vlans: [], vxlans: [], tunnels: [] }, checks: [], services: {} };
-  return { ...none, ...lab };
+/** A port one of the lab's services takes on the lab host. */
+export interface HostPort {
+  readonly port: number;
+  readonly path: Path;
+  /** Whose it is, for the message when two claim it ("the NAT lab's web server's"). */
+  readonly user: string;
 }
 
-/** What every rule sees: the lab, its networks and nodes by name, and where to report. */
-interface Context {
-  readonly lab: RuleView;
+/** What a lab kind adds to the rules every lab follows. */
+export interface KindRules<L extends Lab> {
+  /** Two internal networks that the lab joins into one segment, which may then share a subnet. */
+  readonly joined?: (lab: L, a: string, b: string) => boolean;
+  /** Ports the kind's own services take on the lab host. */
+  readonly hostPorts?: (lab: L) => HostPort[];
+  /** Rules that hold only for this kind. */
+  readonly rules: readonly ((context: Context<L>) => void)[];
+}
+
+/** What every rule sees: the lab, its networks and nodes by name, what its kind adds, and where to report. */
+export interface Context<L extends Lab = Lab> {
+  readonly lab: L;
   readonly networks: ReadonlyMap<string, LabNetwork>;
   readonly nodes: ReadonlyMap<string, LabNode>;
+  readonly joined: (a: string, b: string) => boolean;
+  readonly kindPorts: readonly HostPort[];
   readonly add: Add;
 }
 
-function duplicates<T>(items: T[], key: (item: T) => string | undefined, report: (item: T, index: number, first: number) => void) {
+export function duplicates<T>(items: T[], key: (item: T) => string | undefined, report: (item: T, index: number, first: number) => void) {
   const seen = new Map<string, number>();
   items.forEach((item, index) => {
     const k = key(item);
@@ -71,27 +72,32 @@ function duplicates<T>(items: T[], key: (item: T) => string | undefined, report:
 }
 
 // Hosts, DNS and the learner read boxA and boxa as one name: the lab refuses names that differ only in case.
-const INTERFACE_CASE = "interface names that differ only in case are too easily mistaken for each other";
-function sameName(what: string, name: string, other: string, where: string, why: string): string {
+export const INTERFACE_CASE = "interface names that differ only in case are too easily mistaken for each other";
+export function sameName(what: string, name: string, other: string, where: string, why: string): string {
   return name === other ? `duplicate ${what} '${name}' (also ${where})` : `${what} '${name}' differs from '${other}' (${where}) only in case; ${why}`;
 }
 
-const cidrOf = (net: LabNetwork): Cidr | undefined => (net.cidr === undefined ? undefined : parseCidr(net.cidr)!);
+export const cidrOf = (net: LabNetwork): Cidr | undefined => (net.cidr === undefined ? undefined : parseCidr(net.cidr)!);
 /** The subnet of a device address like 192.168.60.4/24 (cidrsOverlap ignores its host bits). */
-const subnetOf = (address: string): Cidr => ({ network: parseIpv4(address.split("/")[0])!, prefix: Number(address.split("/")[1]) });
-const nicOn = (node: LabNode | undefined, network: string) => node?.nics.find((nic) => nic.network === network);
+export const subnetOf = (address: string): Cidr => ({ network: parseIpv4(address.split("/")[0])!, prefix: Number(address.split("/")[1]) });
+export const nicOn = (node: LabNode | undefined, network: string) => node?.nics.find((nic) => nic.network === network);
 
-export function checkLab(lab: Lab, facts: HostFacts = {}): LabIssue[] {
-  const issues: LabIssue[] = [];
-  const context: Context = {
-    lab: ruleView(lab),
-    networks: new Map(lab.networks.map((n) => [n.name, n])),
-    nodes: new Map(lab.nodes.map((n) => [n.name, n])),
-    add: (path, message) => issues.push({ path, message }),
+/** The check of a lab kind's config: the rules every lab follows, then the kind's own, then its host. */
+export function labChecker<L extends Lab>(kind: KindRules<L>): (lab: L, facts?: HostFacts) => LabIssue[] {
+  return (lab, facts = {}) => {
+    const issues: LabIssue[] = [];
+    const context: Context<L> = {
+      lab,
+      networks: new Map(lab.networks.map((n) => [n.name, n])),
+      nodes: new Map(lab.nodes.map((n) => [n.name, n])),
+      joined: (a, b) => kind.joined?.(lab, a, b) ?? false,
+      kindPorts: kind.hostPorts?.(lab) ?? [],
+      add: (path, message) => issues.push({ path, message }),
+    };
+    for (const rule of [...COMMON_RULES, ...kind.rules]) rule(context);
+    issues.push(...checkHost(lab.host, labMemoryMiB(lab), "nodes", facts));
+    return issues;
   };
-  for (const rule of LAB_RULES) rule(context);
-  issues.push(...checkHost(lab.host, labMemoryMiB(lab), "nodes", facts));
-  return issues;
 }
 
 /** Node names are host names (DNS, /etc/hosts); host devices are compared ignoring case too. */
@@ -153,8 +159,7 @@ function networkAddresses({ lab, add }: Context) {
 /** Two networks on one subnet confuse the routing of the host or of any node on both, whatever
  * their kinds. The one exception is the point of labs 5-6: internal networks that a bridge inside
  * a node joins into one segment, which therefore has one subnet. */
-function networkOverlaps({ lab, add }: Context) {
-  const joined = (a: string, b: string) => lab.guest.bridges.some((bridge) => bridge.ports.includes(a) && bridge.ports.includes(b));
+function networkOverlaps({ lab, joined, add }: Context) {
   lab.networks.forEach((net, i) => {
     const cidr = cidrOf(net);
     if (cidr === undefined) return;
@@ -172,7 +177,6 @@ function networkOverlaps({ lab, add }: Context) {
 
 function managementNetwork({ lab, networks, add }: Context) {
   if (lab.managementNetwork === undefined) {
-    if (lab.kind === "openstack") add(["managementNetwork"], "is required for an openstack lab");
     if (lab.aptCache.enabled)
       add(["aptCache", "enabled"], "the APT cache is served on the management network; set managementNetwork or aptCache.enabled: false");
     return;
@@ -249,7 +253,7 @@ function nicAddresses({ lab, networks, add }: Context) {
 }
 
 /** Ports the lab listens on on the lab host: the SSH forwards, the APT cache, the NAT lab's web server. */
-function hostPorts({ lab, add }: Context) {
+function hostPorts({ lab, kindPorts, add }: Context) {
   const users = new Map<number, string>();
   const claim = (port: number, path: Path, user: string) => {
     const other = users.get(port);
@@ -262,29 +266,11 @@ function hostPorts({ lab, add }: Context) {
     }),
   );
   if (lab.aptCache.enabled) claim(lab.aptCache.port, ["aptCache", "port"], "the APT cache's (aptCache.port)");
-  const served = new Set<number>();
-  lab.checks.forEach((c, i) => {
-    // Every nat-service check on one port asks the same web server.
-    if (c.kind !== "nat-service" || served.has(c.port)) return;
-    served.add(c.port);
-    claim(c.port, ["checks", i, "port"], "the NAT lab's web server's");
-  });
-}
-
-function servicePlacements({ lab, nodes, add }: Context) {
-  const placements: [string, string | undefined][] = [
-    ["chrony.server", lab.services.chrony?.server],
-    ["mariadb.node", lab.services.mariadb?.node],
-    ["rabbitmq.node", lab.services.rabbitmq?.node],
-    ["memcached.node", lab.services.memcached?.node],
-  ];
-  for (const [key, node] of placements) {
-    if (node !== undefined && !nodes.has(node)) add(["services", ...key.split(".")], unknownNode(node, nodes));
-  }
+  for (const { port, path, user } of kindPorts) claim(port, path, user);
 }
 
 /** Checks that `node` exists and, with `network`, is attached to it; true when both hold. */
-function refersTo({ networks, nodes, add }: Context, path: Path, node: string, network?: string, key = "node"): boolean {
+export function refersTo({ networks, nodes, add }: Context, path: Path, node: string, network?: string, key = "node"): boolean {
   if (!nodes.has(node)) {
     add([...path, key], unknownNode(node, nodes));
     return false;
@@ -294,177 +280,6 @@ function refersTo({ networks, nodes, add }: Context, path: Path, node: string, n
   else if (nicOn(nodes.get(node), network) === undefined) add([...path, "network"], `node '${node}' has no NIC on network '${network}'`);
   else return true;
   return false;
-}
-
-/** Guest devices refer to nodes, and to networks those nodes are attached to. */
-function guestReferences(context: Context) {
-  const { lab, nodes, add } = context;
-  lab.guest.bridges.forEach((b, i) => {
-    if (!refersTo(context, ["guest", "bridges", i], b.node)) return;
-    b.ports.forEach((port, k) => {
-      if (nicOn(nodes.get(b.node), port) === undefined) add(["guest", "bridges", i, "ports", k], `node '${b.node}' has no NIC on network '${port}'`);
-    });
-  });
-  lab.guest.vlans.forEach((v, i) => refersTo(context, ["guest", "vlans", i], v.node, v.network));
-  lab.guest.vxlans.forEach((v, i) => {
-    refersTo(context, ["guest", "vxlans", i], v.node, v.network);
-    if ((v.remote === undefined) === (v.group === undefined)) add(["guest", "vxlans", i], "give exactly one of remote (point-to-point) or group (multicast)");
-    if (v.group !== undefined && !/^2(2[4-9]|3\d)\./.test(v.group)) add(["guest", "vxlans", i, "group"], `${v.group} is not a multicast address (224.0.0.0/4)`);
-    if (v.ttl !== undefined && v.group === undefined) add(["guest", "vxlans", i, "ttl"], "only applies to a multicast group");
-  });
-  lab.guest.tunnels.forEach((t, i) => refersTo(context, ["guest", "tunnels", i], t.node, t.network));
-}
-
-/** Within a node, each device name is one device: not a NIC's, not one the kernel makes, not
- * reused by another bridge or tunnel; a NIC is a port of one bridge at most; a VLAN is made once. */
-function guestDeviceNames({ lab, nodes, add }: Context) {
-  const named = (["bridges", "vxlans", "tunnels"] as const).flatMap((list) =>
-    lab.guest[list].map((d, i) => ({ node: d.node, name: d.name, where: `guest.${list}[${i}]`, path: ["guest", list, i, "name"] as Path })),
-  );
-  duplicates(
-    named,
-    (d) => `${d.node}/${d.name.toLowerCase()}`,
-    (d, _, first) => add(d.path, sameName("device name", d.name, named[first].name, `${named[first].where} on node '${d.node}'`, INTERFACE_CASE)),
-  );
-  for (const d of named) {
-    const node = nodes.get(d.node);
-    const nic = node?.nics.findIndex((_, k) => hypervisorOf(lab.hypervisor.kind).guestDevice(k).toLowerCase() === d.name.toLowerCase()) ?? -1;
-    if (nic >= 0) add(d.path, `'${d.name}' is node '${d.node}''s NIC on network '${node!.nics[nic].network}'`);
-    else if (KERNEL_DEVICES.has(d.name.toLowerCase())) add(d.path, `'${d.name}' is a device the guest's kernel makes itself; choose another name`);
-  }
-  const ports = new Map<string, string>();
-  lab.guest.bridges.forEach((b, i) =>
-    b.ports.forEach((port, k) => {
-      const other = ports.get(`${b.node}/${port}`);
-      if (other !== undefined) add(["guest", "bridges", i, "ports", k], `node '${b.node}''s NIC on network '${port}' is already a port of bridge '${other}'`);
-      ports.set(`${b.node}/${port}`, b.name);
-    }),
-  );
-  duplicates(
-    lab.guest.vlans,
-    (v) => `${v.node}/${v.network}/${v.id}`,
-    (v, i, first) =>
-      add(["guest", "vlans", i, "id"], `duplicate VLAN ${v.id} on node '${v.node}''s NIC on network '${v.network}' (also guest.vlans[${first}])`),
-  );
-}
-
-/** A guest device's subnet is its own segment: clear of every lab network and of the NAT network.
- * A bridge's address is the exception: it sits on the networks it joins. */
-function guestSubnets({ lab, networks, add }: Context) {
-  const nat = parseCidr(NAT_CIDR)!;
-  const lanes: [Path, string][] = [
-    ...lab.guest.vlans.map((v, i): [Path, string] => [["guest", "vlans", i, "ip"], v.ip]),
-    ...lab.guest.vxlans.map((v, i): [Path, string] => [["guest", "vxlans", i, "ip"], v.ip]),
-    ...lab.guest.tunnels.map((t, i): [Path, string] => [["guest", "tunnels", i, "ip"], t.ip]),
-  ];
-  for (const [path, ip] of lanes) {
-    const subnet = subnetOf(ip);
-    if (cidrsOverlap(subnet, nat)) add(path, `${ip} overlaps the NAT network ${NAT_CIDR} that every node's NAT NIC uses`);
-    const under = lab.networks.find((net) => cidrOf(net) !== undefined && cidrsOverlap(subnet, cidrOf(net)!));
-    if (under !== undefined) add(path, `${ip} overlaps network '${under.name}' (${under.cidr}); a guest device's subnet is a segment of its own`);
-  }
-  lab.guest.bridges.forEach((b, i) => {
-    if (b.ip === undefined) return;
-    const address = parseIpv4(b.ip.split("/")[0])!;
-    for (const port of b.ports) {
-      const net = networks.get(port);
-      const cidr = net === undefined ? undefined : cidrOf(net);
-      if (cidr !== undefined && !cidrContains(cidr, address))
-        add(["guest", "bridges", i, "ip"], `${b.ip} is outside network '${port}' (${net!.cidr}) that the bridge joins`);
-    }
-  });
-}
-
-/** An overlay (VXLAN, GRE, Geneve) needs an underlay on which its ends reach each other. */
-function overlayUnderlays(context: Context) {
-  const { lab, networks, nodes, add } = context;
-  const overlays = [
-    ...lab.guest.vxlans.map((v, i) => ({ ...v, what: `VXLAN ${v.id}`, kind: "vxlan", path: ["guest", "vxlans", i] as Path })),
-    ...lab.guest.tunnels.map((t, i) => ({
-      ...t,
-      group: undefined,
-      what: `${t.kind} tunnel${t.id === undefined ? "" : ` ${t.id}`}`,
-      path: ["guest", "tunnels", i] as Path,
-    })),
-  ];
-  for (const o of overlays) {
-    const net = networks.get(o.network);
-    const local = nicOn(nodes.get(o.node), o.network);
-    if (net === undefined || local === undefined) continue; // guestReferences reports these
-    if (net.kind === "nat") {
-      add([...o.path, "network"], `network '${net.name}' is nat: each node has a NAT of its own there, so the ${o.what}'s ends cannot reach each other`);
-      continue;
-    }
-    if (local.ip === undefined)
-      add([...o.path, "network"], `node '${o.node}' has no address on network '${net.name}': an unnumbered NIC cannot source the ${o.what}`);
-    if (o.group !== undefined) {
-      const members = overlays.filter((m) => m.kind === o.kind && m.group === o.group && m.id === o.id && m.network === o.network && m.node !== o.node);
-      if (members.length === 0)
-        add([...o.path, "group"], `no other node joins ${o.group} with VXLAN ${o.id} on network '${net.name}': the overlay would have no peer`);
-    }
-    if (o.remote === undefined) continue;
-    const peer = lab.nodes.find((n) => nicOn(n, net.name)?.ip === o.remote);
-    if (peer === undefined) add([...o.path, "remote"], `${o.remote} is no node's address on network '${net.name}', the ${o.what}'s underlay`);
-    else if (peer.name === o.node) add([...o.path, "remote"], `${o.remote} is node '${o.node}''s own address; remote is the other end`);
-    else if (
-      local.ip !== undefined &&
-      !overlays.some((m) => m.node === peer.name && m.kind === o.kind && m.id === o.id && m.network === o.network && m.remote === local.ip)
-    ) {
-      add([...o.path, "remote"], `node '${peer.name}' has no ${o.what} back to ${local.ip} on network '${net.name}'; both ends must name each other`);
-    }
-  }
-}
-
-/** The posts' observations refer to nodes, networks and devices the lab really has. */
-function checkReferences(context: Context) {
-  const { lab, nodes, add } = context;
-  const address = (node: string, network?: string) =>
-    nodes.get(node)?.nics.find((nic) => nic.ip !== undefined && (network === undefined || nic.network === network))?.ip;
-  lab.checks.forEach((c, i) => {
-    const at = ["checks", i];
-    switch (c.kind) {
-      case "ping":
-        refersTo(context, at, c.from, undefined, "from");
-        if (nodes.has(c.to) && address(c.to) === undefined) add([...at, "to"], `node '${c.to}' has no static address to ping`);
-        else if (parseIpv4(c.to) === undefined && !nodes.has(c.to)) add([...at, "to"], `'${c.to}' is neither an IPv4 address nor a node`);
-        break;
-      case "arp":
-        refersTo(context, at, c.node, c.network);
-        if (refersTo(context, at, c.peer, c.network, "peer") && address(c.peer, c.network) === undefined)
-          add([...at, "peer"], `node '${c.peer}' has no address on network '${c.network}' to resolve`);
-        break;
-      case "fdb": {
-        if (!refersTo(context, at, c.node)) break;
-        const bridge = lab.guest.bridges.find((b) => b.node === c.node && b.name === c.bridge);
-        if (bridge === undefined) add([...at, "bridge"], `node '${c.node}' has no guest bridge '${c.bridge}'`);
-        c.peers.forEach((p, k) => {
-          refersTo(context, [...at, "peers", k], p.node, p.network);
-          if (nicOn(nodes.get(c.node), p.port) === undefined) add([...at, "peers", k, "port"], `node '${c.node}' has no NIC on network '${p.port}'`);
-          else if (bridge !== undefined && !bridge.ports.includes(p.port))
-            add([...at, "peers", k, "port"], `network '${p.port}' is not a port of bridge '${c.bridge}'`);
-        });
-        break;
-      }
-      case "vtep-fdb":
-        if (refersTo(context, at, c.node) && !lab.guest.vxlans.some((v) => v.node === c.node && v.name === c.device))
-          add([...at, "device"], `node '${c.node}' has no VXLAN device '${c.device}'`);
-        break;
-      case "capture":
-        refersTo(context, at, c.node, c.network);
-        break;
-      case "l2":
-        refersTo(context, at, c.from, c.network, "from");
-        if (c.vlan !== undefined && !lab.guest.vlans.some((v) => v.node === c.from && v.network === c.network && v.id === c.vlan)) {
-          add([...at, "vlan"], `node '${c.from}' has no VLAN ${c.vlan} on network '${c.network}'`);
-        }
-        break;
-      case "nat-service":
-        refersTo(context, at, c.node);
-        break;
-      case "host-ping":
-        break;
-    }
-  });
 }
 
 /** What holds only on the lab's hypervisor: its own rules. */
@@ -487,7 +302,7 @@ function remoteHomePaths({ lab, add }: Context) {
   }
 }
 
-const LAB_RULES: ((context: Context) => void)[] = [
+const COMMON_RULES: ((context: Context) => void)[] = [
   hypervisorRules,
   remoteHomePaths,
   uniqueNames,
@@ -499,12 +314,6 @@ const LAB_RULES: ((context: Context) => void)[] = [
   natNics,
   nicAddresses,
   hostPorts,
-  servicePlacements,
-  guestReferences,
-  guestDeviceNames,
-  guestSubnets,
-  overlayUnderlays,
-  checkReferences,
 ];
 
 /** The minikube lab: its host, and the cluster's memory against it. */
@@ -559,6 +368,6 @@ function hostMemory(host: Lab["host"], facts: HostFacts): number | undefined {
   return undefined;
 }
 
-function unknownNode(node: string, nodes: ReadonlyMap<string, unknown>): string {
+export function unknownNode(node: string, nodes: ReadonlyMap<string, unknown>): string {
   return `unknown node '${node}' (known: ${[...nodes.keys()].join(", ")})`;
 }
