@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseLab } from "../../model/parse.js";
 import { prepareEnvironment } from "../../plan/host.js";
-import { scriptPath } from "../../plan/steps.js";
+import { records, scriptPath } from "../../plan/steps.js";
 import { SCRATCH_ROOT } from "../helpers/engineLab.js";
 import { stackLab } from "../helpers/labs.js";
 import { removeStaleNamespace } from "../helpers/netns.js";
@@ -364,7 +364,7 @@ describe("qemu/vm.sh", () => {
 
   it("undoes its tap and its folder when `up` fails", () => {
     const vmDir = join(dir, "vms", "broken");
-    const r = script("qemu/vm.sh", "up", machine(vmDir, "tap 52:54:00:13:00:01 lsh3tap0 lsh3-nobridge"));
+    const r = script("qemu/vm.sh", "up", machine(vmDir, records([{ kind: "tap", mac: "52:54:00:13:00:01", tap: "lsh3tap0", bridge: "lsh3-nobridge" }])));
     expect(r.status).not.toBe(0);
     expect(linkExists("lsh3tap0")).toBe(false);
     expect(existsSync(vmDir)).toBe(false);
@@ -376,7 +376,7 @@ describe("qemu/vm.sh", () => {
     writeFileSync(join(vmDir, ".labstack-owned"), "");
     const stranger = bystander();
     writeFileSync(join(vmDir, "qemu.pid"), String(stranger));
-    const env = machine(vmDir, "nat 52:54:00:13:00:02 2299");
+    const env = machine(vmDir, records([{ kind: "nat", mac: "52:54:00:13:00:02", port: 2299 }]));
     const up = script("qemu/vm.sh", "up", env);
     expect(up.status, up.stderr).toBe(0);
     expect(up.stdout).toContain("labstack: changed started lsh3vm");
