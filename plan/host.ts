@@ -1,17 +1,29 @@
 // Parameters of the lab-host steps, computed from the lab model. The components pass these to
 // their commands and the VM tests run the same scripts with the same values.
 import { join } from "node:path";
+import type { HostTool } from "../components/hypervisor/hypervisor.js";
 import { hypervisorOf } from "../components/hypervisor/registry.js";
 import { formatPath } from "../model/parse.js";
 import { type AnyLab, type Lab, labMemoryMiB, type MinikubeLab } from "../model/schema.js";
 import { labOwner } from "./bridge.js";
 import { type CredentialValues, records } from "./steps.js";
 
+/** What host/image-build.sh runs to build an image: the root file system, its partitions, the
+ * boot partition and the boot loader. */
+const IMAGE_BUILD_TOOLS: readonly HostTool[] = [
+  { command: "mmdebstrap", package: "mmdebstrap" },
+  { command: "sfdisk", package: "fdisk" },
+  { command: "mkfs.fat", package: "dosfstools" },
+  { command: "mcopy", package: "mtools" },
+  { command: "syslinux", package: "syslinux" },
+];
+
 /** Parameters of host/prepare.sh: the hypervisor's tools (PACKAGES: command= package= records;
  * REQUIRED: command= missing= for those no package brings), and its own extras. */
 export function prepareEnvironment(lab: Lab, labName: string): Record<string, string> {
   const hypervisor = hypervisorOf(lab.hypervisor.kind);
-  const tools = (withPackage: boolean) => records(hypervisor.hostTools.filter((t) => (t.package !== undefined) === withPackage));
+  const needed = [...hypervisor.hostTools, ...(lab.image.build === undefined ? [] : IMAGE_BUILD_TOOLS)];
+  const tools = (withPackage: boolean) => records(needed.filter((t) => (t.package !== undefined) === withPackage));
   return {
     HYPERVISOR: lab.hypervisor.kind,
     PACKAGES: tools(true),
@@ -48,6 +60,9 @@ export function preflightEnvironment(lab: AnyLab, labName: string, stateDir: str
   const devices = lab.networks.flatMap((n, i) =>
     n.kind === "bridged" && !n.create && n.device !== undefined ? [{ key: formatPath(["networks", i, "device"]), device: n.device }] : [],
   );
+  const { build } = lab.image;
+  const mirrors =
+    build === undefined ? [] : [{ key: formatPath(["image", "build", "mirror"]), distro: build.distro, release: build.release, url: build.mirror }];
   return {
     HYPERVISOR: lab.hypervisor.kind,
     REQUIRE_KVM: facts.requireKvm ? "1" : "0",
@@ -57,6 +72,8 @@ export function preflightEnvironment(lab: AnyLab, labName: string, stateDir: str
     NETWORKS: records(networks),
     FILES: records(files),
     DEVICES: records(devices),
+    MIRRORS: records(mirrors),
+    MIRROR_PROXY: lab.aptCache.upstreamProxy ?? "",
     ...common,
   };
 }

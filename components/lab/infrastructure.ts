@@ -94,8 +94,10 @@ export function createLabFoundation(name: string, parent: pulumi.ComponentResour
   const host = remote.connection;
   // Nothing is built on a host that cannot carry the lab; and as everything on the host depends on
   // it, destroy removes it last, which is when its `down` removes the emptied state folder.
-  const environment = preflightEnvironment(lab, labName, host.stateDir);
-  const include = environment.HOST_CHECKS ? [environment.HOST_CHECKS] : [];
+  const checks = preflightEnvironment(lab, labName, host.stateDir);
+  const include = checks.HOST_CHECKS ? [checks.HOST_CHECKS] : [];
+  // It checks the mirror through the upstream proxy, which may hold a password.
+  const environment = urlHasCredentials(checks.MIRROR_PROXY) ? pulumi.secret(checks) : checks;
   const preflight = new HostService(`${name}-preflight`, { host, script: "host/preflight.sh", include, environment }, { parent });
   return { credentials, host, jump: remote.jump, preflight };
 }

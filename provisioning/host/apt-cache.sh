@@ -48,11 +48,9 @@ fi
 # The distribution's service is configured in /etc: as a user, run again through password-less sudo.
 if [[ "$mode" == systemd ]] && ((EUID != 0)); then exec sudo -n --preserve-env bash "$0" "$@"; fi
 
-mirror=${DEBIAN_MIRROR:-}
-if [[ -z "$mirror" ]]; then
-  mirror=$(grep -hoE 'https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null | head -n1 | tr -d ' ' || true)
-  mirror=${mirror:-http://deb.debian.org/debian}
-fi
+# shellcheck source=mirror.sh
+source "$here/mirror.sh"
+mirror=${DEBIAN_MIRROR:-$(default_mirror debian)}
 
 # Writes $2 to $1 (mode 0600) only when it differs; says so, so a second run can show it changed nothing.
 put() {

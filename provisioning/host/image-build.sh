@@ -5,6 +5,11 @@
 # The result is cached under a key of everything that shapes it (this script, its customize hook,
 # distribution, release, mirror, size, packages), so another `up`, a reset or another stack with
 # the same inputs reuses it; `down` never removes it (see README, "Image cache").
+# The disk boots on its own (an MBR with syslinux, partition 1 a small FAT boot partition with the
+# kernel, partition 2 the root file system labelled root), so a hypervisor that only boots disks
+# (VirtualBox) boots it; QEMU boots the kernel beside it directly, which skips the firmware's and
+# boot loader's share of a boot under TCG. Nothing is mounted: mkfs, mtools and syslinux write at
+# an offset into the disk file.
 # Prints the image's disk (disk.qcow2; vmlinuz and initrd.img lie beside it).
 # Usage: image-build.sh
 # Environment: DISTRO (debian|ubuntu), RELEASE (bookworm, noble, ...), MIRROR (optional),
@@ -17,26 +22,22 @@ set -euo pipefail
 : "${DISTRO:?}" "${RELEASE:?}" "${SIZE_GIB:?}" "${CACHE_DIR:?}"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 hook="$here/image-customize.sh"
+# shellcheck source=mirror.sh
+source "$here/mirror.sh"
 
+mirror=${MIRROR:-$(default_mirror "$DISTRO")}
 case "$DISTRO" in
   debian)
-    mirror=${MIRROR:-}
-    if [[ -z "$mirror" ]]; then
-      # The mirror the host already uses, as apt-cacher-ng does (host/apt-cache.sh).
-      mirror=$(grep -hoE 'https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null | head -n1 | tr -d ' ' || true)
-      mirror=${mirror:-http://deb.debian.org/debian}
-    fi
     base=linux-image-amd64,ifupdown,isc-dhcp-client
     components=main ;;
   ubuntu)
-    mirror=${MIRROR:-http://archive.ubuntu.com/ubuntu}
     base=linux-image-virtual,netplan.io
     components=main,universe ;;
   *) echo "image.build.distro: unknown distribution '$DISTRO'" >&2; exit 2 ;;
 esac
 # What the labs' nodes need besides the lab kind's own packages: cloud-init with a NoCloud seed,
-# SSH, sudo, iproute2 and the tools the networking checks use.
-base+=,systemd-sysv,udev,dbus,openssh-server,sudo,iproute2,iputils-ping,netbase,kmod,procps,ca-certificates,cloud-init,tcpdump,curl,less,python3
+# SSH, sudo, iproute2 and the tools the networking checks use; growpart to fill a bigger disk.
+base+=,systemd-sysv,udev,dbus,openssh-server,sudo,iproute2,iputils-ping,netbase,kmod,procps,ca-certificates,cloud-init,cloud-guest-utils,tcpdump,curl,less,python3
 packages=$base${PACKAGES:+,${PACKAGES// /,}}
 
 key=$({ cat "$0" "$hook"; echo "$DISTRO $RELEASE $mirror $SIZE_GIB $packages ${SERVICES_OFF:-}"; } | sha256sum | cut -c1-16)
@@ -50,7 +51,11 @@ if [[ -f "$out/disk.qcow2" && -f "$out/vmlinuz" && -f "$out/initrd.img" ]]; then
   exit 0
 fi
 
-command -v mmdebstrap >/dev/null || { echo "image.build needs mmdebstrap on the lab host (apt-get install mmdebstrap)" >&2; exit 1; }
+for tool in mmdebstrap:mmdebstrap sfdisk:fdisk mkfs.fat:dosfstools mcopy:mtools syslinux:syslinux; do
+  command -v "${tool%%:*}" >/dev/null || { echo "image.build needs ${tool%%:*} on the lab host (apt-get install ${tool#*:})" >&2; exit 1; }
+done
+mbr=/usr/lib/syslinux/mbr/mbr.bin
+[[ -f "$mbr" ]] || { echo "image.build needs syslinux's MBR boot code $mbr (apt-get install syslinux-common)" >&2; exit 1; }
 work=$(mktemp -d "$CACHE_DIR/.build-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 # apt reads the proxy from the environment, so it never lands in the image's own apt config.
@@ -59,8 +64,28 @@ echo "building $DISTRO $RELEASE image from $mirror with: ${PACKAGES:-no extra pa
 SERVICES_OFF=${SERVICES_OFF:-} mmdebstrap --variant=minbase --components="$components" --include="$packages" \
   --customize-hook="$hook" "$RELEASE" "$work/root" "$mirror" >&2
 
-truncate -s "${SIZE_GIB}G" "$work/disk.raw"
-mkfs.ext4 -q -L root -d "$work/root" "$work/disk.raw"
+# Sectors of 512 bytes: the boot partition from 1 MiB, 64 MiB long, the root file system after it.
+boot_start=2048 boot_sectors=131072
+root_start=$((boot_start + boot_sectors))
+disk="$work/disk.raw"
+truncate -s "${SIZE_GIB}G" "$disk"
+root_kib=$(($(stat -c %s "$disk") / 1024 - root_start / 2))
+printf 'label: dos\nstart=%d, size=%d, type=e, bootable\nstart=%d, type=83\n' "$boot_start" "$boot_sectors" "$root_start" | sfdisk -q "$disk"
+dd if="$mbr" of="$disk" bs=440 count=1 conv=notrunc status=none
+# Given a size, mkfs.fat warns that the file is bigger than it: only its errors are shown.
+fat=$(mkfs.fat -F 16 -n LABBOOT --offset "$boot_start" "$disk" $((boot_sectors / 2)) 2>&1) || { echo "$fat" >&2; exit 1; }
+cat > "$work/syslinux.cfg" <<'CFG'
+DEFAULT linux
+PROMPT 0
+TIMEOUT 0
+LABEL linux
+  KERNEL /vmlinuz
+  INITRD /initrd.img
+  APPEND root=LABEL=root rw console=tty0 console=ttyS0
+CFG
+mcopy -i "$disk@@$((boot_start * 512))" "$work/vmlinuz" "$work/initrd.img" "$work/syslinux.cfg" ::/
+syslinux --install --offset $((boot_start * 512)) "$disk"
+mkfs.ext4 -q -L root -E offset=$((root_start * 512)) -d "$work/root" "$disk" "${root_kib}k"
 qemu-img convert -f raw -O qcow2 "$work/disk.raw" "$work/disk.qcow2"
 printf '%s\n' "${packages//,/$'\n'}" > "$work/packages.txt"
 

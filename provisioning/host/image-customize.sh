@@ -7,7 +7,8 @@ set -euo pipefail
 root=${1:?usage: image-customize.sh ROOT}
 
 echo localhost > "$root/etc/hostname"
-printf '/dev/vda / ext4 defaults,errors=remount-ro 0 1\n' > "$root/etc/fstab"
+# By label: QEMU shows the disk as vda, VirtualBox as sda (image-build.sh labels the partition).
+printf 'LABEL=root / ext4 defaults,errors=remount-ro 0 1\n' > "$root/etc/fstab"
 mkdir -p "$root/etc/cloud/cloud.cfg.d"
 printf 'datasource_list: [ NoCloud, None ]\n' > "$root/etc/cloud/cloud.cfg.d/90-datasource.cfg"
 # minbase has no locales package, and cloud-init's locale module would mark every boot as failed.
@@ -29,10 +30,15 @@ done
 for unit in e2scrub_reap.service e2scrub_all.timer apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer fstrim.timer; do
   if [[ -e "$root/lib/systemd/system/$unit" ]]; then chroot "$root" systemctl disable --quiet "$unit"; fi
 done
+# Early units a lab node never uses (modules for displays, EFI, FUSE, loop and device-mapper
+# disks, foreign binaries, debug and trace file systems, huge pages): each took about a second of
+# an early boot under TCG. The kernel still loads a module when something asks for it.
+chroot "$root" systemctl mask --quiet modprobe@drm.service modprobe@efi_pstore.service modprobe@fuse.service modprobe@loop.service \
+  modprobe@dm_mod.service modprobe@configfs.service systemd-binfmt.service sys-kernel-debug.mount sys-kernel-tracing.mount dev-hugepages.mount
 # Under TCG every cloud-init stage pays a Python start (15-80 s on a busy 2-core host); a lab
 # seed needs only these modules (final-message writes boot-finished, which readiness waits for).
 cat > "$root/etc/cloud/cloud.cfg.d/91-labstack-modules.cfg" <<'CFG'
-cloud_init_modules: [resizefs, set_hostname, update_hostname, users-groups, ssh]
+cloud_init_modules: [growpart, resizefs, set_hostname, update_hostname, users-groups, ssh]
 cloud_config_modules: []
 cloud_final_modules: [final-message]
 CFG

@@ -3,7 +3,8 @@
 # missing what it is and how to fix it: enough memory; KVM where the lab needs it (QEMU on a
 # droplet, where TCG would be unusably slow); the hypervisor's own needs (HOST_CHECKS);
 # password-less sudo for the steps that need root; the files and host interfaces the config
-# names; SSH forward ports that are free; lab networks that take no range the host routes already.
+# names; SSH forward ports that are free; lab networks that take no range the host routes already;
+# a package mirror that answers, for an image built from it.
 # Changes nothing, so it can run again at every update. Runs as the user running Pulumi.
 # `down` removes the lab's state folder once it is empty: everything the lab builds on the host
 # depends on this step, so destroy runs it last, after each part removed its own folder.
@@ -26,6 +27,9 @@
 #                are not the host's
 #   FILES        key= path=: a file the lab reads on the host
 #   DEVICES      key= device=: a host interface the lab attaches to
+#   MIRRORS      key= distro= release= [url=]: a package mirror an image is built from (no url:
+#                the host's default, mirror.sh); it must serve the release's Release file
+#   MIRROR_PROXY the proxy builds fetch through (the lab's upstream proxy), if any
 #   HOST_ROOT    read the kernel's facts (/proc, /sys, /dev) under this folder (default /; for tests)
 set -euo pipefail
 
@@ -79,6 +83,22 @@ while read -r line; do
   record "$line"
   ip link show dev "${field[device]}" >/dev/null 2>&1 || problem "${field[key]}: $where has no interface ${field[device]} to bridge to; create it first, or set create: true on the network for the lab to make it"
 done < <(records "${DEVICES:-}")
+
+# A built image comes from a package mirror: one that does not answer from here would fail the
+# build minutes later. (Without curl the image build finds out itself.)
+# shellcheck source=mirror.sh
+source "$here/mirror.sh"
+proxy=() via=""
+if [[ -n "${MIRROR_PROXY:-}" ]]; then proxy=(--proxy "$MIRROR_PROXY") via=" through the lab's upstream proxy"; fi
+while read -r line; do
+  record "$line"
+  command -v curl >/dev/null || break
+  url=${field[url]:-$(default_mirror "${field[distro]}")}
+  release="${url%/}/dists/${field[release]}/Release"
+  if ! error=$(curl -fsS --max-time 30 "${proxy[@]}" -o /dev/null "$release" 2>&1); then
+    problem "${field[key]}: $where cannot fetch $release$via (${error:-no answer}), so the image cannot be built from that mirror; set image.build.mirror to a mirror the host reaches, or a proxy that reaches it (http_proxy when running pulumi, or aptCache.upstreamProxy)"
+  fi
+done < <(records "${MIRRORS:-}")
 
 # A forward binds 127.0.0.1:<port>; a listener there or on every address takes it.
 while read -r line; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Host preparation shared by every lab: the hypervisor's tools (the hypervisor's folder in
-# components/hypervisor/ says which), apt-cacher-ng, and for VirtualBox the host-only ranges in
+# components/hypervisor/ says which) and the image builder's when the lab builds its image,
+# apt-cacher-ng, and for VirtualBox the host-only ranges in
 # /etc/vbox/networks.conf. Installs only what is missing.
 #
 # networks.conf: once the file exists, VirtualBox allows exactly the ranges it lists, its default
@@ -54,6 +55,8 @@ fi
 
 # shellcheck source=../lib/records.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/records.sh"
+# A user's PATH may lack the sbin folders where some tools live (sfdisk, mkfs.fat).
+PATH=$PATH:/usr/sbin:/sbin
 need=()
 while read -r line; do
   record "$line"

@@ -21,11 +21,6 @@ export const BAD_CONFIGS: [name: string, make: () => unknown, error: string][] =
     'labstack:lab.hypervisor: Unrecognized key: "networksConf"',
   ],
   [
-    "built image on VirtualBox",
-    () => ({ ...vbox(), image: { build: { distro: "debian", release: "bookworm" } } }),
-    "labstack:lab.image.build: a built image boots its kernel directly, which VirtualBox cannot; give VirtualBox a cloud image (image.url) or use hypervisor.kind: qemu",
-  ],
-  [
     "ssh host key that is not a key",
     () => ({ ...dev(), host: { kind: "ssh", address: "lab.example", hostKey: "AAAAC3NzaC1lZDI1NTE5" } }),
     "labstack:lab.host.hostKey: must be an OpenSSH public host key like 'ssh-ed25519 AAAA...' (ssh-keyscan -t ed25519 <host>)",

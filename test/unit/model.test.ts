@@ -26,6 +26,12 @@ describe("lab model", () => {
     }
   });
 
+  it("lets VirtualBox boot a built image (it has a boot loader)", () => {
+    const lab = parseLab({ ...stackLab("openstack-lab"), image: { build: { distro: "debian", release: "bookworm" } } });
+    expect(lab.hypervisor.kind).toBe("virtualbox");
+    expect(lab.image.build).toEqual({ distro: "debian", release: "bookworm", sizeGiB: 3 });
+  });
+
   it("takes paths under ~/ as given, for the lab host to expand", () => {
     const raw = stackLab("dev");
     raw.host.stateDir = "~/labs/dev";

@@ -9,7 +9,16 @@ import { cidrContains, cidrsOverlap, formatIpv4, isReservedInCidr, netmask, pars
 import { parseOpenStackLab } from "../../model/parse.js";
 import { hostBridgeName } from "../../plan/bridge.js";
 import { renderSeed } from "../../plan/cloudinit.js";
-import { dropletUserData, hostStateDir, imageEnvironment, labAptProxy, preflightEnvironment, resolveHomePaths, withEnvironmentProxy } from "../../plan/host.js";
+import {
+  dropletUserData,
+  hostStateDir,
+  imageEnvironment,
+  labAptProxy,
+  preflightEnvironment,
+  prepareEnvironment,
+  resolveHomePaths,
+  withEnvironmentProxy,
+} from "../../plan/host.js";
 import { bootFiles } from "../../plan/machine.js";
 import { guestDevice, macAddress, planNics } from "../../plan/nics.js";
 import { hostsEntries, openstackBake, planNodeSteps } from "../../plan/openstack.js";
@@ -82,6 +91,7 @@ describe("cloud-init seed", () => {
     const user = JSON.parse(seed.userData.slice("#cloud-config\n".length));
     expect(user.hostname).toBe("compute1");
     expect(user.manage_etc_hosts).toBe(false);
+    expect(user.ssh_genkeytypes).toEqual(["ed25519"]);
     expect(user.users[0]).toMatchObject({ name: "stack", sudo: "ALL=(ALL) NOPASSWD:ALL", ssh_authorized_keys: ["ssh-ed25519 AAAA test"] });
   });
 
@@ -168,6 +178,17 @@ describe("host parameters", () => {
     ]);
     expect(env.NICS.split("\n")[0]).toBe(`kind=nat mac=${nics[0].mac} port=8222`);
     expect(env).toMatchObject({ VM_DIR: "/state/vms/controller", MEMORY_MIB: "2048", CPUS: "2", DISK_GIB: "10", ACCEL: "auto" });
+  });
+
+  it("has host preparation install the image builder's tools only for a lab that builds its image", () => {
+    const builder = ["mmdebstrap", "sfdisk", "mkfs.fat", "mcopy", "syslinux"];
+    const commands = (l: ReturnType<typeof dev>) =>
+      prepareEnvironment(l, "dev")
+        .PACKAGES.split("\n")
+        .map((line) => line.split(" ")[0].slice("command=".length));
+    expect(commands(lab)).toEqual(["qemu-system-x86_64", "qemu-img", "cloud-localds", ...builder]);
+    expect(prepareEnvironment(lab, "dev").PACKAGES).toContain("command=sfdisk package=fdisk");
+    expect(commands(seedLab())).not.toContain("mmdebstrap");
   });
 
   it("describes VirtualBox NICs with their attachment and promiscuous mode", () => {
@@ -268,6 +289,8 @@ describe("remote lab hosts", () => {
       ].join("\n"),
       FILES: "",
       DEVICES: "",
+      MIRRORS: "key=labstack:lab.image.build.mirror distro=debian release=bookworm",
+      MIRROR_PROXY: "",
     });
     expect(preflightEnvironment(onDroplet("tcg"), "dev", stateDir).REQUIRE_KVM).toBe("0");
     expect(preflightEnvironment(dev(), "dev", stateDir).REQUIRE_KVM).toBe("0");
@@ -334,8 +357,9 @@ describe("built images", () => {
     expect(bootFiles(dev(), "/c/images/debian-bookworm-abc/disk.qcow2")).toEqual({
       kernel: "/c/images/debian-bookworm-abc/vmlinuz",
       initrd: "/c/images/debian-bookworm-abc/initrd.img",
+      append: "root=LABEL=root rw console=ttyS0",
     });
-    expect(bootFiles(seedLab(), "/c/images/x.img")).toEqual({ kernel: "", initrd: "" });
+    expect(bootFiles(seedLab(), "/c/images/x.img")).toEqual({ kernel: "", initrd: "", append: "root=/dev/vda rw console=ttyS0" });
   });
 
   it("a remote host gets the image scripts the image step calls, transitively", () => {

@@ -17,8 +17,12 @@ import { removeStaleNamespace } from "../helpers/netns.js";
 const NS = "lsh1-preflight";
 const tmp = mkdtempSync(join(tmpdir(), "labstack-preflight-"));
 const stateDir = join(tmp, "state");
+// The package mirror the dev lab builds its image from: a web server in the test's namespace.
+const MIRROR_PORT = 18080;
+const mirror = `http://127.0.0.1:${MIRROR_PORT}/debian`;
+const withMirror = (raw: Record<string, any>, url = mirror): Record<string, any> => ({ ...raw, image: { build: { ...raw.image.build, mirror: url } } });
 const vboxLab = parseLab({ ...stackLab("openstack-lab"), host: { kind: "local", stateDir } });
-const qemuLab = parseLab({ ...stackLab("dev"), host: { kind: "local", stateDir } });
+const qemuLab = parseLab(withMirror({ ...stackLab("dev"), host: { kind: "local", stateDir } }));
 const listeners: ChildProcess[] = [];
 
 /** A host's kernel facts as preflight.sh reads them under HOST_ROOT. */
@@ -50,7 +54,7 @@ function addressed(device: string, cidr: string) {
 
 function userCopy(): string {
   const copy = join(tmp, "provisioning");
-  for (const script of ["host/preflight.sh", "lib/records.sh"]) {
+  for (const script of ["host/preflight.sh", "host/mirror.sh", "lib/records.sh"]) {
     mkdirSync(dirname(join(copy, script)), { recursive: true });
     copyFileSync(join(ROOT, "provisioning", script), join(copy, script));
   }
@@ -88,6 +92,17 @@ beforeAll(() => {
   ns("link", "set", "lo", "up");
   // Readable by the unprivileged user of the sudo test.
   chmodSync(tmp, 0o755);
+  const release = join(tmp, "mirror", "debian", "dists", "bookworm", "Release");
+  mkdirSync(dirname(release), { recursive: true });
+  writeFileSync(release, "Suite: stable\nCodename: bookworm\n");
+  const server = spawn("ip", ["netns", "exec", NS, "python3", "-m", "http.server", "-b", "127.0.0.1", String(MIRROR_PORT)], {
+    cwd: join(tmp, "mirror"),
+    stdio: "ignore",
+  });
+  listeners.push(server);
+  for (let i = 0; i < 50 && spawnSync("ip", ["netns", "exec", NS, "curl", "-fs", "-o", "/dev/null", `${mirror}/dists/bookworm/Release`]).status !== 0; i++) {
+    spawnSync("sleep", ["0.1"]);
+  }
 });
 afterAll(() => {
   for (const child of listeners) child.kill();
@@ -225,6 +240,17 @@ describe("host preflight", () => {
     expect(refused.stderr).toContain("/etc/sudoers.d/labstack");
     expect(preflight(params, { asUser: true, path: sudo(0) }).status).toBe(0);
     expect(preflight({ ...params, NEED_ROOT: "" }, { asUser: true, path: sudo(1) }).status).toBe(0);
+  });
+
+  it("refuses a package mirror that has no Release file for the image's release, naming the key and the way out", () => {
+    const missing = preflight(env(parseLab(withMirror({ ...stackLab("dev"), host: { kind: "local", stateDir } }, `${mirror}-gone`)), "dev"));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain(`labstack:lab.image.build.mirror: the local host `);
+    expect(missing.stderr).toContain(`cannot fetch ${mirror}-gone/dists/bookworm/Release (curl: (22) The requested URL returned error: 404)`);
+    expect(missing.stderr).toContain("set image.build.mirror to a mirror the host reaches");
+    // Nothing listens behind a proxy that does not exist.
+    const params = { ...env(qemuLab, "dev"), MIRROR_PROXY: "http://127.0.0.1:9" };
+    expect(preflight(params).stderr).toContain("through the lab's upstream proxy");
   });
 
   it("checks the files and host interfaces the config names, by their keys", () => {

@@ -35,7 +35,7 @@ export function qemuMachineEnvironment(a: MachineEnvironmentArgs): Record<string
     ...commonMachineEnvironment(a),
     KERNEL: boot.kernel,
     INITRD: boot.initrd,
-    APPEND: a.lab.image.append,
+    APPEND: boot.append,
     NICS: records(nics),
     ACCEL: (a.lab.hypervisor as QemuConfig).accel,
   };

@@ -29,13 +29,6 @@ const VBOX_SLOTS = [3, 8, 9, 10, 16, 17, 18, 19];
 export const vboxGuestDevice = (index: number) => `enp0s${VBOX_SLOTS[index]}`;
 
 export function virtualBoxRules(lab: Lab, add: AddIssue): void {
-  // A built image has no boot loader: QEMU boots its kernel directly, VirtualBox cannot.
-  if (lab.image.build !== undefined) {
-    add(
-      ["image", "build"],
-      "a built image boots its kernel directly, which VirtualBox cannot; give VirtualBox a cloud image (image.url) or use hypervisor.kind: qemu",
-    );
-  }
   if (opensNetworksConf(lab)) return;
   const range = parseCidr(VBOX_DEFAULT_HOSTONLY_RANGE)!;
   lab.networks.forEach((net, i) => {
