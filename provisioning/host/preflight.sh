@@ -64,7 +64,7 @@ fi
 # names its pidfile).
 lab_vm_running() { grep -qzxF -- "$1" /proc/[0-9]*/cmdline 2>/dev/null; }
 if [[ -n "${HOST_CHECKS:-}" ]]; then
-  # shellcheck source=../virtualbox/host-checks.sh
+  # shellcheck disable=SC1090 # the hypervisor's own file, named by the plan
   source "$here/../$HOST_CHECKS"
 fi
 

@@ -243,6 +243,8 @@ describe("remote lab hosts", () => {
 
   it("ships the shared list reader and a hypervisor's host checks, which then run there", () => {
     expect(hostStdin("qemu/vm.sh", {})).toContain('> "$dir/lib/records.sh"');
+    // A QEMU lab's preflight goes without VirtualBox's checks: only `include` ships them.
+    expect(hostStdin("host/preflight.sh", {})).not.toContain("virtualbox/host-checks.sh");
     const root = execFileSync("mktemp", ["-d"], { encoding: "utf8" }).trim();
     for (const [file, text] of [
       ["proc/meminfo", "MemTotal: 16384000 kB\n"],
