@@ -5,7 +5,6 @@ import type { HostTool } from "../components/hypervisor/hypervisor.js";
 import { hypervisorOf } from "../components/hypervisor/registry.js";
 import { formatPath } from "../model/parse.js";
 import { type AnyLab, type Lab, labMemoryMiB, type MinikubeLab } from "../model/schema.js";
-import { labOwner } from "./bridge.js";
 import { type CredentialValues, records } from "./steps.js";
 
 /** What host/image-build.sh runs to build an image: the root file system, its partitions, the
@@ -20,7 +19,7 @@ const IMAGE_BUILD_TOOLS: readonly HostTool[] = [
 
 /** Parameters of host/prepare.sh: the hypervisor's tools (PACKAGES: command= package= records;
  * REQUIRED: command= missing= for those no package brings), and its own extras. */
-export function prepareEnvironment(lab: Lab, labName: string): Record<string, string> {
+export function prepareEnvironment(lab: Lab): Record<string, string> {
   const hypervisor = hypervisorOf(lab.hypervisor.kind);
   const needed = [...hypervisor.hostTools, ...(lab.image.build === undefined ? [] : IMAGE_BUILD_TOOLS)];
   const tools = (withPackage: boolean) => records(needed.filter((t) => (t.package !== undefined) === withPackage));
@@ -29,8 +28,6 @@ export function prepareEnvironment(lab: Lab, labName: string): Record<string, st
     PACKAGES: tools(true),
     REQUIRED: tools(false),
     APT_CACHE: lab.aptCache.enabled ? "1" : "0",
-    OWNER: labOwner(labName),
-    ...hypervisor.prepare(lab),
   };
 }
 

@@ -34,6 +34,12 @@ export interface PreflightFacts {
   ownDevice(net: LabNetwork): string;
 }
 
+/** A lab-host step of the hypervisor's own: a script under provisioning/ (up/down) and its parameters. */
+export interface HostSetup {
+  readonly script: string;
+  readonly environment: Record<string, string>;
+}
+
 export interface NetworkArgs {
   readonly host: LabHostConnection;
   readonly labName: string;
@@ -72,8 +78,9 @@ export interface Hypervisor<S extends z.ZodObject = z.ZodObject> {
   readonly hostChecks?: string;
   /** Packages a droplet gets at creation to run it. */
   readonly dropletPackages: readonly string[];
-  /** Host preparation's parameters beyond the tools. */
-  prepare(lab: Lab): Record<string, string>;
+  /** Its own setup of the lab host after the common preparation, if the lab needs one (VirtualBox:
+   * the lab's host-only ranges in networks.conf); the lab's networks wait for it. */
+  hostSetup?(lab: Lab, labName: string): HostSetup | undefined;
   preflight(lab: Lab, labName: string, stateDir: string): PreflightFacts;
   /** A host-side network; its `device` output names the host interface. */
   network(name: string, args: NetworkArgs, opts: pulumi.ComponentResourceOptions): NetworkResource;

@@ -109,7 +109,7 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
   const { credentials, host, jump, preflight } = createLabFoundation(name, parent, args);
   const prepare = new HostService(
     `${name}-prepare`,
-    { host, script: "host/prepare.sh", environment: prepareEnvironment(lab, labName) },
+    { host, script: "host/prepare.sh", environment: prepareEnvironment(lab) },
     { parent, dependsOn: [preflight] },
   );
   const credentialsDir = labCredentialsDir(lab, host.stateDir);
@@ -124,8 +124,11 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
     },
     { parent, dependsOn: [preflight] },
   );
-  const networks = createNetworks(name, parent, { lab, labName, host, hypervisor }, prepare);
-  const hostResources: pulumi.Resource[] = [prepare, ...networks.resources];
+  const setup = hypervisor.hostSetup?.(lab, labName);
+  const hypervisorSetup = setup === undefined ? [] : [new HostService(`${name}-host-setup`, { host, ...setup }, { parent, dependsOn: [prepare] })];
+  const prepared = [prepare, ...hypervisorSetup];
+  const networks = createNetworks(name, parent, { lab, labName, host, hypervisor }, prepared);
+  const hostResources: pulumi.Resource[] = [...prepared, ...networks.resources];
   const aptCache = createAptCache(name, parent, { lab, labName, host }, hostResources);
   if (aptCache !== undefined) hostResources.push(aptCache);
   const image = createImage(name, parent, { lab, host, bake: args.bake }, hostResources);
@@ -190,12 +193,12 @@ interface HostPart {
 }
 
 /** The hypervisor's host side of each lab network (NAT needs none), and its device by network name. */
-function createNetworks(name: string, parent: pulumi.Resource, part: HostPart & { hypervisor: Hypervisor }, after: pulumi.Resource) {
+function createNetworks(name: string, parent: pulumi.Resource, part: HostPart & { hypervisor: Hypervisor }, after: pulumi.Resource[]) {
   const devices: Record<string, pulumi.Output<string>> = {};
   const resources = part.lab.networks
     .filter((n) => n.kind !== "nat")
     .map((network) => {
-      const net = part.hypervisor.network(`${name}-net-${network.name}`, { host: part.host, labName: part.labName, network }, { parent, dependsOn: [after] });
+      const net = part.hypervisor.network(`${name}-net-${network.name}`, { host: part.host, labName: part.labName, network }, { parent, dependsOn: after });
       devices[network.name] = net.device;
       return net;
     });

@@ -223,7 +223,7 @@ describe("OpenStack lab resource graph", () => {
       NETMASK: "255.255.255.0",
       STATE_FILE: expect.stringMatching(/\/virtualbox\/management\.hostonlyif$/),
     });
-    expect(unwrap(recorded.find((r) => r.name === "dev-prepare-run")!.inputs.environment).VBOX_NETWORKS).toBe("192.168.1.0/24 172.16.0.0/24");
+    expect(unwrap(recorded.find((r) => r.name === "dev-host-setup-run")!.inputs.environment).VBOX_NETWORKS).toBe("192.168.1.0/24 172.16.0.0/24");
   });
 });
 

@@ -85,9 +85,9 @@ describe("DigitalOcean droplet as the lab host", () => {
     expect(key.inputs.publicKey).toBe(credentials.sshPublicKey);
     expect(recorded.find((r) => r.type === "digitalocean:index/droplet:Droplet")!.inputs.sshKeys).toEqual(["fp:lab-key"]);
     const remote = recorded.filter((r) => r.type === "command:remote:Command" && unwrap(r.inputs.connection).host === DROPLET_ADDRESS);
-    // The gate, the preflight, prepare, credentials file, APT cache, image, 2 networks, 3 VMs,
-    // and each node's wait for its SSH banner on the host.
-    expect(remote.length).toBe(14);
+    // The gate, the preflight, prepare, VirtualBox's host setup (networks.conf), credentials file,
+    // APT cache, image, 2 networks, 3 VMs, and each node's wait for its SSH banner on the host.
+    expect(remote.length).toBe(15);
     for (const command of remote) {
       expect(isSecretEnvelope(command.inputs.connection.privateKey) || isSecretEnvelope(command.inputs.connection)).toBe(true);
       expect(unwrap(command.inputs.connection)).toMatchObject({ user: "root", privateKey: credentials.sshPrivateKey });
@@ -120,6 +120,7 @@ describe("DigitalOcean droplet as the lab host", () => {
         "openstack-do-net-management-hostonlyif",
         "openstack-do-preflight-run",
         "openstack-do-prepare-run",
+        "openstack-do-host-setup-run",
         "openstack-do-controller-ssh",
         "openstack-do-compute1-ssh",
         "openstack-do-compute2-ssh",

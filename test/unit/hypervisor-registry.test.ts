@@ -11,9 +11,14 @@ import { parseLab } from "../../model/parse.js";
 import { dropletUserData } from "../../plan/host.js";
 import { buildLab } from "../../stacks/index.js";
 import { stackLab } from "../helpers/labs.js";
-import { installMocks, recorded, recordingOptions, reset, settle, unwrap } from "../helpers/mocks.js";
+import { installMocks, recorded, recordingOptions, registrations, reset, settle, unwrap } from "../helpers/mocks.js";
 
-const asked: { networks: NetworkArgs[]; machines: MachineArgs[]; rules: string[] } = { networks: [], machines: [], rules: [] };
+const asked: { networks: NetworkArgs[]; networkWaits: unknown[]; machines: MachineArgs[]; rules: string[] } = {
+  networks: [],
+  networkWaits: [],
+  machines: [],
+  rules: [],
+};
 
 class FakeNetwork extends pulumi.ComponentResource {
   readonly device: pulumi.Output<string>;
@@ -45,7 +50,7 @@ const fakevisor: Hypervisor<typeof FakeConfigSchema> = {
   },
   hostTools: [{ command: "fakectl", package: "fake-tools" }],
   dropletPackages: ["fake-tools"],
-  prepare: () => ({ FAKE_NETWORKS: "yes" }),
+  hostSetup: (_lab, labName) => ({ script: "fake/wires.sh", environment: { FAKE_WIRES: labName } }),
   preflight: (_lab, labName) => ({
     requireKvm: false,
     needRoot: ["the fake's wires"],
@@ -54,6 +59,7 @@ const fakevisor: Hypervisor<typeof FakeConfigSchema> = {
   }),
   network(name, args, opts) {
     asked.networks.push(args);
+    asked.networkWaits.push(opts.dependsOn);
     return new FakeNetwork(name, opts);
   },
   machine(name, args, opts) {
@@ -70,7 +76,7 @@ beforeAll(async () => {
 });
 beforeEach(() => {
   reset();
-  asked.networks.length = asked.machines.length = asked.rules.length = 0;
+  asked.networks.length = asked.networkWaits.length = asked.machines.length = asked.rules.length = 0;
 });
 
 describe("a third hypervisor, added through the registry alone", () => {
@@ -101,7 +107,14 @@ describe("a third hypervisor, added through the registry alone", () => {
     buildLab(parseLab(onFake()), "dev", {}, recordingOptions);
     await settle();
     const env = (step: string) => unwrap(recorded.find((r) => r.name === `dev-${step}-run`)!.inputs).environment;
-    expect(env("prepare")).toMatchObject({ REQUIRED: "", FAKE_NETWORKS: "yes" });
+    expect(env("prepare")).toMatchObject({ REQUIRED: "" });
+    // Its own host step runs its script after the common preparation, and its networks wait for it.
+    const setup = recorded.find((r) => r.name === "dev-host-setup-run")!;
+    expect(String(unwrap(setup.inputs).create)).toContain("fake/wires.sh");
+    expect(env("host-setup")).toEqual({ FAKE_WIRES: "dev" });
+    const hostSetup = registrations.find((r) => r.name === "dev-host-setup")!.resource;
+    expect(asked.networkWaits.length).toBeGreaterThan(0);
+    for (const waits of asked.networkWaits) expect(waits).toContain(hostSetup);
     // The fake's tools first; the image builder's follow (the lab builds its image).
     expect(env("prepare").PACKAGES.split("\n")[0]).toBe("command=fakectl package=fake-tools");
     expect(env("preflight").SSH_PORTS).toContain("port=8222 key=labstack:lab.nodes[0].nics[0].sshPort vm=fake:dev/controller");

@@ -183,11 +183,11 @@ describe("host parameters", () => {
   it("has host preparation install the image builder's tools only for a lab that builds its image", () => {
     const builder = ["mmdebstrap", "sfdisk", "mkfs.fat", "mcopy", "syslinux"];
     const commands = (l: ReturnType<typeof dev>) =>
-      prepareEnvironment(l, "dev")
+      prepareEnvironment(l)
         .PACKAGES.split("\n")
         .map((line) => line.split(" ")[0].slice("command=".length));
     expect(commands(lab)).toEqual(["qemu-system-x86_64", "qemu-img", "cloud-localds", ...builder]);
-    expect(prepareEnvironment(lab, "dev").PACKAGES).toContain("command=sfdisk package=fdisk");
+    expect(prepareEnvironment(lab).PACKAGES).toContain("command=sfdisk package=fdisk");
     expect(commands(seedLab())).not.toContain("mmdebstrap");
   });
 

@@ -9,10 +9,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { virtualbox } from "../../components/hypervisor/virtualbox/index.js";
 import { vboxMachineEnvironment, vboxNetworkEnvironment } from "../../components/hypervisor/virtualbox/plan.js";
 import { parseLab } from "../../model/parse.js";
+import type { Lab } from "../../model/schema.js";
 import { renderSeed } from "../../plan/cloudinit.js";
-import { prepareEnvironment } from "../../plan/host.js";
 import { planNics } from "../../plan/nics.js";
 import { ROOT, stackLab } from "../helpers/labs.js";
 
@@ -35,6 +36,13 @@ const env = {
   VBOX_NETWORKS_CONF: files.networksConf,
   VBOX_STANDIN_DEV: files.dev,
 };
+
+/** VirtualBox's own step on the host for a lab (networks.conf), as the lab component runs it. */
+function hostSetup(l: Lab, name: string) {
+  const setup = virtualbox.hostSetup?.(l, name);
+  if (setup === undefined) throw new Error(`${name} asks VirtualBox for no host setup`);
+  return setup;
+}
 
 function run(script: string, action: "up" | "down", params: Record<string, string>) {
   const r = spawnSync("bash", [join(ROOT, "provisioning", script), action], { env: { ...env, ...params }, encoding: "utf8" });
@@ -134,18 +142,18 @@ describe("VirtualBox scripts for the seed's Lab1 (VBoxManage stand-in)", { timeo
     expect(existsSync(params.STATE_FILE)).toBe(false);
   });
 
-  it("host preparation writes networks.conf with the lab's host-only ranges and VirtualBox's default, once", () => {
-    const params = { ...prepareEnvironment(lab, LAB_NAME), APT_CACHE: "0" };
-    const first = run("host/prepare.sh", "up", params);
+  it("VirtualBox's host setup writes networks.conf with the lab's host-only ranges and VirtualBox's default, once", () => {
+    const setup = hostSetup(lab, LAB_NAME);
+    const first = run(setup.script, "up", setup.environment);
     expect(first.status, first.stderr).toBe(0);
     expect(readFileSync(files.networksConf, "utf8")).toBe("# labstack openstack-lab\n* 192.168.1.0/24 172.16.0.0/24 192.168.56.0/21\n");
     // The learner's vboxnet0 keeps its range: a networks.conf allows only what it lists.
     vbox("hostonlyif", "ipconfig", "vboxnet0", "--ip", "192.168.56.1", "--netmask", "255.255.255.0");
-    const second = run("host/prepare.sh", "up", params);
+    const second = run(setup.script, "up", setup.environment);
     expect(second.stdout + second.stderr).not.toContain("labstack: changed");
   });
 
-  it("host preparation adds its line to a networks.conf the host has, beside other labs', and restores the file exactly", () => {
+  it("VirtualBox's host setup adds its line to a networks.conf the host has, beside other labs', and restores the file exactly", () => {
     const conf = join(tmp, "own-etc-vbox", "networks.conf");
     mkdirSync(dirname(conf));
     const learners = "# mine\n* 10.0.0.0/8\n";
@@ -171,7 +179,7 @@ describe("VirtualBox scripts for the seed's Lab1 (VBoxManage stand-in)", { timeo
       services: {},
     });
     const step = (l: typeof lab, name: string, action: "up" | "down") =>
-      run("host/prepare.sh", action, { ...prepareEnvironment(l, name), APT_CACHE: "0", VBOX_NETWORKS_CONF: conf });
+      run(hostSetup(l, name).script, action, { ...hostSetup(l, name).environment, VBOX_NETWORKS_CONF: conf });
     for (const r of [step(lab, LAB_NAME, "up"), step(other, "other", "up")]) expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(conf, "utf8")).toBe(`${learners}# labstack openstack-lab\n* 192.168.1.0/24 172.16.0.0/24\n# labstack other\n* 192.168.70.0/24\n`);
     expect(step(lab, LAB_NAME, "down").status).toBe(0);
@@ -348,7 +356,7 @@ describe("VirtualBox scripts for the seed's Lab1 (VBoxManage stand-in)", { timeo
       expect(existsSync(params.VM_DIR)).toBe(false);
     }
     for (const net of hostOnly) expect(run("virtualbox/network.sh", "down", vboxNetworkEnvironment(net, stateDir)).status).toBe(0);
-    expect(run("host/prepare.sh", "down", prepareEnvironment(lab, LAB_NAME)).status).toBe(0);
+    expect(run(hostSetup(lab, LAB_NAME).script, "down", hostSetup(lab, LAB_NAME).environment).status).toBe(0);
     const after = host();
     expect(after.vms).toEqual([]);
     expect(after.hostonlyifs.map((h) => h.name)).toEqual(["vboxnet0"]);

@@ -319,7 +319,7 @@ describe("host/prepare.sh", () => {
       );
       writeFileSync(calls, "");
       const r = inNs(["unshare", "-m", "bash", "-c", `${setup} && exec bash "$0" up`, scriptPath("host/prepare.sh")], {
-        ...prepareEnvironment(parseLab(stackLab("dev")), "lsh3"),
+        ...prepareEnvironment(parseLab(stackLab("dev"))),
         APT_CACHE: "1",
         PATH: `${bin}:${process.env.PATH}`,
       });

@@ -19,7 +19,6 @@ export const qemu: Hypervisor<typeof QemuConfigSchema> = {
     { command: "cloud-localds", package: "cloud-image-utils" },
   ],
   dropletPackages: ["qemu-system-x86", "qemu-utils", "cloud-image-utils"],
-  prepare: () => ({}),
   preflight(lab, labName, stateDir) {
     const { accel } = lab.hypervisor as QemuConfig;
     return {

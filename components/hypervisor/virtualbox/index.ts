@@ -1,5 +1,5 @@
 // VirtualBox, what the blog series uses: host-only vboxnetN networks, NAT with port forwards.
-import { hostBridgeName } from "../../../plan/bridge.js";
+import { hostBridgeName, labOwner } from "../../../plan/bridge.js";
 import type { Hypervisor } from "../hypervisor.js";
 import { VirtualMachine } from "../VirtualMachine.js";
 import {
@@ -28,14 +28,19 @@ export const virtualbox: Hypervisor<typeof VirtualBoxConfigSchema> = {
   ],
   hostChecks: "virtualbox/host-checks.sh",
   dropletPackages: ["virtualbox", "qemu-utils", "cloud-image-utils"],
-  prepare: (lab) => ({
-    VBOX_NETWORKS: opensNetworksConf(lab)
-      ? lab.networks
-          .filter((n) => n.kind === "hostonly")
-          .map((n) => n.cidr!)
-          .join(" ")
-      : "",
-  }),
+  hostSetup: (lab, labName) =>
+    opensNetworksConf(lab)
+      ? {
+          script: "virtualbox/networks-conf.sh",
+          environment: {
+            VBOX_NETWORKS: lab.networks
+              .filter((n) => n.kind === "hostonly")
+              .map((n) => n.cidr!)
+              .join(" "),
+            OWNER: labOwner(labName),
+          },
+        }
+      : undefined,
   preflight: (lab, labName, stateDir) => ({
     requireKvm: false,
     needRoot: [
