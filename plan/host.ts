@@ -17,14 +17,14 @@ const IMAGE_BUILD_TOOLS: readonly HostTool[] = [
   { command: "syslinux", package: "syslinux" },
 ];
 
-/** Parameters of host/prepare.sh: the hypervisor's tools (PACKAGES: command= package= records;
- * REQUIRED: command= missing= for those no package brings), and its own extras. */
+/** Parameters of host/prepare.sh: the tools of the lab's hypervisor and, when it builds its image,
+ * of the image builder (PACKAGES: command= package= records; REQUIRED: command= missing= for those
+ * no package brings), and whether to install the APT cache. */
 export function prepareEnvironment(lab: Lab): Record<string, string> {
   const hypervisor = hypervisorOf(lab.hypervisor.kind);
   const needed = [...hypervisor.hostTools, ...(lab.image.build === undefined ? [] : IMAGE_BUILD_TOOLS)];
   const tools = (withPackage: boolean) => records(needed.filter((t) => (t.package !== undefined) === withPackage));
   return {
-    HYPERVISOR: lab.hypervisor.kind,
     PACKAGES: tools(true),
     REQUIRED: tools(false),
     APT_CACHE: lab.aptCache.enabled ? "1" : "0",
