@@ -11,7 +11,7 @@ import type { AddIssue } from "../hypervisor.js";
 
 export const VirtualBoxConfigSchema = z.strictObject({
   kind: z.literal("virtualbox"),
-  /** Host preparation writes /etc/vbox/networks.conf so VirtualBox accepts the lab's host-only ranges. */
+  /** VirtualBox's host setup (virtualbox/networks-conf.sh) writes /etc/vbox/networks.conf so VirtualBox accepts the lab's host-only ranges. */
   networksConf: z.boolean().default(false),
 });
 export type VirtualBoxConfig = z.infer<typeof VirtualBoxConfigSchema>;
