@@ -58,6 +58,9 @@ export function renderSeed(args: SeedArgs): SeedDocuments {
     .update(userData + networkConfig)
     .digest("hex")
     .slice(0, 12);
-  const metaData = yaml({ "instance-id": `${args.hostname}-${instanceId}`, "local-hostname": args.hostname });
+  // dsmode local: everything the seed asks for (users, keys, hostname, addresses) needs no network,
+  // so cloud-init applies it all in its first stage; its network stage finds the work done and
+  // stops, and a built image does not start it at all (image-customize.sh).
+  const metaData = yaml({ "instance-id": `${args.hostname}-${instanceId}`, "local-hostname": args.hostname, dsmode: "local" });
   return { userData, metaData, networkConfig };
 }

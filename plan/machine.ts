@@ -12,8 +12,10 @@ export function vmDir(stateDir: string, node: LabNode): string {
 /** Kernel and initrd to boot directly: a built image carries them beside its disk. */
 export function bootFiles(lab: Lab, baseImage: string): { kernel: string; initrd: string; append: string } {
   if (lab.image.build !== undefined) {
-    // Its root file system is the disk's second partition, labelled root by image-build.sh.
-    return { kernel: join(dirname(baseImage), "vmlinuz"), initrd: join(dirname(baseImage), "initrd.img"), append: "root=LABEL=root rw console=ttyS0" };
+    // Its root file system is the disk's second partition, labelled root by image-build.sh. `quiet`:
+    // the kernel's and systemd's messages on the emulated serial port cost CPU under TCG; the
+    // journal keeps them.
+    return { kernel: join(dirname(baseImage), "vmlinuz"), initrd: join(dirname(baseImage), "initrd.img"), append: "root=LABEL=root rw console=ttyS0 quiet" };
   }
   return { kernel: lab.image.kernel ?? "", initrd: lab.image.initrd ?? "", append: lab.image.append };
 }

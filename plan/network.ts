@@ -1,15 +1,57 @@
 // The virtual networking labs (the series' networking-samples): what each node configures in its
 // guest (bridges, VLAN, VXLAN and tunnel devices, with iproute2) and the posts' observations as
-// checks, in the order they must run (a bridge learns MACs from the pings before it).
+// checks, in the order they must run (a bridge learns MACs from the pings before it), in waves of
+// checks that cannot disturb each other.
 import type { Lab, LabCheck, LabNode, NetworkLabConfig } from "../model/schema.js";
 import { guestDevice, macAddress, planNics } from "./nics.js";
 import { records, type Step } from "./steps.js";
+
+/**
+ * How a check may share time with others:
+ * - `probe` sends its own traffic and judges only its own replies (ping, l2, arp, host-ping,
+ *   nat-service): probes on different machines run side by side;
+ * - `reader` reads a table the checks before it filled (a bridge's or a VTEP's forwarding table):
+ *   readers run side by side, never beside the probes that fill the table;
+ * - `watcher` watches a wire (capture): any other check's traffic could be what it sees, so it runs alone.
+ */
+export type CheckRole = "probe" | "reader" | "watcher";
 
 export interface PlannedCheck {
   readonly name: string;
   /** The node it runs on, or the lab host. */
   readonly on: { readonly node: string } | "host";
+  readonly role: CheckRole;
   readonly step: Step;
+}
+
+const ROLES: Record<LabCheck["kind"], CheckRole> = {
+  ping: "probe",
+  l2: "probe",
+  arp: "probe",
+  "host-ping": "probe",
+  "nat-service": "probe",
+  fdb: "reader",
+  "vtep-fdb": "reader",
+  capture: "watcher",
+};
+
+const machine = (c: PlannedCheck) => (c.on === "host" ? "host" : c.on.node);
+
+/**
+ * The checks in waves, in their order: a wave starts when the one before it has finished. A check
+ * joins the wave before it when both have its role, the role is not `watcher`, and no check of that
+ * wave runs on its machine (one check at a time per machine: an l2 check's temporary route would
+ * steer another check's pings).
+ */
+export function checkWaves(checks: readonly PlannedCheck[]): PlannedCheck[][] {
+  const waves: PlannedCheck[][] = [];
+  for (const check of checks) {
+    const last = waves.at(-1);
+    const joins = last !== undefined && check.role !== "watcher" && last[0].role === check.role && !last.some((c) => machine(c) === machine(check));
+    if (joins) last.push(check);
+    else waves.push([check]);
+  }
+  return waves;
 }
 
 function node(lab: Lab, name: string): LabNode {
@@ -73,64 +115,65 @@ function target(lab: NetworkLabConfig, to: string): string {
 }
 
 export function planChecks(lab: NetworkLabConfig, labName: string): PlannedCheck[] {
-  return lab.checks.map((c, i): PlannedCheck => {
-    const name = checkName(c, i);
-    switch (c.kind) {
-      case "ping":
-        return { name, on: { node: c.from }, step: { script: "checks/ping.sh", env: { TARGET: target(lab, c.to), EXPECT: c.expect } } };
-      case "l2":
-        return {
-          name,
-          on: { node: c.from },
-          step: {
-            script: "checks/l2.sh",
-            env: {
-              TARGET: c.to,
-              DEVICE: c.vlan === undefined ? nicDevice(lab, c.from, c.network) : vlanDevice(nicDevice(lab, c.from, c.network), c.vlan),
-              EXPECT: c.expect,
-            },
+  return lab.checks.map((c, i): PlannedCheck => ({ ...planCheck(lab, labName, c, checkName(c, i)), role: ROLES[c.kind] }));
+}
+
+function planCheck(lab: NetworkLabConfig, labName: string, c: LabCheck, name: string): Omit<PlannedCheck, "role"> {
+  switch (c.kind) {
+    case "ping":
+      return { name, on: { node: c.from }, step: { script: "checks/ping.sh", env: { TARGET: target(lab, c.to), EXPECT: c.expect } } };
+    case "l2":
+      return {
+        name,
+        on: { node: c.from },
+        step: {
+          script: "checks/l2.sh",
+          env: {
+            TARGET: c.to,
+            DEVICE: c.vlan === undefined ? nicDevice(lab, c.from, c.network) : vlanDevice(nicDevice(lab, c.from, c.network), c.vlan),
+            EXPECT: c.expect,
           },
-        };
-      case "host-ping":
-        return { name, on: "host", step: { script: "checks/host-ping.sh", env: { TARGET: c.to, EXPECT: c.expect } } };
-      case "arp":
-        return {
-          name,
-          on: { node: c.node },
-          step: {
-            script: "checks/arp.sh",
-            env: {
-              PEER: c.peer,
-              PEER_IP: nodeAddress(lab, c.peer, c.network)!,
-              PEER_MAC: nicMac(lab, labName, c.peer, c.network),
-              DEVICE: nicDevice(lab, c.node, c.network),
-            },
+        },
+      };
+    case "host-ping":
+      return { name, on: "host", step: { script: "checks/host-ping.sh", env: { TARGET: c.to, EXPECT: c.expect } } };
+    case "arp":
+      return {
+        name,
+        on: { node: c.node },
+        step: {
+          script: "checks/arp.sh",
+          env: {
+            PEER: c.peer,
+            PEER_IP: nodeAddress(lab, c.peer, c.network)!,
+            PEER_MAC: nicMac(lab, labName, c.peer, c.network),
+            DEVICE: nicDevice(lab, c.node, c.network),
           },
-        };
-      case "fdb":
-        return {
-          name,
-          on: { node: c.node },
-          step: {
-            script: "checks/fdb.sh",
-            env: {
-              BRIDGE: c.bridge,
-              ENTRIES: records(c.peers.map((p) => ({ peer: p.node, mac: nicMac(lab, labName, p.node, p.network), port: nicDevice(lab, c.node, p.port) }))),
-            },
+        },
+      };
+    case "fdb":
+      return {
+        name,
+        on: { node: c.node },
+        step: {
+          script: "checks/fdb.sh",
+          env: {
+            BRIDGE: c.bridge,
+            ENTRIES: records(c.peers.map((p) => ({ peer: p.node, mac: nicMac(lab, labName, p.node, p.network), port: nicDevice(lab, c.node, p.port) }))),
           },
-        };
-      case "vtep-fdb":
-        return { name, on: { node: c.node }, step: { script: "checks/vtep-fdb.sh", env: { DEVICE: c.device, PEERS: c.peers.join(" ") } } };
-      case "capture":
-        return {
-          name,
-          on: { node: c.node },
-          step: { script: "checks/capture.sh", env: { DEVICE: nicDevice(lab, c.node, c.network), FILTER: c.filter, PATTERN: c.pattern, TARGET: c.to } },
-        };
-      case "nat-service":
-        return { name, on: { node: c.node }, step: { script: "checks/nat-service.sh", env: { PORT: String(c.port), TOKEN: natServiceToken(labName) } } };
-    }
-  });
+        },
+      };
+    case "vtep-fdb":
+      return { name, on: { node: c.node }, step: { script: "checks/vtep-fdb.sh", env: { DEVICE: c.device, PEERS: c.peers.join(" ") } } };
+    case "capture":
+      return {
+        name,
+        on: { node: c.node },
+        step: { script: "checks/capture.sh", env: { DEVICE: nicDevice(lab, c.node, c.network), FILTER: c.filter, PATTERN: c.pattern, TARGET: c.to } },
+      };
+    case "nat-service":
+      return { name, on: { node: c.node }, step: { script: "checks/nat-service.sh", env: { PORT: String(c.port), TOKEN: natServiceToken(labName) } } };
+  }
 }
 
 /** What the NAT lab's web server on the lab host answers, so the check knows it reached ours. */

@@ -81,7 +81,7 @@ TIMEOUT 0
 LABEL linux
   KERNEL /vmlinuz
   INITRD /initrd.img
-  APPEND root=LABEL=root rw console=tty0 console=ttyS0
+  APPEND root=LABEL=root rw console=tty0 console=ttyS0 quiet
 CFG
 mcopy -i "$disk@@$((boot_start * 512))" "$work/vmlinuz" "$work/initrd.img" "$work/syslinux.cfg" ::/
 syslinux --install --offset $((boot_start * 512)) "$disk"

@@ -35,15 +35,19 @@ done
 # an early boot under TCG. The kernel still loads a module when something asks for it.
 chroot "$root" systemctl mask --quiet modprobe@drm.service modprobe@efi_pstore.service modprobe@fuse.service modprobe@loop.service \
   modprobe@dm_mod.service modprobe@configfs.service systemd-binfmt.service sys-kernel-debug.mount sys-kernel-tracing.mount dev-hugepages.mount
-# Under TCG every cloud-init stage pays a Python start (15-80 s on a busy 2-core host); a lab
-# seed needs only these modules (final-message writes boot-finished, which readiness waits for).
+# Under TCG every cloud-init stage pays a Python start (3-10 s of a boot, more on a busy host); a
+# lab seed needs only these modules (final-message writes boot-finished, which readiness waits for).
 cat > "$root/etc/cloud/cloud.cfg.d/91-labstack-modules.cfg" <<'CFG'
 cloud_init_modules: [growpart, resizefs, set_hostname, update_hostname, users-groups, ssh]
 cloud_config_modules: []
 cloud_final_modules: [final-message]
 CFG
-# The config stage has nothing left to run; cloud-final wants it, so only masking skips it.
-chroot "$root" systemctl mask --quiet cloud-config.service
+# The config stage has nothing left to run, and the network stage neither: the seed's dsmode local
+# (plan/cloudinit.ts) has the first stage run the init modules. cloud-init.target wants both, so
+# only masking skips them. The final stage stays: it writes result.json, which readiness and
+# `cloud-init status` read. Without the network stage in its way, sysinit.target no longer waits
+# for DHCP on the NAT NIC either.
+chroot "$root" systemctl mask --quiet cloud-config.service cloud-init.service
 # The seed's ssh_pwauth: false, without set-passwords, which edits sshd_config and restarts sshd.
 sed -i 's/^#\?PasswordAuthentication .*/PasswordAuthentication no/' "$root/etc/ssh/sshd_config"
 # An initramfs with the modules that find the root file system on the disks our hypervisors give

@@ -1,6 +1,7 @@
 // One of the virtual networking labs: the nodes on the lab's networks, the guest devices the lab
 // builds inside them (bridges, VLANs, VXLANs, tunnels) and the posts' observations as checks,
-// run in order as part of `up`, each failing it with what it ran and saw.
+// run in order (side by side where they cannot disturb each other) as part of `up`, each failing
+// it with what it ran and saw.
 
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -9,7 +10,7 @@ import type { LabArgs } from "../../components/lab/infrastructure.js";
 import { createLabInfrastructure } from "../../components/lab/infrastructure.js";
 import { NodeStep, observedDigest } from "../../components/lab/NodeStep.js";
 import type { NetworkLabConfig } from "../../model/schema.js";
-import { guestNetworkStep, hostServices, networkBaseStep, planChecks } from "../../plan/network.js";
+import { checkWaves, guestNetworkStep, hostServices, networkBaseStep, planChecks } from "../../plan/network.js";
 import { type NodeSummary, renderMermaid, renderNext } from "../../plan/outputs.js";
 
 export class NetworkLab extends pulumi.ComponentResource {
@@ -23,7 +24,7 @@ export class NetworkLab extends pulumi.ComponentResource {
   readonly topology: string;
   /** The lab's SSH key pair (and the passwords every lab generates). */
   readonly credentials: pulumi.Output<unknown>;
-  /** What each check printed, by check name, in the order they ran. */
+  /** What each check printed, by check name, in the lab's order. */
   readonly checks: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: LabArgs<NetworkLabConfig>, opts?: pulumi.ComponentResourceOptions) {
@@ -59,29 +60,31 @@ export class NetworkLab extends pulumi.ComponentResource {
       );
     }
 
-    // In order: a bridge's or VTEP's forwarding table is only full after the pings before it.
-    // Every check runs again when a node's devices changed (a box moved to another VLAN).
+    // In waves (checkWaves): a bridge's or VTEP's forwarding table is only full after the pings
+    // before it, and a capture sees only its own pings. Every check runs again when a node's
+    // devices changed (a box moved to another VLAN).
     const observes = guestSteps.map((s) => s.stdout);
     const results: Record<string, pulumi.Output<string>> = {};
+    const nodeAccess = (node: string) => ({ connection: infra.nodes.get(node)!.connection, vmId: infra.nodes.get(node)!.vmId });
     let previous: pulumi.Resource[] = ready;
-    for (const check of planChecks(lab, labName)) {
-      const resource =
-        check.on === "host"
-          ? new HostService(
-              `${name}-check-${check.name}`,
-              { host, script: check.step.script, environment: observedDigest(observes).apply((d) => ({ ...check.step.env, OBSERVES: d })) },
-              { parent: this, dependsOn: previous },
-            )
-          : (() => {
-              const labNode = infra.nodes.get(check.on.node)!;
-              return new NodeStep(
+    for (const wave of checkWaves(planChecks(lab, labName))) {
+      const dependsOn = previous;
+      previous = wave.map((check) => {
+        const resource =
+          check.on === "host"
+            ? new HostService(
                 `${name}-check-${check.name}`,
-                { connection: labNode.connection, step: check.step, credentials, vmId: labNode.vmId, verify, observes },
-                { parent: this, dependsOn: previous },
+                { host, script: check.step.script, environment: observedDigest(observes).apply((d) => ({ ...check.step.env, OBSERVES: d })) },
+                { parent: this, dependsOn },
+              )
+            : new NodeStep(
+                `${name}-check-${check.name}`,
+                { ...nodeAccess(check.on.node), step: check.step, credentials, verify, observes },
+                { parent: this, dependsOn },
               );
-            })();
-      results[check.name] = resource.stdout;
-      previous = [resource];
+        results[check.name] = resource.stdout;
+        return resource;
+      });
     }
 
     this.description = lab.description ?? "";

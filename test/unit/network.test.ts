@@ -2,7 +2,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type LabConfigError, parseNetworkLab } from "../../model/parse.js";
-import { guestNetworkStep, planChecks } from "../../plan/network.js";
+import { checkWaves, guestNetworkStep, planChecks } from "../../plan/network.js";
 import { buildLab } from "../../stacks/index.js";
 import { stackLab } from "../helpers/labs.js";
 import { installMocks, recorded, recordingOptions, registrations, reset, settle, unwrap } from "../helpers/mocks.js";
@@ -84,23 +84,35 @@ describe("networking lab plan", () => {
     const lab8 = planChecks(parseNetworkLab(stackLab("net-lab8")), "net-lab8");
     expect(lab8[2].step.env).toEqual({ TARGET: "192.168.70.6", DEVICE: "enp0s8.100", EXPECT: "isolated" });
   });
+
+  it("runs checks side by side only where they cannot disturb each other", () => {
+    const waves = (stack: string) => checkWaves(planChecks(parseNetworkLab(stackLab(stack)), stack)).map((w) => w.map((c) => c.name));
+    // The pings from different boxes together; the bridge's table read after both.
+    expect(waves("net-lab5")).toEqual([["1-ping-boxa", "2-ping-boxc"], ["3-fdb-boxb"]]);
+    // One check per box at a time; each capture alone, as any other check's pings could be what it sees.
+    expect(waves("net-lab8")).toEqual([["1-ping-boxa", "2-ping-boxc"], ["3-l2-boxa", "4-l2-boxc"], ["5-capture-boxb"], ["6-capture-boxb"]]);
+    // A table read and the pings after it never share a wave: it judges what the pings before it taught the bridge.
+    expect(waves("net-lab6")).toEqual([["1-ping-boxa", "2-ping-boxc"], ["3-fdb-boxb"], ["4-ping-boxa", "5-ping-boxc"]]);
+    expect(waves("net-lab1")).toEqual([["1-nat-service-boxa", "2-host-ping-host"]]);
+  });
 });
 
 describe("networking lab graph", () => {
   beforeAll(() => installMocks("net-lab1"));
   beforeEach(reset);
 
-  it("chains the checks in order after every node's devices and the host's web server", async () => {
+  it("runs the checks in waves after every node's devices and the host's web server", async () => {
     buildLab(parseNetworkLab(stackLab("net-lab1")), "net-lab1", {}, recordingOptions);
     await settle();
-    const check = registrations.find((r) => r.name === "net-lab1-check-1-nat-service-boxa" && r.type === "labstack:lab:NodeStep")!;
-    const deps = (check.opts.dependsOn as pulumi.Resource[]).map((d) => registrations.find((r) => r.resource === d)!.name);
+    const depsOf = (name: string) =>
+      (registrations.find((r) => r.name === name && r.opts.dependsOn !== undefined)!.opts.dependsOn as pulumi.Resource[]).map(
+        (d) => registrations.find((r) => r.resource === d)!.name,
+      );
+    const deps = depsOf("net-lab1-check-1-nat-service-boxa");
     expect(deps).toContain("net-lab1-web-8080");
     expect(deps).toContain("net-lab1-boxA-base");
-    const second = registrations.find((r) => r.name === "net-lab1-check-2-host-ping-host")!;
-    expect((second.opts.dependsOn as pulumi.Resource[]).map((d) => registrations.find((r) => r.resource === d)!.name)).toEqual([
-      "net-lab1-check-1-nat-service-boxa",
-    ]);
+    // The host's ping and the box's fetch cannot disturb each other: one wave.
+    expect(depsOf("net-lab1-check-2-host-ping-host")).toEqual(deps);
     const web = recorded.find((r) => r.name === "net-lab1-web-8080-run")!;
     expect(unwrap(web.inputs.environment)).toMatchObject({ PORT: "8080", TOKEN: "labstack NAT lab net-lab1" });
     expect(recorded.some((r) => r.name.includes("apt-cache"))).toBe(false);

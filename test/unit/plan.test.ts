@@ -359,7 +359,7 @@ describe("built images", () => {
     expect(bootFiles(dev(), "/c/images/debian-bookworm-abc/disk.qcow2")).toEqual({
       kernel: "/c/images/debian-bookworm-abc/vmlinuz",
       initrd: "/c/images/debian-bookworm-abc/initrd.img",
-      append: "root=LABEL=root rw console=ttyS0",
+      append: "root=LABEL=root rw console=ttyS0 quiet",
     });
     expect(bootFiles(seedLab(), "/c/images/x.img")).toEqual({ kernel: "", initrd: "", append: "root=/dev/vda rw console=ttyS0" });
   });
