@@ -62,7 +62,8 @@ beforeAll(() => {
 afterAll(() => {
   children.forEach((c) => c.kill("SIGKILL"));
   spawnSync("ip", ["netns", "del", NS]);
-  rmSync(dir, { recursive: true, force: true });
+  // The whole suite folder, not only this run's: nothing of the suite stays in /tmp.
+  rmSync(SCRATCH, { recursive: true, force: true });
 });
 
 describe("host/apt-cache.sh (daemon mode)", () => {
