@@ -65,7 +65,10 @@ export class NetworkLab extends pulumi.ComponentResource {
     // devices changed (a box moved to another VLAN).
     const observes = guestSteps.map((s) => s.stdout);
     const results: Record<string, pulumi.Output<string>> = {};
-    const nodeAccess = (node: string) => ({ connection: infra.nodes.get(node)!.connection, vmId: infra.nodes.get(node)!.vmId });
+    const nodeAccess = (node: string) => {
+      const { connection, vmId } = infra.nodes.get(node)!;
+      return { connection, vmId };
+    };
     let previous: pulumi.Resource[] = ready;
     for (const wave of checkWaves(planChecks(lab, labName))) {
       const dependsOn = previous;
