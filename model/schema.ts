@@ -151,6 +151,10 @@ export const ImageSchema = z
     initrd: hostPath.optional(),
     /** Kernel command line with `kernel`. */
     append: z.string().default("root=/dev/vda rw console=ttyS0"),
+    /** With `url` or `path`: install the lab kind's packages once into a derived image (a builder VM
+     * on the lab host), cached like the image, so nodes, resets and other stacks of the kind only
+     * configure. false: every node installs them at every `up`. Built images are always baked. */
+    bake: z.boolean().default(true),
   })
   .refine((i) => [i.url, i.path, i.build].filter((x) => x !== undefined).length === 1, "give exactly one of url, path or build")
   .refine((i) => i.build === undefined || (i.kernel === undefined && i.initrd === undefined), {

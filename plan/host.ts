@@ -17,12 +17,16 @@ const IMAGE_BUILD_TOOLS: readonly HostTool[] = [
   { command: "syslinux", package: "syslinux" },
 ];
 
-/** Parameters of host/prepare.sh: the tools of the lab's hypervisor and, when it builds its image,
- * of the image builder (PACKAGES: command= package= records; REQUIRED: command= missing= for those
- * no package brings), and whether to install the APT cache. */
-export function prepareEnvironment(lab: Lab): Record<string, string> {
+/** What host/image-bake.sh runs: a builder VM under QEMU (whatever the lab's hypervisor), reached by SSH. */
+const IMAGE_BAKE_TOOLS: readonly HostTool[] = [...hypervisorOf("qemu").hostTools, { command: "ssh", package: "openssh-client" }];
+
+/** Parameters of host/prepare.sh: the tools of the lab's hypervisor and, when it builds or bakes
+ * its image, of the image builder or the image baker (PACKAGES: command= package= records;
+ * REQUIRED: command= missing= for those no package brings), and whether to install the APT cache. */
+export function prepareEnvironment(lab: Lab, bake: ImageBake = NO_BAKE): Record<string, string> {
   const hypervisor = hypervisorOf(lab.hypervisor.kind);
-  const needed = [...hypervisor.hostTools, ...(lab.image.build === undefined ? [] : IMAGE_BUILD_TOOLS)];
+  const imageTools = lab.image.build !== undefined ? IMAGE_BUILD_TOOLS : bakesDownloadedImage(lab, bake) ? IMAGE_BAKE_TOOLS : [];
+  const needed = [...hypervisor.hostTools, ...imageTools].filter((t, i, all) => all.findIndex((u) => u.command === t.command) === i);
   const tools = (withPackage: boolean) => records(needed.filter((t) => (t.package !== undefined) === withPackage));
   return {
     PACKAGES: tools(true),
@@ -165,29 +169,51 @@ export function urlHasCredentials(url: string | undefined): boolean {
   return u.username !== "" || u.password !== "";
 }
 
-/** What a lab kind bakes into a built image: packages installed once, services left disabled
- * until a node's step configures and enables them. */
+/** What a lab kind bakes into its image: packages installed once, services left disabled until a
+ * node's step configures and enables them. */
 export interface ImageBake {
   readonly packages: readonly string[];
   readonly servicesOff: readonly string[];
+  /** The Ubuntu Cloud Archive pocket the packages come from (a downloaded Ubuntu image's bake). */
+  readonly cloudArchive?: string;
 }
 
 export const NO_BAKE: ImageBake = { packages: [], servicesOff: [] };
 
-/** Parameters of host/image.sh. A built image also gets the lab's bake and, when the lab has an
- * APT cache, fetches through it. */
+/** A downloaded or local image that gets the lab kind's packages baked in (host/image-bake.sh). */
+function bakesDownloadedImage(lab: Lab, bake: ImageBake): boolean {
+  return lab.image.build === undefined && lab.image.bake && bake.packages.length > 0;
+}
+
+/** Parameters of host/image.sh. A built or baked image also gets the lab's bake and, when the lab
+ * has an APT cache, fetches through it. A downloaded image without a bake gets only its source, so
+ * labs that bake nothing keep their image step as it was. */
 export function imageEnvironment(lab: Lab, bake: ImageBake = NO_BAKE): Record<string, string> {
   const { url, sha256, path, build } = lab.image;
-  if (build === undefined) return { IMAGE_URL: url ?? "", IMAGE_SHA256: sha256 ?? "", IMAGE_PATH: path ?? "" };
   const cache = lab.aptCache.enabled ? labAptProxy(lab) : lab.aptCache.upstreamProxy;
+  const packages = { PACKAGES: [...bake.packages].sort().join(" "), SERVICES_OFF: [...bake.servicesOff].sort().join(" "), APT_PROXY: cache ?? "" };
+  if (build === undefined) {
+    const source = { IMAGE_URL: url ?? "", IMAGE_SHA256: sha256 ?? "", IMAGE_PATH: path ?? "" };
+    if (!bakesDownloadedImage(lab, bake)) return source;
+    const { kernel, initrd, append } = lab.image;
+    return {
+      ...source,
+      ...packages,
+      CLOUD_ARCHIVE: bake.cloudArchive ?? "",
+      // The builder's disk becomes every node's base: no bigger than the smallest node's disk.
+      DISK_GIB: String(Math.min(...lab.nodes.map((n) => n.diskGiB))),
+      KERNEL: kernel ?? "",
+      INITRD: initrd ?? "",
+      APPEND: kernel === undefined ? "" : append,
+      ACCEL: "accel" in lab.hypervisor ? lab.hypervisor.accel : "auto",
+    };
+  }
   return {
     DISTRO: build.distro,
     RELEASE: build.release,
     MIRROR: build.mirror ?? "",
     SIZE_GIB: String(build.sizeGiB),
-    PACKAGES: [...bake.packages].sort().join(" "),
-    SERVICES_OFF: [...bake.servicesOff].sort().join(" "),
-    APT_PROXY: cache ?? "",
+    ...packages,
   };
 }
 

@@ -50,7 +50,7 @@ export function openstackBake(lab: OpenStackLabConfig): ImageBake {
     ...(rabbitmq ? SERVICE_PACKAGES.rabbitmq : []),
     ...(memcached ? SERVICE_PACKAGES.memcached : []),
   ];
-  return { packages: [...new Set([...basePackages(lab), ...services])], servicesOff: SERVICE_UNITS };
+  return { packages: [...new Set([...basePackages(lab), ...services])], servicesOff: SERVICE_UNITS, cloudArchive: lab.cloudArchive };
 }
 
 function nodeIp(lab: OpenStackLabConfig, name: string): string {

@@ -41,7 +41,7 @@ export interface LabArgs<L extends AnyLab = Lab> {
 export interface LabInfrastructureArgs extends LabArgs {
   /** Each node's base setup step. */
   readonly baseStep: (node: LabNode) => Step;
-  /** What the lab kind bakes into a built image. @default nothing */
+  /** What the lab kind bakes into its image. @default nothing */
   readonly bake?: ImageBake;
   /** Services worth an SSH tunnel from the laptop when the lab host is remote. */
   readonly services?: Readonly<Record<string, ServiceEndpoint>>;
@@ -109,7 +109,7 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
   const { credentials, host, jump, preflight } = createLabFoundation(name, parent, args);
   const prepare = new HostService(
     `${name}-prepare`,
-    { host, script: "host/prepare.sh", environment: prepareEnvironment(lab) },
+    { host, script: "host/prepare.sh", environment: prepareEnvironment(lab, args.bake) },
     { parent, dependsOn: [preflight] },
   );
   const credentialsDir = labCredentialsDir(lab, host.stateDir);

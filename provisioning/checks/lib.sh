@@ -46,3 +46,14 @@ judge() {
     *) fail "unknown expectation '$expect'" ;;
   esac
 }
+
+# ping_check EXPECT TARGET FROM: ping TARGET and judge the answer (see judge). Reaching stops at the
+# first answer within 10 s: a VM under TCG beside busy ones can stall for seconds and lose a few
+# packets. Isolation is judged on three packets and 2 s of waiting.
+ping_check() {
+  local expect=$1 target=$2 from=$3 out reached=0 probe=(-c 3 -W 2)
+  [[ "$expect" == reach ]] && probe=(-c 1 -w 10)
+  if out=$(ping "${probe[@]}" -i 0.3 -- "$target" 2>&1); then reached=1; fi
+  echo "\$ ping $target (from $from)"; echo "$out" | tail -n 2
+  judge "$expect" "$reached" "ping $target from $from"
+}

@@ -7,6 +7,4 @@ set -euo pipefail
 require ping
 : "${TARGET:?}" "${EXPECT:?}"
 
-if out=$(ping -c 3 -i 0.3 -W 2 -- "$TARGET" 2>&1); then reached=1; else reached=0; fi
-echo "$ ping -c 3 $TARGET"; echo "$out" | tail -n 2
-judge "$EXPECT" "$reached" "ping $TARGET from $(hostname)"
+ping_check "$EXPECT" "$TARGET" "$(hostname)"

@@ -6,7 +6,8 @@
 # Usage: image.sh up|down
 # Environment: IMAGE_URL + IMAGE_SHA256 (64 hex digits, or the URL of a SHA256SUMS file or of a
 #              file holding just the digest), or IMAGE_PATH, or DISTRO (+ image-build.sh's
-#              parameters); CACHE_DIR; WHAT (the config key that errors name, default "image")
+#              parameters); PACKAGES (+ image-bake.sh's parameters) to bake a downloaded or local
+#              image; CACHE_DIR; WHAT (the config key that errors name, default "image")
 set -euo pipefail
 
 [[ "${1:?usage: image.sh up|down}" == down ]] && exit 0
@@ -19,10 +20,17 @@ if [[ -n "${DISTRO:-}" ]]; then
   CACHE_DIR=$cache exec bash "$(dirname "${BASH_SOURCE[0]}")/image-build.sh"
 fi
 
+# A lab kind's packages go into a derived image, made once (image-bake.sh); otherwise the image
+# is used as it is.
+use() {
+  if [[ -n "${PACKAGES:-}" ]]; then CACHE_DIR=$cache exec bash "$(dirname "${BASH_SOURCE[0]}")/image-bake.sh" "$1"; fi
+  echo "$1"
+  exit 0
+}
+
 if [[ -n "${IMAGE_PATH:-}" ]]; then
   [[ -f "$IMAGE_PATH" ]] || { echo "$what.path: $IMAGE_PATH does not exist on the lab host" >&2; exit 1; }
-  realpath "$IMAGE_PATH"
-  exit 0
+  use "$(realpath "$IMAGE_PATH")"
 fi
 
 : "${IMAGE_URL:?}" "${IMAGE_SHA256:?}"
@@ -46,4 +54,4 @@ if [[ ! -f "$file" ]]; then
   fi
   mv "$file.part" "$file"
 fi
-echo "$file"
+use "$file"

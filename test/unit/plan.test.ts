@@ -321,6 +321,41 @@ describe("topology", () => {
   });
 });
 
+describe("downloaded images", () => {
+  it("bake the lab kind's packages in a builder VM: the Cloud Archive's, through the lab's cache, on the smallest node's disk", () => {
+    const lab = seedLab();
+    const env = imageEnvironment(lab, openstackBake(lab));
+    expect(env).toMatchObject({
+      IMAGE_URL: "https://cloud-images.ubuntu.com/releases/jammy/release/ubuntu-22.04-server-cloudimg-amd64.img",
+      CLOUD_ARCHIVE: "caracal",
+      APT_PROXY: "http://192.168.1.1:3142",
+      DISK_GIB: String(Math.min(...lab.nodes.map((n) => n.diskGiB))),
+      ACCEL: "auto",
+      KERNEL: "",
+    });
+    expect(env.PACKAGES).toBe(imageEnvironment(dev(), openstackBake(dev())).PACKAGES);
+    expect(env.SERVICES_OFF).toContain("mariadb.socket");
+  });
+
+  it("are used as they are when the lab says bake: false or its kind bakes nothing", () => {
+    const raw = stackLab("openstack-lab");
+    const unbaked = parseOpenStackLab({ ...raw, image: { ...raw.image, bake: false } });
+    const source = ["IMAGE_PATH", "IMAGE_SHA256", "IMAGE_URL"];
+    expect(Object.keys(imageEnvironment(unbaked, openstackBake(unbaked))).sort()).toEqual(source);
+    expect(Object.keys(imageEnvironment(seedLab())).sort()).toEqual(source);
+  });
+
+  it("have host preparation install QEMU and SSH for the builder VM only when they are baked", () => {
+    const lab = seedLab();
+    const baked = prepareEnvironment(lab, openstackBake(lab)).PACKAGES;
+    expect(baked).toContain("command=qemu-system-x86_64 package=qemu-system-x86");
+    expect(baked).toContain("command=ssh package=openssh-client");
+    // VirtualBox needs qemu-img and cloud-localds itself: each is installed once.
+    expect(baked.match(/command=qemu-img /g)).toHaveLength(1);
+    expect(prepareEnvironment(lab).PACKAGES).not.toContain("qemu-system-x86_64");
+  });
+});
+
 describe("built images", () => {
   it("bake the OpenStack lab's packages, services off, fetched through the lab's APT cache", () => {
     const lab = dev();
@@ -368,6 +403,10 @@ describe("built images", () => {
     const stdin = hostStdin("host/image.sh", {});
     expect(stdin).toContain('> "$dir/host/image-build.sh"');
     expect(stdin).toContain('> "$dir/host/image-customize.sh"');
+    // The baker boots its VM as the QEMU driver does and runs the nodes' own base setup in it.
+    for (const f of ["host/image-bake.sh", "host/wait-ssh.sh", "qemu/accel.sh", "node/base-setup.sh", "node/lib.sh", "lib/records.sh"]) {
+      expect(stdin).toContain(`> "$dir/${f}"`);
+    }
     expect(stdin).not.toContain('> "$dir/host/bridge.sh"');
   });
 });

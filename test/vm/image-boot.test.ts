@@ -1,8 +1,11 @@
-// A built image boots from its own disk the way VirtualBox boots it: firmware → MBR → syslinux,
-// the disk on a SATA (AHCI) controller, the NoCloud seed as a second drive, a virtio NIC with the
-// SSH forward. VirtualBox cannot run on this machine; QEMU with that arrangement and no -kernel
-// stands in for it. The image is the dev lab's (same key as the engine suites' builds, so it is
-// built once per machine), made by host/image.sh through the suite's own namespace and caches.
+// The two ways an image gets a lab kind's packages, and the way VirtualBox boots the result.
+// The dev lab's built image (same key as the engine suites' builds, so it is built once per
+// machine), made by host/image.sh through the suite's own namespace and caches, then baked again
+// as a downloaded image is (host/image-bake.sh: a builder VM, booted from the disk, installs one
+// more package and disables one more service), into this run's own cache folder. The baked image
+// boots from its own disk the way VirtualBox boots it: firmware → MBR → syslinux, the disk on a
+// SATA (AHCI) controller, the NoCloud seed as a second drive, a virtio NIC with the SSH forward.
+// VirtualBox cannot run on this machine; QEMU with that arrangement and no -kernel stands in for it.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -50,12 +53,42 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-describe("a built image", () => {
-  it("boots from its own disk through its boot loader on SATA; cloud-init grows the root file system and makes one host key", () => {
-    const env = { ...imageEnvironment(lab, openstackBake(lab)), APT_PROXY: `http://${ns.uplinkAddress}:3142` };
-    const built = inNs(["bash", scriptPath("host/image.sh"), "up"], env);
+describe("a built image baked again as a downloaded one", () => {
+  const proxy = () => `http://${ns.uplinkAddress}:3142`;
+  let baked: string;
+
+  it("gets the packages in a builder VM once: a second bake of the same inputs reuses it", () => {
+    const built = inNs(["bash", scriptPath("host/image.sh"), "up"], { ...imageEnvironment(lab, openstackBake(lab)), APT_PROXY: proxy() });
     expect(built.status, built.stderr).toBe(0);
     const image = built.stdout.trim().split("\n").pop()!;
+
+    // Nodes of 4 GiB: the builder's disk, which the node's 6 GiB disk below still outgrows.
+    const raw = stackLab("dev");
+    const local = parseOpenStackLab({ ...raw, image: { path: image }, nodes: raw.nodes.map((n: object) => ({ ...n, diskGiB: 4 })) });
+    const env = {
+      ...imageEnvironment(local, { packages: ["tree"], servicesOff: ["chrony.service"] }),
+      APT_PROXY: proxy(),
+      CACHE_DIR: join(scratch, "images"),
+    };
+    const bake = inNs(["bash", scriptPath("host/image.sh"), "up"], env);
+    expect(bake.status, bake.stderr).toBe(0);
+    expect(bake.stderr).toContain("baking tree into");
+    baked = bake.stdout.trim();
+    expect(baked).toMatch(new RegExp(`^${join(scratch, "images")}/baked-[0-9a-f]{16}/disk\\.qcow2$`));
+    // Flattened: the baked image needs nothing else of the cache.
+    const info = JSON.parse(spawnSync("qemu-img", ["info", "--output=json", baked], { encoding: "utf8" }).stdout);
+    expect(info["backing-filename"]).toBeUndefined();
+    expect(readFileSync(join(baked, "..", "packages.txt"), "utf8")).toBe("tree\n");
+
+    const again = inNs(["bash", scriptPath("host/image.sh"), "up"], env);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout.trim()).toBe(baked);
+    expect(again.stderr).not.toContain("baking");
+    expect(spawnSync("pgrep", ["-f", join(scratch, "images")]).status).toBe(1);
+  });
+
+  it("boots from its own disk through its boot loader on SATA as a new machine: the bake's package and service state, none of the builder's identity", () => {
+    const image = baked;
 
     const [nat] = planNics(lab, "dev", lab.nodes[0]);
     spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(scratch, "key")]);
@@ -86,17 +119,31 @@ describe("a built image", () => {
     const wait = inNs(["bash", scriptPath("host/wait-ssh.sh"), "up"], { PORT: String(PORT), TIMEOUT: "600" });
     expect(wait.status, `${wait.stderr}\n${readFileSync(join(scratch, "serial.log"), "utf8").slice(-3000)}`).toBe(0);
     const facts = onNode(
-      "cloud-init status --wait >/dev/null; cloud-init status; cat /proc/cmdline; findmnt -no SOURCE /; lsblk -bno SIZE /dev/sda2; ls /etc/ssh | grep -c '^ssh_host_.*_key$'",
+      [
+        "cloud-init status --wait >/dev/null; cloud-init status; cat /proc/cmdline; findmnt -no SOURCE /; lsblk -bno SIZE /dev/sda2; ls /etc/ssh | grep -c '^ssh_host_.*_key$'",
+        "command -v tree; systemctl is-enabled chrony.service || true; systemctl is-enabled mariadb.service || true",
+        "sudo cat /root/.ssh/authorized_keys | grep -c labstack-bake || true; test -s /etc/machine-id && echo machine-id; ls /etc/apt/apt.conf.d | grep -c 71proxy || true",
+      ].join("; "),
     );
     expect(facts.status, facts.stderr).toBe(0);
-    const [status, cmdline, root, size, hostKeys] = facts.stdout.trim().split("\n");
+    const [status, cmdline, root, size, hostKeys, tree, chrony, mariadb, builderKey, machineId, proxies] = facts.stdout.trim().split("\n");
     expect(status).toBe("status: done");
     // syslinux names the kernel it loaded; QEMU's -kernel would not.
     expect(cmdline).toMatch(/^BOOT_IMAGE=\/vmlinuz .*root=LABEL=root/);
     expect(root).toBe("/dev/sda2");
-    // The image's root partition is under 3 GiB; growpart gave it the rest of the 6 GiB disk.
+    // The baked image's root partition is under 4 GiB; growpart gave it the rest of the 6 GiB disk.
     expect(Number(size)).toBeGreaterThan(5 * 1024 ** 3);
-    // The seed asks for the Ed25519 host key alone (RSA's took 8 s of a boot under TCG).
+    // The seed asks for the Ed25519 host key alone (RSA's took 8 s of a boot under TCG); the
+    // builder's went with it.
     expect(hostKeys).toBe("1");
+    // The bake's package and disabled service, over the build's own (mariadb stays off).
+    expect(tree).toBe("/usr/bin/tree");
+    expect(chrony).toBe("disabled");
+    expect(mariadb).toBe("disabled");
+    // Root's keys are the node's own (cloud-init's "login as stack" entry): the builder's key
+    // (labstack-bake), its machine id and its APT proxy stayed behind.
+    expect(builderKey).toBe("0");
+    expect(machineId).toBe("machine-id");
+    expect(proxies).toBe("0");
   });
 });
