@@ -52,7 +52,8 @@ pidfile="$work/qemu.pid"
 trap 'stop_daemon "$pidfile" "-pidfile $pidfile"; rm -rf "$work"' EXIT
 echo "baking $PACKAGES into $base (a builder VM; once per package set)" >&2
 
-format=$(qemu-img info --output=json "$base" | sed -n 's/^ *"format": "\([a-z0-9]*\)".*/\1/p' | head -n1)
+# The image's own format: newer qemu-img also lists its file's ("file format: file", indented).
+format=$(qemu-img info -U "$base" | awk '/^file format:/ { print $3; exit }')
 qemu-img create -q -f qcow2 -b "$base" -F "$format" "$work/disk.qcow2" "${DISK_GIB}G"
 ssh-keygen -q -t ed25519 -N '' -C labstack-bake -f "$work/key"
 # Root with the builder's key and nothing else: no default user to remove afterwards. dsmode
