@@ -162,6 +162,10 @@ export const ImageSchema = z
     path: ["kernel"],
   })
   .refine((i) => i.url === undefined || i.sha256 !== undefined, { message: "is required with url", path: ["sha256"] })
+  .refine((i) => i.build === undefined || i.bake, {
+    message: "a built image always has the lab's packages: bake: false applies to url and path only",
+    path: ["bake"],
+  })
   .refine((i) => (i.kernel === undefined) === (i.initrd === undefined), "give kernel and initrd together");
 
 export const NetworkSchema = z.strictObject({

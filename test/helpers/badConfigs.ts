@@ -242,6 +242,11 @@ export const BAD_CONFIGS: [name: string, make: () => unknown, error: string][] =
     "labstack:lab.image.sha256: is required with url",
   ],
   [
+    "built image that must not be baked",
+    () => ({ ...dev(), image: { build: { distro: "debian", release: "bookworm" }, bake: false } }),
+    "labstack:lab.image.bake: a built image always has the lab's packages: bake: false applies to url and path only",
+  ],
+  [
     "node without a management address",
     () => {
       const l = dev();
