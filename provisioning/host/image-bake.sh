@@ -36,14 +36,19 @@ if [[ -f "$out/disk.qcow2" ]]; then echo "$out/disk.qcow2"; exit 0; fi
 
 # shellcheck source=owned.sh
 source "$here/owned.sh"
-# Two stacks baking the same image: one bakes, the other waits and reuses it. Under the lock, a
-# bake of this key that was killed half-way is ours to clear (its builder VM too).
+# Two stacks baking the same image: one bakes, the other waits and reuses it. A work folder whose
+# key nobody holds the lock of is a bake killed half-way (of this or an older key): cleared, with
+# its builder VM. QEMU gets no copy of the lock's descriptor (9>&- below), so a builder left behind
+# never holds it.
 mkdir -p "$CACHE_DIR"
 exec 9>"$out.lock"
 flock 9
 if [[ -f "$out/disk.qcow2" ]]; then echo "$out/disk.qcow2"; exit 0; fi
-for stale in "$CACHE_DIR/.bake-$key".*; do
+for stale in "$CACHE_DIR"/.bake-*.*; do
   [[ -d "$stale" ]] || continue
+  stale_key=${stale##*/.bake-}
+  stale_key=${stale_key%%.*}
+  if [[ "$stale_key" != "$key" ]] && ! flock -n "$CACHE_DIR/baked-$stale_key.lock" true; then continue; fi
   stop_daemon "$stale/qemu.pid" "-pidfile $stale/qemu.pid"
   rm -rf "$stale"
 done
@@ -68,30 +73,40 @@ EOF
 printf 'instance-id: labstack-bake-%s\nlocal-hostname: labstack-bake\ndsmode: local\n' "$key" > "$work/meta-data"
 cloud-localds "$work/seed.img" "$work/user-data" "$work/meta-data"
 
-port=
-for _ in $(seq 50); do
-  candidate=$((20000 + RANDOM % 40000))
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port=$candidate; break; fi
-done
-[[ -n "$port" ]] || { echo "no free port on 127.0.0.1 for the builder's SSH" >&2; exit 1; }
-
 # shellcheck disable=SC2054 # QEMU option values are comma-separated on purpose
 args=(-name labstack-bake -machine pc -m 1024 -smp "$(($(nproc) > 1 ? 2 : 1))" -display none -vga none
   -serial "file:$work/serial.log" -daemonize -pidfile "$pidfile"
   -drive "file=$work/disk.qcow2,if=virtio,format=qcow2,discard=unmap"
   -drive "file=$work/seed.img,if=virtio,format=raw,readonly=on"
-  -netdev "user,id=nat,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$port-:22" -device virtio-net-pci,netdev=nat
   -object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0)
 if [[ -n "${KERNEL:-}" ]]; then args+=(-kernel "$KERNEL" -initrd "${INITRD:?INITRD goes with KERNEL}" -append "${APPEND:-root=/dev/vda rw console=ttyS0}"); fi
-accel=$(KERNEL="${KERNEL:-}" INITRD="${INITRD:-}" BASE_IMAGE="$base" "$here/../qemu/accel.sh" "${ACCEL:-auto}")
-"${CLEAN_ENV[@]}" qemu-system-x86_64 -accel "$accel" "${args[@]}" </dev/null
+accel=${ACCEL:-auto}
+# KVM and running VirtualBox VMs cannot both hold the CPU's virtualization extensions (a re-bake
+# runs while the lab's VMs are still up): then the builder runs under TCG.
+if [[ "$accel" == auto ]] && command -v VBoxManage >/dev/null && [[ -n "$(VBoxManage list runningvms 2>/dev/null)" ]]; then accel=tcg; fi
+accel=$(KERNEL="${KERNEL:-}" INITRD="${INITRD:-}" BASE_IMAGE="$base" "$here/../qemu/accel.sh" "$accel")
+# A free port for the SSH forward; another process may take it before QEMU binds it, so a failed
+# start tries another.
+port=
+for _ in 1 2 3; do
+  candidate=$((20000 + RANDOM % 40000))
+  (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null && continue
+  if "${CLEAN_ENV[@]}" qemu-system-x86_64 -accel "$accel" "${args[@]}" \
+    -netdev "user,id=nat,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$candidate-:22" -device virtio-net-pci,netdev=nat </dev/null 9>&-; then
+    port=$candidate
+    break
+  fi
+done
+[[ -n "$port" ]] || { echo "the builder VM did not start (see the QEMU errors above)" >&2; exit 1; }
 
 timeout=${TIMEOUT:-3600}
 if ! PORT=$port TIMEOUT=$timeout "$here/wait-ssh.sh" up >&2; then tail -n 40 "$work/serial.log" >&2; exit 1; fi
 ssh_opts=(-q -i "$work/key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10)
-params=$(printf 'export %s=%q\n' APT_PROXY_URL "${APT_PROXY:-}" CLOUD_ARCHIVE "${CLOUD_ARCHIVE:-}" PACKAGES "$PACKAGES" SERVICES_OFF "${SERVICES_OFF:-}")
+# The proxy reaches APT through its environment, never the builder's disk: a proxy URL may hold a
+# password, and a deleted file's blocks would travel in the image to every node.
+params=$(printf 'export %s=%q\n' APT_PROXY_URL "" http_proxy "${APT_PROXY:-}" CLOUD_ARCHIVE "${CLOUD_ARCHIVE:-}" PACKAGES "$PACKAGES" SERVICES_OFF "${SERVICES_OFF:-}")
 # The nodes' base setup, then the seal; in a function, so nothing that reads stdin eats the rest of
-# the program (as in a node step). The node's own base setup writes its proxy again.
+# the program (as in a node step). The node's own base setup writes its proxy.
 {
   echo "labstack_bake() {"
   echo "set -euo pipefail"
@@ -102,7 +117,7 @@ for unit in $SERVICES_OFF; do
   if systemctl cat "$unit" >/dev/null 2>&1; then systemctl disable --now --quiet "$unit"; fi
 done
 apt-get clean
-rm -f /etc/apt/apt.conf.d/71proxy /var/lib/rabbitmq/.erlang.cookie /var/lib/dbus/machine-id
+rm -f /var/lib/rabbitmq/.erlang.cookie /var/lib/dbus/machine-id
 cloud-init clean --logs
 : > /etc/machine-id
 }
