@@ -130,7 +130,7 @@ ssh "${ssh_opts[@]}" root@127.0.0.1 'rm -f /etc/ssh/ssh_host_* /root/.ssh/author
 
 # Powering off ends QEMU; its disk is then complete.
 deadline=$((SECONDS + 300))
-while pid=$(cat "$pidfile" 2>/dev/null) && kill -0 "$pid" 2>/dev/null; do
+while daemon_pid "$pidfile" "-pidfile $pidfile" >/dev/null; do
   ((SECONDS < deadline)) || { echo "the builder VM did not power off" >&2; exit 1; }
   sleep 1
 done
