@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the tests need on the machine that runs them (CI, a developer's machine):
-# QEMU, the image builder (mmdebstrap, and what writes its disk and boot loader), cloud-init seed tools, apt-cacher-ng, shellcheck. Idempotent and quick
-# when everything is there.
+# QEMU, the image builder (mmdebstrap, and what writes its disk and boot loader), cloud-init seed tools, apt-cacher-ng, shellcheck,
+# cloud-init (its `cloud-init schema` checks a droplet's user data offline). Idempotent and quick when everything is there.
 set -euo pipefail
 
-packages=(qemu-system-x86 qemu-utils mmdebstrap fdisk dosfstools mtools syslinux cloud-image-utils apt-cacher-ng shellcheck iproute2 e2fsprogs openssh-client openssh-server curl procps iputils-ping python3)
+packages=(qemu-system-x86 qemu-utils mmdebstrap fdisk dosfstools mtools syslinux syslinux-common cloud-image-utils apt-cacher-ng shellcheck iproute2 e2fsprogs openssh-client openssh-server curl procps iputils-ping python3 cloud-init)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
@@ -19,5 +19,12 @@ if [[ ! -e "$policy" ]]; then
   printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
   "${sudo[@]}" chmod +x "$policy"
   trap '"${sudo[@]}" rm -f "$policy"' EXIT
+fi
+# cloud-init is here for its schema check only: installed by this script, it must never run at
+# this machine's next boot (it would take the machine for a fresh cloud instance: host keys,
+# network, hostname). A machine that had it before keeps it as it was.
+if [[ " ${missing[*]} " == *" cloud-init "* && ! -e /etc/cloud/cloud-init.disabled ]]; then
+  "${sudo[@]}" mkdir -p /etc/cloud
+  "${sudo[@]}" touch /etc/cloud/cloud-init.disabled
 fi
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -41,6 +41,21 @@ install_with_installer() {
   return "$status"
 }
 
+# The engine build makes only the command provider unless asked: the stack's config says which
+# other providers its program uses (a droplet host: DigitalOcean; the minikube lab: Kubernetes).
+# One flag a line.
+provider_flags() {
+  local file="$root/Pulumi.$stack.yaml"
+  [[ -f "$file" ]] || return 0
+  node --input-type=module - "$file" <<'JS'
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+const lab = parse(readFileSync(process.argv[2], "utf8"))?.config?.["labstack:lab"] ?? {};
+if (lab.host?.kind === "digitalocean") console.log("--provider\ndigitalocean");
+if (lab.kind === "minikube") console.log("--provider\nkubernetes");
+JS
+}
+
 ensure_pulumi() {
   command -v pulumi >/dev/null && return 0
   # Pulumi's installer puts the CLI here; a shell started before it ran may not have it on PATH.
@@ -53,8 +68,9 @@ ensure_pulumi() {
     die "no pulumi on PATH, Pulumi's installer could not be downloaded, and there is no Go to build the engine from Go modules; install one of them: the Pulumi CLI (https://www.pulumi.com/docs/install/) or Go (apt-get install golang-go), then run this again"
   fi
   log "Pulumi's installer could not be downloaded: building the engine from Go modules (cached in ${LABSTACK_CACHE:-~/.cache/labstack}/pulumi)"
-  local bin
-  bin=$(bash "$root/scripts/ensure-pulumi.sh" | tail -n1) || die "building the engine failed (see above)"
+  local bin flags
+  mapfile -t flags < <(provider_flags)
+  bin=$(bash "$root/scripts/ensure-pulumi.sh" "${flags[@]}" | tail -n1) || die "building the engine failed (see above)"
   export PATH="$bin:$PATH"
   # Its plugins lie beside it; nothing could be downloaded anyway.
   export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true

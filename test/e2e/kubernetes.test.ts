@@ -44,7 +44,7 @@ describe("the minikube lab's workloads on a real Kubernetes API server", () => {
   let dir: string;
 
   beforeAll(async () => {
-    const engine = engineBin();
+    const engine = engineBin("--provider", "kubernetes");
     dir = mkdtempSync(join(tmpdir(), "labstack-k8s-e2e-"));
     api = await startKubeApiserver(kubeApiserverBin(), join(dir, "apiserver"));
     const options = await engineOptions(engine, dir);

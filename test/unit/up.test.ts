@@ -158,7 +158,7 @@ describe("scripts/up.sh without pulumi on PATH", () => {
     const cache = join(dir, "cache");
     const bin = join(cache, "pulumi", `v${PULUMI_VERSION}-command-v${COMMAND_VERSION}`, "bin");
     executable(join(bin, "pulumi"), FAKE_PULUMI);
-    for (const p of ["pulumi-language-nodejs", "pulumi-resource-command", "pulumi-resource-kubernetes"]) executable(join(bin, p), "#!/bin/sh\n");
+    for (const p of ["pulumi-language-nodejs", "pulumi-resource-command"]) executable(join(bin, p), "#!/bin/sh\n");
     executable(join(dir, "gobin", "go"), "#!/bin/sh\nexit 1\n");
     const r = run(
       [],
@@ -169,6 +169,24 @@ describe("scripts/up.sh without pulumi on PATH", () => {
     expect(r.err).toContain("building the engine from Go modules");
     expect(r.calls.find((c) => c.includes("up --yes"))).toMatch(/node=--max-old-space-size=2048 --import=tsx noplugins=true grpc=unset$/);
     expect(r.out).toContain(`export PATH="${bin}:$PATH" PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true NODE_OPTIONS=--import=tsx`);
+  });
+
+  it("asks the engine build for the providers the stack's config needs", () => {
+    const cache = join(dir, "cache");
+    const bin = join(cache, "pulumi", `v${PULUMI_VERSION}-command-v${COMMAND_VERSION}`, "bin");
+    executable(join(bin, "pulumi"), FAKE_PULUMI);
+    for (const p of ["pulumi-language-nodejs", "pulumi-resource-command"]) executable(join(bin, p), "#!/bin/sh\n");
+    executable(join(dir, "gobin", "go"), "#!/bin/sh\nexit 1\n");
+    const env = { LABSTACK_PULUMI_INSTALLER: "file:///nonexistent", LABSTACK_CACHE: cache, PULUMI_DIGITALOCEAN_SOURCE: join(dir, "no-source") };
+    const path = `${join(dir, "gobin")}:${SYSTEM_PATH}`;
+    // A droplet host needs the DigitalOcean provider, which cannot be built here: up.sh stops, naming it.
+    const droplet = run(["openstack-do"], env, path);
+    expect(droplet.status).toBe(1);
+    expect(droplet.err).toContain(`the Go module proxy refuses the DigitalOcean provider and its source is not at ${join(dir, "no-source")}`);
+    expect(droplet.err).toContain("pulumi-resource-digitalocean could not be built");
+    expect(droplet.calls.find((c) => c.includes("up --yes"))).toBeUndefined();
+    // A local QEMU lab needs neither it nor the Kubernetes provider.
+    expect(run(["dev"], env, path).status).toBe(0);
   });
 
   it("names what is missing when neither the installer nor Go is there", () => {
