@@ -1,18 +1,33 @@
-// Pulumi entry point: read the stack's lab config, validate it completely before any resource
-// exists, then build the lab and export what other tools consume.
+// Pulumi entry point: read the stack's lab (its template with the stack's own config over it),
+// validate it completely before any resource exists, then build the lab and export what other
+// tools consume.
 
 import { totalmem } from "node:os";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
+import { LabConfigError } from "./model/parse.js";
 import { buildLab, parseStack } from "./stacks/index.js";
+import { stackLab } from "./stacks/template.js";
 
 const config = new pulumi.Config("labstack");
+const stack = pulumi.getStack();
+const raw = stackLab(dirname(fileURLToPath(import.meta.url)), stack, config.getObject("lab"));
 const hostPrivateKey = config.getSecret("hostPrivateKey");
-const lab = parseStack(config.getObject("lab"), {
-  memoryMiB: Math.floor(totalmem() / 2 ** 20),
+const facts = {
   hostPrivateKey: hostPrivateKey !== undefined,
   digitaloceanToken: new pulumi.Config("digitalocean").get("token") !== undefined || Boolean(process.env.DIGITALOCEAN_TOKEN),
-});
-// Bump to check the whole lab again and repair what drifted (scripts/verify.sh does it for you).
-const verify = config.getNumber("verify") ?? 0;
+};
+const memory = { ...facts, memoryMiB: Math.floor(totalmem() / 2 ** 20) };
+// The memory a local lab needs is checked against this machine's when it is the one that builds it
+// (`up`); a preview may run anywhere (a pull request's runner), where it is only a warning.
+const lab = parseStack(raw, pulumi.runtime.isDryRun() ? facts : memory);
+if (pulumi.runtime.isDryRun()) {
+  try {
+    parseStack(raw, memory);
+  } catch (e) {
+    if (e instanceof LabConfigError) for (const issue of e.issues) pulumi.log.warn(`on this machine \`up\` would refuse: ${issue}`);
+  }
+}
 // The stack outputs: each lab kind exports only what it has (stacks/<kind>/index.ts).
-export default buildLab(lab, pulumi.getStack(), { hostPrivateKey, verify });
+export default buildLab(lab, { stack, hostPrivateKey });

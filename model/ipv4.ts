@@ -5,6 +5,23 @@ export interface Cidr {
   readonly prefix: number;
 }
 
+/** A network as the config gave it, parsed once when the config is validated. */
+export interface Network extends Cidr {
+  /** As written in the config, e.g. 192.168.1.0/24. */
+  readonly text: string;
+}
+
+/** An interface address with its prefix (192.168.60.4/24), parsed once when the config is validated. */
+export interface InterfaceAddress {
+  readonly address: string;
+  readonly value: number;
+  readonly prefix: number;
+  /** As written in the config. */
+  readonly text: string;
+  /** The network it is on (host bits cleared). */
+  readonly subnet: Cidr;
+}
+
 export function parseIpv4(text: string): number | undefined {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
   if (!m) return undefined;
@@ -30,6 +47,23 @@ export function parseCidr(text: string): Cidr | undefined {
   if (ip === undefined || prefix > 32) return undefined;
   if ((ip & mask(prefix)) >>> 0 !== ip) return undefined;
   return { network: ip, prefix };
+}
+
+/** The address of a string the model has validated: for arithmetic on config values. */
+export function ipv4Value(text: string): number {
+  const value = parseIpv4(text);
+  if (value === undefined) throw new Error(`not an IPv4 address: ${text}`);
+  return value;
+}
+
+/** Parses "a.b.c.d/n", host bits allowed (an interface's address). */
+export function parseInterfaceAddress(text: string): InterfaceAddress | undefined {
+  const [address, len, ...rest] = text.split("/");
+  if (rest.length || len === undefined || !/^\d{1,2}$/.test(len) || Number(len) > 32) return undefined;
+  const value = parseIpv4(address);
+  if (value === undefined) return undefined;
+  const prefix = Number(len);
+  return { address, value, prefix, text, subnet: { network: (value & mask(prefix)) >>> 0, prefix } };
 }
 
 export function cidrContains(cidr: Cidr, ip: number): boolean {

@@ -1,19 +1,7 @@
-// The one entry into the lab model: raw stack config in, a typed lab or one error naming every
-// bad key out. Called before any resource is constructed, so bad config changes nothing.
+// The one way into the lab model: raw stack config in, a typed lab or one error naming every bad
+// key out. Called before any resource is constructed, so bad config changes nothing.
 import type { z } from "zod";
-import { checkMinikubeLab, type HostFacts, type LabIssue } from "./rules/common.js";
-import { checkNetworkLab } from "./rules/network.js";
-import { checkOpenStackLab } from "./rules/openstack.js";
-import {
-  type Lab,
-  LabSchema,
-  type MinikubeLab,
-  MinikubeLabSchema,
-  type NetworkLabConfig,
-  NetworkLabSchema,
-  type OpenStackLabConfig,
-  OpenStackLabSchema,
-} from "./schema.js";
+import type { LabIssue } from "./rules.js";
 
 /** The stack config key the lab lives under (`labstack:lab` in Pulumi.<stack>.yaml). */
 export const CONFIG_KEY = "labstack:lab";
@@ -33,29 +21,12 @@ function format(issue: LabIssue | { path: readonly PropertyKey[]; message: strin
   return `${"key" in issue && issue.key !== undefined ? issue.key : formatPath(issue.path)}: ${issue.message}`;
 }
 
-// The schema first, then the rules that relate its fields; either way one error lists every problem.
-function parseWith<T>(schema: z.ZodType<T>, check: (lab: T, facts: HostFacts) => LabIssue[], raw: unknown, facts: HostFacts): T {
+/** The schema first, then the rules that relate its fields; either way one error lists every problem. */
+export function parseWith<T>(schema: z.ZodType<T, unknown>, check: (lab: T) => LabIssue[], raw: unknown): T {
   if (raw === undefined || raw === null) throw new LabConfigError([`${CONFIG_KEY}: is missing; set it in Pulumi.<stack>.yaml`]);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new LabConfigError(parsed.error.issues.map(format));
-  const issues = check(parsed.data, facts);
+  const issues = check(parsed.data);
   if (issues.length) throw new LabConfigError(issues.map(format));
   return parsed.data;
-}
-
-/** A lab of either kind that builds VMs, checked by its kind's rules. */
-export function parseLab(raw: unknown, facts: HostFacts = {}): Lab {
-  return parseWith(LabSchema, (lab, f) => (lab.kind === "openstack" ? checkOpenStackLab(lab, f) : checkNetworkLab(lab, f)), raw, facts);
-}
-
-export function parseOpenStackLab(raw: unknown, facts: HostFacts = {}): OpenStackLabConfig {
-  return parseWith(OpenStackLabSchema, checkOpenStackLab, raw, facts);
-}
-
-export function parseNetworkLab(raw: unknown, facts: HostFacts = {}): NetworkLabConfig {
-  return parseWith(NetworkLabSchema, checkNetworkLab, raw, facts);
-}
-
-export function parseMinikubeLab(raw: unknown, facts: HostFacts = {}): MinikubeLab {
-  return parseWith(MinikubeLabSchema, checkMinikubeLab, raw, facts);
 }

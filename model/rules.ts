@@ -1,11 +1,11 @@
-// Rules that relate one part of the lab to another, for every lab kind; each kind adds its own
-// (openstack.ts, network.ts). Each reports the key it is about, so the error the learner sees
-// names the line of their stack config to fix. One small rule per concern; a rule reports what
-// it finds and leaves the rest to the others.
+// Rules that relate one part of the lab to another, for every lab on VMs; each kind adds its own
+// (stacks/<kind>/rules.ts). Each reports the key it is about, so the error the learner sees names
+// the line of their stack config to fix. One small rule per concern; a rule reports what it finds
+// and leaves the rest to the others.
 
-import { hypervisorOf } from "../../components/hypervisor/registry.js";
-import { type Cidr, cidrContains, cidrsOverlap, isReservedInCidr, parseCidr, parseIpv4 } from "../ipv4.js";
-import { dropletMemoryMiB, type Lab, type LabNetwork, type LabNode, labMemoryMiB, type MinikubeLab } from "../schema.js";
+import type { HypervisorModel } from "./hypervisor.js";
+import { cidrContains, cidrsOverlap, ipv4Value, isReservedInCidr } from "./ipv4.js";
+import { dropletMemoryMiB, type HostConfig, type LabConfig, type LabNetwork, type LabNode, NAT } from "./schema.js";
 
 export interface LabIssue {
   readonly path: (string | number)[];
@@ -24,8 +24,6 @@ export interface HostFacts {
   readonly digitaloceanToken?: boolean;
 }
 
-/** The NAT network every VirtualBox (and our QEMU) NAT NIC sees. */
-export const NAT_CIDR = "10.0.2.0/24";
 /** SSH sources with a shorter prefix need host.allowPublicSsh: a /8 already holds 16 million addresses. */
 const PUBLIC_SSH_PREFIX = 8;
 
@@ -41,7 +39,7 @@ export interface HostPort {
 }
 
 /** What a lab kind adds to the rules every lab follows. */
-export interface KindRules<L extends Lab> {
+export interface KindRules<L extends LabConfig> {
   /** Two internal networks that the lab joins into one segment, which may then share a subnet. */
   readonly joined?: (lab: L, a: string, b: string) => boolean;
   /** Ports the kind's own services take on the lab host. */
@@ -51,8 +49,10 @@ export interface KindRules<L extends Lab> {
 }
 
 /** What every rule sees: the lab, its networks and nodes by name, what its kind adds, and where to report. */
-export interface Context<L extends Lab = Lab> {
+export interface Context<L extends LabConfig = LabConfig> {
   readonly lab: L;
+  /** The lab's hypervisor, as the model knows it: its rules and guest NIC names. */
+  readonly hypervisor: HypervisorModel<L>;
   readonly networks: ReadonlyMap<string, LabNetwork>;
   readonly nodes: ReadonlyMap<string, LabNode>;
   readonly joined: (a: string, b: string) => boolean;
@@ -77,27 +77,30 @@ export function sameName(what: string, name: string, other: string, where: strin
   return name === other ? `duplicate ${what} '${name}' (also ${where})` : `${what} '${name}' differs from '${other}' (${where}) only in case; ${why}`;
 }
 
-export const cidrOf = (net: LabNetwork): Cidr | undefined => (net.cidr === undefined ? undefined : parseCidr(net.cidr)!);
-/** The subnet of a device address like 192.168.60.4/24 (cidrsOverlap ignores its host bits). */
-export const subnetOf = (address: string): Cidr => ({ network: parseIpv4(address.split("/")[0])!, prefix: Number(address.split("/")[1]) });
 export const nicOn = (node: LabNode | undefined, network: string) => node?.nics.find((nic) => nic.network === network);
 
-/** The check of a lab kind's config: the rules every lab follows, then the kind's own, then its host. */
-export function labChecker<L extends Lab>(kind: KindRules<L>): (lab: L, facts?: HostFacts) => LabIssue[] {
-  return (lab, facts = {}) => {
-    const issues: LabIssue[] = [];
-    const context: Context<L> = {
-      lab,
-      networks: new Map(lab.networks.map((n) => [n.name, n])),
-      nodes: new Map(lab.nodes.map((n) => [n.name, n])),
-      joined: (a, b) => kind.joined?.(lab, a, b) ?? false,
-      kindPorts: kind.hostPorts?.(lab) ?? [],
-      add: (path, message) => issues.push({ path, message }),
-    };
-    for (const rule of [...COMMON_RULES, ...kind.rules]) rule(context);
-    issues.push(...checkHost(lab.host, labMemoryMiB(lab), "nodes", facts));
-    return issues;
+/** The check of a lab kind's config: the rules every lab follows, then the kind's own, then its
+ * host against the memory `needed` (the kind knows what its VMs take). */
+export function checkLabRules<L extends LabConfig>(
+  lab: L,
+  hypervisor: HypervisorModel<L>,
+  kind: KindRules<L>,
+  needed: number,
+  facts: HostFacts = {},
+): LabIssue[] {
+  const issues: LabIssue[] = [];
+  const context: Context<L> = {
+    lab,
+    hypervisor,
+    networks: new Map(lab.networks.map((n) => [n.name, n])),
+    nodes: new Map(lab.nodes.map((n) => [n.name, n])),
+    joined: (a, b) => kind.joined?.(lab, a, b) ?? false,
+    kindPorts: kind.hostPorts?.(lab) ?? [],
+    add: (path, message) => issues.push({ path, message }),
   };
+  for (const rule of [...(COMMON_RULES as ((c: Context<L>) => void)[]), ...kind.rules]) rule(context);
+  issues.push(...checkHost(lab.host, needed, "nodes", facts));
+  return issues;
 }
 
 /** Node names are host names (DNS, /etc/hosts); host devices are compared ignoring case too. */
@@ -123,7 +126,7 @@ function uniqueNames({ lab, add }: Context) {
 function networkKinds({ lab, add }: Context) {
   lab.networks.forEach((net, i) => {
     if (net.kind === "nat") {
-      if (net.cidr !== undefined) add(["networks", i, "cidr"], `a nat network has no cidr: every NAT NIC gets ${NAT_CIDR}`);
+      if (net.cidr !== undefined) add(["networks", i, "cidr"], `a nat network has no cidr: every NAT NIC gets ${NAT.network.text}`);
       if (net.hostAddress !== undefined) add(["networks", i, "hostAddress"], "a nat network has no host address");
       return;
     }
@@ -143,16 +146,16 @@ function networkKinds({ lab, add }: Context) {
 
 /** A network's addresses: the host's inside it, clear of the NAT network. */
 function networkAddresses({ lab, add }: Context) {
-  const nat = parseCidr(NAT_CIDR)!;
   lab.networks.forEach((net, i) => {
-    const cidr = cidrOf(net);
+    const { cidr } = net;
     if (cidr === undefined || net.kind === "nat") return;
     if (net.hostAddress !== undefined) {
-      const host = parseIpv4(net.hostAddress)!;
-      if (!cidrContains(cidr, host)) add(["networks", i, "hostAddress"], `${net.hostAddress} is outside ${net.cidr}`);
-      else if (isReservedInCidr(cidr, host)) add(["networks", i, "hostAddress"], `${net.hostAddress} is the network or broadcast address of ${net.cidr}`);
+      const host = ipv4Value(net.hostAddress);
+      if (!cidrContains(cidr, host)) add(["networks", i, "hostAddress"], `${net.hostAddress} is outside ${cidr.text}`);
+      else if (isReservedInCidr(cidr, host)) add(["networks", i, "hostAddress"], `${net.hostAddress} is the network or broadcast address of ${cidr.text}`);
     }
-    if (cidrsOverlap(cidr, nat)) add(["networks", i, "cidr"], `${net.cidr} overlaps the NAT network ${NAT_CIDR} that every node's NAT NIC uses`);
+    if (cidrsOverlap(cidr, NAT.network))
+      add(["networks", i, "cidr"], `${cidr.text} overlaps the NAT network ${NAT.network.text} that every node's NAT NIC uses`);
   });
 }
 
@@ -161,15 +164,14 @@ function networkAddresses({ lab, add }: Context) {
  * a node joins into one segment, which therefore has one subnet. */
 function networkOverlaps({ lab, joined, add }: Context) {
   lab.networks.forEach((net, i) => {
-    const cidr = cidrOf(net);
+    const { cidr } = net;
     if (cidr === undefined) return;
     lab.networks.slice(0, i).forEach((other) => {
-      const otherCidr = cidrOf(other);
-      if (otherCidr === undefined || !cidrsOverlap(cidr, otherCidr)) return;
+      if (other.cidr === undefined || !cidrsOverlap(cidr, other.cidr)) return;
       if (net.kind === "internal" && other.kind === "internal" && joined(net.name, other.name)) return;
       add(
         ["networks", i, "cidr"],
-        `${net.cidr} overlaps network '${other.name}' (${other.cidr}); only internal networks joined by a guest bridge (one segment) may share addresses`,
+        `${cidr.text} overlaps network '${other.name}' (${other.cidr.text}); only internal networks joined by a guest bridge (one segment) may share addresses`,
       );
     });
   });
@@ -224,7 +226,7 @@ function natNics({ lab, networks, add }: Context) {
         return;
       }
       if (k !== 0) add([...at, "network"], "the nat NIC must be the node's first NIC, as in the seed");
-      if (nic.ip !== undefined) add([...at, "ip"], `a nat NIC gets ${NAT_CIDR.replace("0/24", "15")} from the NAT's DHCP; no static ip`);
+      if (nic.ip !== undefined) add([...at, "ip"], `a nat NIC gets ${NAT.guest} from the NAT's DHCP; no static ip`);
       if (nic.promiscuous) add([...at, "promiscuous"], "promiscuous mode is for lab networks, not the nat NIC");
       if (nic.sshPort === undefined) add([...at, "sshPort"], "is required on the nat NIC: it is how the lab host reaches the node");
     }),
@@ -239,11 +241,11 @@ function nicAddresses({ lab, networks, add }: Context) {
       const net = networks.get(nic.network);
       if (nic.ip === undefined || net === undefined || net.kind === "nat") return;
       const at = ["nodes", n, "nics", k, "ip"];
-      const cidr = cidrOf(net);
-      const ip = parseIpv4(nic.ip)!;
+      const { cidr } = net;
+      const ip = ipv4Value(nic.ip);
       if (cidr === undefined) add(at, `network '${net.name}' has no cidr, so its NICs cannot have addresses`);
-      else if (!cidrContains(cidr, ip)) add(at, `${nic.ip} is outside network '${net.name}' (${net.cidr})`);
-      else if (isReservedInCidr(cidr, ip)) add(at, `${nic.ip} is the network or broadcast address of '${net.name}' (${net.cidr})`);
+      else if (!cidrContains(cidr, ip)) add(at, `${nic.ip} is outside network '${net.name}' (${cidr.text})`);
+      else if (isReservedInCidr(cidr, ip)) add(at, `${nic.ip} is the network or broadcast address of '${net.name}' (${cidr.text})`);
       else if (nic.ip === net.hostAddress) add(at, `${nic.ip} is the lab host's address on '${net.name}'`);
       const owner = owners.get(nic.ip);
       if (owner !== undefined) add(at, `${nic.ip} is already used by ${owner}`);
@@ -283,8 +285,8 @@ export function refersTo({ networks, nodes, add }: Context, path: Path, node: st
 }
 
 /** What holds only on the lab's hypervisor: its own rules. */
-function hypervisorRules({ lab, add }: Context) {
-  hypervisorOf(lab.hypervisor.kind).rules(lab, add);
+function hypervisorRules({ lab, hypervisor, add }: Context) {
+  hypervisor.rules(lab, add);
 }
 
 /** `~/` is expanded where Pulumi runs, so only for the local host: a remote host's home is not
@@ -316,14 +318,9 @@ const COMMON_RULES: ((context: Context) => void)[] = [
   hostPorts,
 ];
 
-/** The minikube lab: its host, and the cluster's memory against it. */
-export function checkMinikubeLab(lab: MinikubeLab, facts: HostFacts = {}): LabIssue[] {
-  return checkHost(lab.host, labMemoryMiB(lab), "minikube.memoryMiB", facts);
-}
-
-// What every lab needs of its host: the secret that reaches it, the memory for its VMs, and no
-// exposure the learner did not ask for.
-function checkHost(host: Lab["host"], needed: number, what: string, facts: HostFacts): LabIssue[] {
+// What every lab needs of its host: the secret that reaches it, the memory for its VMs (`what` is
+// the key that asks for it), and no exposure the learner did not ask for.
+export function checkHost(host: HostConfig, needed: number, what: string, facts: HostFacts): LabIssue[] {
   const issues: LabIssue[] = [];
   if (host.kind === "ssh" && facts.hostPrivateKey === false) {
     issues.push({
@@ -341,10 +338,10 @@ function checkHost(host: Lab["host"], needed: number, what: string, facts: HostF
   }
   if (host.kind === "digitalocean" && !host.allowPublicSsh) {
     host.sshSourceCidrs.forEach((source, i) => {
-      if (parseCidr(source)!.prefix < PUBLIC_SSH_PREFIX) {
+      if (source.prefix < PUBLIC_SSH_PREFIX) {
         issues.push({
           path: ["host", "sshSourceCidrs", i],
-          message: `${source} opens the droplet's SSH to ${source.endsWith("/0") ? "the whole internet" : "a large part of the internet"}; name your own address (x.y.z.w/32), or set host.allowPublicSsh: true if you mean it`,
+          message: `${source.text} opens the droplet's SSH to ${source.prefix === 0 ? "the whole internet" : "a large part of the internet"}; name your own address (x.y.z.w/32), or set host.allowPublicSsh: true if you mean it`,
         });
       }
     });
@@ -362,7 +359,7 @@ function checkHost(host: Lab["host"], needed: number, what: string, facts: HostF
 
 // Only a local host's memory is measured here; a droplet's follows from its size, and an SSH
 // host's is checked by host preparation on the host itself.
-function hostMemory(host: Lab["host"], facts: HostFacts): number | undefined {
+function hostMemory(host: HostConfig, facts: HostFacts): number | undefined {
   if (host.kind === "local") return facts.memoryMiB;
   if (host.kind === "digitalocean") return dropletMemoryMiB(host.size);
   return undefined;

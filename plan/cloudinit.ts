@@ -1,13 +1,7 @@
 // The NoCloud seed for a node: hostname, the lab user with the lab's SSH key, static addresses.
 // Pure text rendering; both hypervisor drivers put these three documents on a seed disk.
 import { createHash } from "node:crypto";
-import type { NicPlan } from "./nics.js";
-
-export interface SeedDocuments {
-  readonly userData: string;
-  readonly metaData: string;
-  readonly networkConfig: string;
-}
+import type { NicPlan, SeedDocuments } from "./types.js";
 
 export interface SeedArgs {
   readonly hostname: string;

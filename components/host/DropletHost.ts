@@ -7,21 +7,23 @@ import * as command from "@pulumi/command";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { AnyLab, DropletHostSchema } from "../../model/schema.js";
-import { dropletUserData, type HostKeyPair } from "../../plan/host.js";
+import type { DropletHostSchema } from "../../model/schema.js";
+import { dropletUserData, type HostKeyPair } from "../../plan/droplet.js";
+import { HOST_KEY_SECRETS } from "../../plan/secrets.js";
 import { generateSecrets } from "../lab/Credentials.js";
 import { SshHost } from "./SshHost.js";
 
 export interface DropletHostArgs {
-  readonly lab: AnyLab;
   readonly labName: string;
   readonly host: z.infer<typeof DropletHostSchema>;
+  /** What cloud-init installs on the droplet for the lab (its hypervisor, the APT cache). */
+  readonly packages: readonly string[];
+  /** Bump to make the droplet's host key again (with the lab's credentials). */
+  readonly rotation: number;
   /** The lab's generated key pair: the droplet admits its public half for root. */
   readonly sshPublicKey: pulumi.Input<string>;
   readonly sshPrivateKey: pulumi.Input<string>;
   readonly stateDir: string;
-  /** The lab's verify round. */
-  readonly verify: number;
 }
 
 /** Wait for SSH, then for cloud-init's packages; print its verdict. */
@@ -38,7 +40,7 @@ export class DropletHost extends pulumi.ComponentResource {
     const key = new digitalocean.SshKey(`${name}-key`, { name: tag, publicKey: args.sshPublicKey }, { parent: this });
     // The droplet's host key is made here and handed to it by cloud-init: the first connection
     // to the droplet is already verified, never a trust-on-first-use.
-    const hostKey = generateSecrets<HostKeyPair>(`${name}-host-key`, ["host-key"], args.lab.credentialsRotation, this);
+    const hostKey = generateSecrets<HostKeyPair>(`${name}-host-key`, HOST_KEY_SECRETS, args.rotation, this);
     const hostPublicKey = pulumi.unsecret(hostKey.apply((k) => k.publicKey.trim()));
     const droplet = new digitalocean.Droplet(
       `${name}-droplet`,
@@ -49,7 +51,7 @@ export class DropletHost extends pulumi.ComponentResource {
         image: host.image,
         sshKeys: [key.fingerprint],
         tags: [tag],
-        userData: pulumi.secret(hostKey.apply((k) => dropletUserData(args.lab, k))),
+        userData: pulumi.secret(hostKey.apply((k) => dropletUserData(args.packages, k))),
       },
       { parent: this },
     );
@@ -58,7 +60,7 @@ export class DropletHost extends pulumi.ComponentResource {
       {
         name: tag,
         dropletIds: [droplet.id.apply(Number)],
-        inboundRules: [{ protocol: "tcp", portRange: "22", sourceAddresses: host.sshSourceCidrs }],
+        inboundRules: [{ protocol: "tcp", portRange: "22", sourceAddresses: host.sshSourceCidrs.map((c) => c.text) }],
         // The host fetches packages and images; nodes' traffic leaves through the host's NAT.
         outboundRules: [
           { protocol: "tcp", portRange: "1-65535", destinationAddresses: ["0.0.0.0/0", "::/0"] },
@@ -87,7 +89,6 @@ export class DropletHost extends pulumi.ComponentResource {
       privateKey: args.sshPrivateKey,
       hostKey: hostPublicKey,
       stateDir: args.stateDir,
-      verify: args.verify,
       dependsOn: [ready],
       deletedWith: droplet,
     });

@@ -1,12 +1,14 @@
 // A lab host reached over SSH: an existing Linux machine, or a droplet the lab created. Host
-// scripts travel on stdin (see hostStdin), and nodes are reached through the host as a jump host,
-// since their SSH forwards listen on the host's loopback only.
+// scripts travel on stdin as bundles (plan/scripts.ts), and nodes are reached through the host as
+// a jump host, since their SSH forwards listen on the host's loopback only.
 
 import type { types } from "@pulumi/command";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { hostCommand, hostStdin } from "../../plan/steps.js";
-import { type HostCommand, type HostScriptArgs, type LabHostConnection, outputHandling, verifiedEnvironment } from "./connection.js";
+import { bundle } from "../../plan/scripts.js";
+import { hostCommand } from "../../plan/steps.js";
+import type { SshTarget, Target } from "../provider/remote.js";
+import { type HostCommand, type HostScriptArgs, identityOptions, type LabHostConnection, outputHandling, withRepair } from "./connection.js";
 
 export interface SshHostArgs {
   /** Address (or name) of the host as seen from where Pulumi runs. */
@@ -16,44 +18,40 @@ export interface SshHostArgs {
   /** Root, or a user with password-less sudo. @default root */
   readonly user?: string;
   readonly privateKey: pulumi.Input<string>;
-  /** The host's SSH public key; every connection to the host (and through it) checks it. */
+  /** The host's SSH public key; every connection to the host (and through it) checks it.
+   * @default none: the first connection trusts whatever answers */
   readonly hostKey?: pulumi.Input<string>;
   /** The lab's state folder on the host. */
   readonly stateDir: string;
-  /** The lab's verify round. @default 0 */
-  readonly verify?: number;
-  /** Resources every host script waits for (a droplet's readiness gate). */
+  /** Resources every host script waits for (a droplet's readiness gate). @default none */
   readonly dependsOn?: pulumi.Resource[];
-  /** When this resource goes, the host's scripts go with it without running `down` (a droplet). */
+  /** When this resource goes, the host's scripts go with it without running `down` (a droplet). @default none */
   readonly deletedWith?: pulumi.Resource;
 }
 
 export class SshHost implements LabHostConnection {
   readonly stateDir: string;
-  readonly verify: number;
+  readonly sudo: boolean;
   readonly connection: types.input.remote.ConnectionArgs;
+  readonly target: pulumi.Output<SshTarget>;
   private readonly user: string;
 
   constructor(private readonly args: SshHostArgs) {
     this.stateDir = args.stateDir;
-    this.verify = args.verify ?? 0;
     this.user = args.user ?? "root";
+    this.sudo = this.user !== "root";
+    const port = args.port ?? 22;
     // A fresh droplet or a busy host can take a while to accept SSH.
-    this.connection = {
-      host: args.address,
-      port: args.port ?? 22,
-      user: this.user,
-      privateKey: args.privateKey,
-      hostKey: args.hostKey,
-      dialErrorLimit: 60,
-      perDialTimeout: 10,
-    };
+    this.connection = { host: args.address, port, user: this.user, privateKey: args.privateKey, hostKey: args.hostKey, dialErrorLimit: 60, perDialTimeout: 10 };
+    this.target = pulumi.secret(
+      pulumi
+        .all([args.address, args.privateKey, args.hostKey])
+        .apply(([host, privateKey, hostKey]): SshTarget => ({ kind: "ssh", host, port, user: this.user, privateKey, hostKey, sudo: this.sudo })),
+    );
   }
 
   script(name: string, args: HostScriptArgs, opts: pulumi.CustomResourceOptions): HostCommand {
-    const stdin = pulumi
-      .output(verifiedEnvironment(args.environment, this.verify))
-      .apply((env) => hostStdin(args.script, env as Record<string, string>, args.include));
+    const stdin = withRepair(args).apply((env) => bundle(args.script, env));
     const output = outputHandling(args, opts);
     return new command.remote.Command(
       name,
@@ -63,15 +61,14 @@ export class SshHost implements LabHostConnection {
         delete: hostCommand("down", this.user),
         update: hostCommand("up", this.user),
         stdin,
-        triggers: args.triggers,
         logging: output.logging,
         addPreviousOutputInEnv: false,
       },
-      {
+      identityOptions(args, {
         ...output.opts,
         dependsOn: [...toArray(opts.dependsOn), ...(this.args.dependsOn ?? [])],
         deletedWith: opts.deletedWith ?? this.args.deletedWith,
-      },
+      }),
     );
   }
 
@@ -86,6 +83,12 @@ export class SshHost implements LabHostConnection {
       perDialTimeout: 10,
       proxy: { host, port: hostPort, user: hostUser, privateKey: hostPrivateKey, hostKey },
     };
+  }
+
+  nodeTarget(port: number, user: string, privateKey: pulumi.Input<string>): pulumi.Input<Target> {
+    return pulumi.secret(
+      pulumi.all([this.target, privateKey]).apply(([via, key]): Target => ({ kind: "ssh", host: "127.0.0.1", port, user, privateKey: key, sudo: true, via })),
+    );
   }
 }
 

@@ -4,31 +4,22 @@
 
 import type { types } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import type { Script } from "../../plan/scripts.js";
+import type { Target } from "../provider/remote.js";
 
 export interface HostScriptArgs {
-  /** Script under provisioning/, called with `up` on create and `down` on delete. */
-  readonly script: string;
-  /** Other scripts under provisioning/ that it sources by a parameter (a hypervisor's host checks). */
-  readonly include?: readonly string[];
-  /** Parameters as environment variables; wrap secrets in pulumi.secret. */
+  /** Script under provisioning/, called with `up` on create and update, `down` on delete. */
+  readonly script: Script;
+  /** Its parameters; wrap secrets in pulumi.secret. */
   readonly environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
-  /** Values whose change must rebuild the resource rather than re-run `up` in place. */
-  readonly triggers?: pulumi.Input<unknown[]>;
-  /** What the script prints is a secret (a kubeconfig): kept secret in state, never logged. */
+  /** What the resource is: a change rebuilds it instead of re-running `up` in place. Only plan
+   * values, known before anything runs, so a preview shows exactly what a change replaces.
+   * @default nothing: every change re-runs `up` in place */
+  readonly identity?: pulumi.Input<unknown>;
+  /** What the script prints is a secret (a kubeconfig): kept secret in state, never logged. @default false */
   readonly secretOutput?: boolean;
-}
-
-/** Logging and output options of a host command, from whether its output is secret. */
-export function outputHandling(args: HostScriptArgs, opts: pulumi.CustomResourceOptions) {
-  return args.secretOutput
-    ? { logging: "none" as const, opts: { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "stdout", "stderr"] } }
-    : { logging: "stdoutAndStderr" as const, opts };
-}
-
-/** A script's environment in a verify round (`labstack:verify` > 0): the round number makes every
- * host script run `up` again, which restarts what died and repairs what drifted. */
-export function verifiedEnvironment(environment: HostScriptArgs["environment"], verify: number): HostScriptArgs["environment"] {
-  return verify > 0 ? pulumi.output(environment).apply((env) => ({ ...env, LABSTACK_VERIFY: String(verify) })) : environment;
+  /** The repairs so far (Health.generation): a new one re-runs `up`, which restores what drifted. @default 0 */
+  readonly repair?: pulumi.Input<number>;
 }
 
 /** A command resource with the output the components read. */
@@ -41,8 +32,33 @@ export interface LabHostConnection {
   script(name: string, args: HostScriptArgs, opts: pulumi.CustomResourceOptions): HostCommand;
   /** How a node's forwarded SSH port on the lab host is reached from where Pulumi runs. */
   nodeConnection(port: number, user: string, privateKey: pulumi.Input<string>): types.input.remote.ConnectionArgs;
-  /** The lab's state folder on the host (VM disks, seeds, logs, pidfiles). */
+  /** How the lab's provider reaches the host to read what is there (`pulumi refresh`). */
+  readonly target: pulumi.Input<Target>;
+  /** How it reaches a node, through the host. */
+  nodeTarget(port: number, user: string, privateKey: pulumi.Input<string>): pulumi.Input<Target>;
+  /** Whether host scripts go through sudo there (a remote user that is not root). */
+  readonly sudo: boolean;
+  /** The lab's state folder on the host (VM disks, seeds, logs, pidfiles); `~/` is the home there. */
   readonly stateDir: string;
-  /** The lab's verify round (see verifiedEnvironment); node steps carry it too. */
-  readonly verify: number;
+}
+
+/** Logging and output options of a host command, from whether its output is secret. */
+export function outputHandling(args: HostScriptArgs, opts: pulumi.CustomResourceOptions) {
+  return args.secretOutput
+    ? { logging: "none" as const, opts: { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "stdout", "stderr"] } }
+    : { logging: "stdoutAndStderr" as const, opts };
+}
+
+/** A script's parameters with the repair count: after a repair `up` runs again, and only then. */
+export function withRepair(args: HostScriptArgs): pulumi.Output<Record<string, string>> {
+  return pulumi
+    .all([args.environment, args.repair ?? 0])
+    .apply(([env, repair]) => (repair > 0 ? { ...(env as Record<string, string>), LABSTACK_REPAIR: String(repair) } : (env as Record<string, string>)));
+}
+
+/** Resource options every host command shares: identity through the engine's replacementTrigger
+ * (labs made before it existed recorded their identity as the command's `triggers`, which stay as
+ * they were instead of forcing a rebuild). */
+export function identityOptions(args: HostScriptArgs, opts: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
+  return { ...opts, replacementTrigger: args.identity, ignoreChanges: [...(opts.ignoreChanges ?? []), "triggers"] };
 }

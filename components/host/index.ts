@@ -1,10 +1,8 @@
 // The one place that maps a lab host kind to its connection: the local machine, an existing
 // host over SSH, or a droplet made with the lab.
 
-import { homedir } from "node:os";
 import * as pulumi from "@pulumi/pulumi";
-import type { AnyLab } from "../../model/schema.js";
-import { hostStateDir } from "../../plan/host.js";
+import type { HostConfig } from "../../model/schema.js";
 import type { JumpHost } from "../../plan/outputs.js";
 import type { LabHostConnection } from "./connection.js";
 import { DropletHost } from "./DropletHost.js";
@@ -12,15 +10,19 @@ import { LocalHost } from "./LocalHost.js";
 import { SshHost } from "./SshHost.js";
 
 export interface LabHostArgs {
-  readonly lab: AnyLab;
+  readonly host: HostConfig;
   readonly labName: string;
+  /** The lab's state folder on the host (LabPlan.stateDir). */
+  readonly stateDir: string;
+  /** What a droplet gets installed by cloud-init for the lab. */
+  readonly dropletPackages: readonly string[];
+  /** Bump to make a droplet's host key again. */
+  readonly rotation: number;
   /** The lab's generated key pair (a droplet admits it for root). */
   readonly sshPublicKey: pulumi.Input<string>;
   readonly sshPrivateKey: pulumi.Input<string>;
   /** Private key for an `ssh` host (the secret config `labstack:hostPrivateKey`). */
   readonly hostPrivateKey?: pulumi.Input<string>;
-  /** The lab's verify round (`labstack:verify`). */
-  readonly verify: number;
 }
 
 export interface LabHost {
@@ -33,12 +35,10 @@ export interface LabHost {
 export const remoteIdentityFile = (labName: string) => `~/.ssh/labstack-${labName}`;
 
 export function labHost(name: string, parent: pulumi.Resource, args: LabHostArgs): LabHost {
-  const { lab, labName } = args;
-  const host = lab.host;
-  const stateDir = hostStateDir(host, labName, homedir());
+  const { host, labName, stateDir } = args;
   switch (host.kind) {
     case "local":
-      return { connection: new LocalHost(stateDir, args.verify) };
+      return { connection: new LocalHost(stateDir) };
     case "ssh": {
       if (args.hostPrivateKey === undefined) throw new Error("labstack:hostPrivateKey is required for an ssh lab host");
       if (host.hostKey === undefined)
@@ -52,14 +52,21 @@ export function labHost(name: string, parent: pulumi.Resource, args: LabHostArgs
         privateKey: args.hostPrivateKey,
         hostKey: host.hostKey,
         stateDir,
-        verify: args.verify,
       });
       return { connection, jump: pulumi.output({ address: host.address, port: host.port, user: host.user }) };
     }
     case "digitalocean": {
       const droplet = new DropletHost(
         name,
-        { lab, labName, host, sshPublicKey: args.sshPublicKey, sshPrivateKey: args.sshPrivateKey, stateDir, verify: args.verify },
+        {
+          labName,
+          host,
+          packages: args.dropletPackages,
+          rotation: args.rotation,
+          sshPublicKey: args.sshPublicKey,
+          sshPrivateKey: args.sshPrivateKey,
+          stateDir,
+        },
         { parent },
       );
       return {

@@ -1,50 +1,99 @@
-// What every lab stands on, whatever it teaches: the lab's credentials, the lab host (local,
-// SSH or a droplet) checked and prepared, the credentials file, the APT cache, the base image,
-// the hypervisor's networks and one node per VM with its base setup, and how to reach them.
+// What every lab stands on, whatever it teaches: the lab's credentials, the lab host (local, SSH
+// or a droplet) checked and prepared, the credentials file, the APT cache, the base image, the
+// hypervisor's networks and one node per VM with its base setup, and how to reach them.
 // Functions rather than components (like pulumi-eks's createCluster), so the stacks' resources
 // keep short names directly under the lab.
 
-import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { AnyLab, Lab, LabNode } from "../../model/schema.js";
-import {
-  aptCacheEnvironment,
-  credentialsFileEnvironment,
-  type ImageBake,
-  imageEnvironment,
-  labCredentialsDir,
-  preflightEnvironment,
-  prepareEnvironment,
-  urlHasCredentials,
-} from "../../plan/host.js";
+import type { HostConfig } from "../../model/schema.js";
+import { aptCacheStep, urlHasCredentials } from "../../plan/aptCache.js";
+import { CREDENTIALS_FILE_SCRIPT, credentialsFileEnvironment } from "../../plan/credentials.js";
+import { type ImageBake, imageStep, NO_BAKE } from "../../plan/image.js";
 import { type JumpHost, type NodeSummary, nodeSummaries, renderHostAccess, renderSshConfig, type ServiceEndpoint } from "../../plan/outputs.js";
+import { labPreflight } from "../../plan/preflight.js";
+import { prepareStep } from "../../plan/prepare.js";
+import type { SecretSpec } from "../../plan/secrets.js";
 import type { Step } from "../../plan/steps.js";
+import type { HostStep, LabPlan } from "../../plan/types.js";
 import type { LabHostConnection } from "../host/connection.js";
 import { labHost, remoteIdentityFile } from "../host/index.js";
 import type { Hypervisor } from "../hypervisor/hypervisor.js";
-import { hypervisorOf } from "../hypervisor/registry.js";
 import { Credentials } from "./Credentials.js";
 import { HostService } from "./HostService.js";
 import { ProvisionedNode } from "./ProvisionedNode.js";
 
-/** What every lab is built from, whatever its kind. */
-export interface LabArgs<L extends AnyLab = Lab> {
-  readonly lab: L;
+/** What any lab stands on before it has VMs: its host and credentials. */
+export interface FoundationArgs {
+  readonly host: HostConfig;
   /** Names host devices and state; the stack name. */
   readonly labName: string;
-  /** Private key for an `ssh` lab host. */
+  /** The lab's state folder on its host. */
+  readonly stateDir: string;
+  /** What its host must have: host/preflight.sh's step. */
+  readonly preflight: HostStep;
+  /** What cloud-init installs on a droplet for it. */
+  readonly dropletPackages: readonly string[];
+  /** Bump to regenerate every secret. */
+  readonly rotation: number;
+  /** Secrets the lab kind needs beyond those every lab has. @default none */
+  readonly secrets?: readonly SecretSpec[];
+  /** Private key for an `ssh` lab host. @default none */
   readonly hostPrivateKey?: pulumi.Input<string>;
-  /** The verify round (`labstack:verify`): bumping it re-runs every step and check. @default 0 */
-  readonly verify?: number;
+}
+
+/** What every kind of lab, VMs or a cluster, starts from: its credentials and its host, checked. */
+export interface LabFoundation {
+  readonly credentials: Credentials;
+  readonly host: LabHostConnection;
+  /** Remote hosts only: how the laptop reaches the host, and nodes through it. */
+  readonly jump?: pulumi.Output<JumpHost>;
+  /** host/preflight.sh: everything built on the host waits for it. */
+  readonly preflight: pulumi.Resource;
+}
+
+export function createLabFoundation(name: string, parent: pulumi.ComponentResource, args: FoundationArgs): LabFoundation {
+  // Before the host: a droplet host is made with the lab's public key.
+  const credentials = new Credentials(`${name}-credentials`, { rotation: args.rotation, secrets: args.secrets }, { parent });
+  const remote = labHost(`${name}-host`, parent, {
+    host: args.host,
+    labName: args.labName,
+    stateDir: args.stateDir,
+    dropletPackages: args.dropletPackages,
+    rotation: args.rotation,
+    sshPublicKey: credentials.sshPublicKey,
+    sshPrivateKey: credentials.sshPrivateKey,
+    hostPrivateKey: args.hostPrivateKey,
+  });
+  const host = remote.connection;
+  // Nothing is built on a host that cannot carry the lab; and as everything on the host depends on
+  // it, destroy removes it last, which is when its `down` removes the emptied state folder. It
+  // checks the mirror through the upstream proxy, which may hold a password.
+  const preflight = new HostService(
+    `${name}-preflight`,
+    { host, step: args.preflight, secretEnvironment: urlHasCredentials(args.preflight.environment.MIRROR_PROXY) },
+    { parent },
+  );
+  return { credentials, host, jump: remote.jump, preflight };
+}
+
+/** What every lab on VMs is built from, whatever its kind. */
+export interface LabArgs<P extends LabPlan = LabPlan> {
+  readonly plan: P;
+  /** The lab's hypervisor (its spec is plan.hypervisor). */
+  readonly hypervisor: Hypervisor;
+  /** Private key for an `ssh` lab host. @default none */
+  readonly hostPrivateKey?: pulumi.Input<string>;
 }
 
 export interface LabInfrastructureArgs extends LabArgs {
   /** Each node's base setup step. */
-  readonly baseStep: (node: LabNode) => Step;
+  readonly baseStep: (node: string) => Step;
   /** What the lab kind bakes into its image. @default nothing */
   readonly bake?: ImageBake;
-  /** Services worth an SSH tunnel from the laptop when the lab host is remote. */
+  /** Services worth an SSH tunnel from the laptop when the lab host is remote. @default none */
   readonly services?: Readonly<Record<string, ServiceEndpoint>>;
+  /** Secrets the lab kind needs beyond those every lab has. @default none */
+  readonly secrets?: readonly SecretSpec[];
 }
 
 /** How a learner reaches the lab from where Pulumi runs. */
@@ -69,90 +118,91 @@ export interface LabInfrastructure {
   readonly access: LabAccess;
 }
 
-/** What every kind of lab, VMs or a cluster, starts from: its credentials and its host, checked. */
-export interface LabFoundation {
-  readonly credentials: Credentials;
-  readonly host: LabHostConnection;
-  /** Remote hosts only: how the laptop reaches the host, and nodes through it. */
-  readonly jump?: pulumi.Output<JumpHost>;
-  /** host/preflight.sh: everything built on the host waits for it. */
-  readonly preflight: pulumi.Resource;
-}
-
-export function createLabFoundation(name: string, parent: pulumi.ComponentResource, args: LabArgs<AnyLab>): LabFoundation {
-  const { lab, labName } = args;
-  // Before the host: a droplet host is made with the lab's public key.
-  const credentials = new Credentials(`${name}-credentials`, { rotation: lab.credentialsRotation }, { parent });
-  const remote = labHost(`${name}-host`, parent, {
-    lab,
-    labName,
-    sshPublicKey: credentials.sshPublicKey,
-    sshPrivateKey: credentials.sshPrivateKey,
-    hostPrivateKey: args.hostPrivateKey,
-    verify: args.verify ?? 0,
-  });
-  const host = remote.connection;
-  // Nothing is built on a host that cannot carry the lab; and as everything on the host depends on
-  // it, destroy removes it last, which is when its `down` removes the emptied state folder.
-  const checks = preflightEnvironment(lab, labName, host.stateDir);
-  const include = checks.HOST_CHECKS ? [checks.HOST_CHECKS] : [];
-  // It checks the mirror through the upstream proxy, which may hold a password.
-  const environment = urlHasCredentials(checks.MIRROR_PROXY) ? pulumi.secret(checks) : checks;
-  const preflight = new HostService(`${name}-preflight`, { host, script: "host/preflight.sh", include, environment }, { parent });
-  return { credentials, host, jump: remote.jump, preflight };
-}
-
 export function createLabInfrastructure(name: string, parent: pulumi.ComponentResource, args: LabInfrastructureArgs): LabInfrastructure {
-  const { lab, labName } = args;
-  const opts = { parent };
-  const hypervisor = hypervisorOf(lab.hypervisor.kind);
-  const { credentials, host, jump, preflight } = createLabFoundation(name, parent, args);
-  const prepare = new HostService(
-    `${name}-prepare`,
-    { host, script: "host/prepare.sh", environment: prepareEnvironment(lab, args.bake) },
-    { parent, dependsOn: [preflight] },
-  );
-  const credentialsDir = labCredentialsDir(lab, host.stateDir);
+  const { plan, hypervisor } = args;
+  const { config } = plan;
+  const bake = args.bake ?? NO_BAKE;
+  const { credentials, host, jump, preflight } = createLabFoundation(name, parent, {
+    host: config.host,
+    labName: plan.name,
+    stateDir: plan.stateDir,
+    preflight: labPreflight(
+      plan,
+      config.nodes.reduce((sum, n) => sum + n.memoryMiB, 0),
+    ),
+    dropletPackages: [...plan.hypervisor.dropletPackages, ...(config.aptCache.enabled ? ["apt-cacher-ng"] : [])],
+    rotation: config.credentialsRotation,
+    secrets: args.secrets,
+    hostPrivateKey: args.hostPrivateKey,
+  });
+  const prepare = new HostService(`${name}-prepare`, { host, step: prepareStep(plan, bake) }, { parent, dependsOn: [preflight] });
   // A new folder is a replacement: the old one's files go with the old resource.
   const credentialsFile = new HostService(
     `${name}-credentials-file`,
     {
       host,
-      script: "host/credentials-file.sh",
-      environment: pulumi.secret(credentials.values.apply((v) => credentialsFileEnvironment(credentialsDir, v))),
-      triggers: [credentialsDir],
+      step: {
+        script: CREDENTIALS_FILE_SCRIPT,
+        environment: credentials.values.apply((v) => credentialsFileEnvironment(plan.credentialsDir, v)),
+      },
+      secretEnvironment: true,
+      identity: plan.credentialsDir,
     },
     { parent, dependsOn: [preflight] },
   );
-  const setup = hypervisor.hostSetup?.(lab, labName);
-  const hypervisorSetup = setup === undefined ? [] : [new HostService(`${name}-host-setup`, { host, ...setup }, { parent, dependsOn: [prepare] })];
+  const setup = plan.hypervisor.hostSetup?.(plan);
+  const hypervisorSetup = setup === undefined ? [] : [new HostService(`${name}-host-setup`, { host, step: setup }, { parent, dependsOn: [prepare] })];
   const prepared = [prepare, ...hypervisorSetup];
-  const networks = createNetworks(name, parent, { lab, labName, host, hypervisor }, prepared);
+  const networks = createNetworks(name, parent, { plan, host, hypervisor }, prepared);
   const hostResources: pulumi.Resource[] = [...prepared, ...networks.resources];
-  const aptCache = createAptCache(name, parent, { lab, labName, host }, hostResources);
-  if (aptCache !== undefined) hostResources.push(aptCache);
-  const image = createImage(name, parent, { lab, host, bake: args.bake }, hostResources);
+  const cache = aptCacheStep(plan, bake.cloudArchive);
+  if (cache !== undefined) {
+    // It listens on the management network's host address, so it comes after the networks; a built
+    // image fetches its packages through it. A new run folder is a rebuild (the old instance, on
+    // the same port, goes first).
+    const aptCache = new HostService(
+      `${name}-apt-cache`,
+      {
+        host,
+        step: cache,
+        secretEnvironment: urlHasCredentials(config.aptCache.upstreamProxy),
+        identity: cache.environment.RUN_DIR,
+        deleteBeforeReplace: true,
+        observed: true,
+      },
+      { parent, dependsOn: [...hostResources] },
+    );
+    hostResources.push(aptCache);
+  }
+  // A changed bake (package set, release, ...) is a new image: rebuilt, and the VMs with it. The old
+  // image stays in the host's cache for other stacks (README, "Image cache").
+  const imageSpec = imageStep(plan, bake);
+  const image = new HostService(
+    `${name}-image`,
+    { host, step: imageSpec, secretEnvironment: urlHasCredentials(imageSpec.environment.APT_PROXY), identity: imageSpec.environment, observed: true },
+    { parent, dependsOn: [...hostResources] },
+  );
   hostResources.push(image);
-  const networkDevices = networks.devices;
+  const sources = { image: imageSpec.environment, networks: networks.identities };
   const nodes = new Map(
-    lab.nodes.map((node) => [
+    plan.nodes.map((node) => [
       node.name,
       new ProvisionedNode(
         `${name}-${node.name}`,
         {
           host,
           hypervisor,
-          lab,
-          labName,
+          plan,
           node,
-          base: args.baseStep(node),
+          base: args.baseStep(node.name),
           hostDependencies: hostResources,
-          networkDevices,
+          networkDevices: networks.devices,
+          sources,
           credentials: credentials.values,
           sshPublicKey: credentials.sshPublicKey,
           baseImage: image.stdout,
         },
-        opts,
+        { parent },
       ),
     ]),
   );
@@ -162,83 +212,40 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
     credentialsFile: credentialsFile.stdout,
     hostResources,
     nodes,
-    access: labAccess(lab, labName, jump, credentialsDir, args.services),
+    access: labAccess(plan, jump, args.services),
   };
 }
 
-function labAccess(
-  lab: Lab,
-  labName: string,
-  jump: pulumi.Output<JumpHost> | undefined,
-  credentialsDir: string,
-  services: Readonly<Record<string, ServiceEndpoint>> = {},
-): LabAccess {
-  const nodes = nodeSummaries(lab);
-  // Locally the key is the credentials file's copy; a remote host's copy is out of the SSH client's reach.
-  const identityFile = jump === undefined ? join(credentialsDir, "lab-key") : remoteIdentityFile(labName);
+function labAccess(plan: LabPlan, jump: pulumi.Output<JumpHost> | undefined, services: Readonly<Record<string, ServiceEndpoint>> = {}): LabAccess {
+  const nodes = nodeSummaries(plan);
+  // Locally the key is the credentials file's copy (ssh expands its ~); a remote host's copy is out of the SSH client's reach.
+  const identityFile = jump === undefined ? `${plan.credentialsDir}/lab-key` : remoteIdentityFile(plan.name);
   if (jump === undefined) return { nodes, identityFile, sshConfig: pulumi.output(renderSshConfig(nodes, identityFile)) };
   return {
     nodes,
     identityFile,
     jump,
-    sshConfig: jump.apply((j) => renderSshConfig(nodes, identityFile, j, labName)),
+    sshConfig: jump.apply((j) => renderSshConfig(nodes, identityFile, j, plan.name)),
     host: jump.apply((j) => renderHostAccess(nodes, j, services)),
   };
 }
 
-interface HostPart {
-  readonly lab: Lab;
-  readonly labName: string;
-  readonly host: LabHostConnection;
-}
-
-/** The hypervisor's host side of each lab network (NAT needs none), and its device by network name. */
-function createNetworks(name: string, parent: pulumi.Resource, part: HostPart & { hypervisor: Hypervisor }, after: pulumi.Resource[]) {
-  const devices: Record<string, pulumi.Output<string>> = {};
-  const resources = part.lab.networks
-    .filter((n) => n.kind !== "nat")
-    .map((network) => {
-      const net = part.hypervisor.network(`${name}-net-${network.name}`, { host: part.host, labName: part.labName, network }, { parent, dependsOn: after });
-      devices[network.name] = net.device;
-      return net;
-    });
-  return { resources, devices };
-}
-
-/** The lab's APT cache. It listens on the management network's host address, so it comes after
- * the networks; a built image fetches its packages through it. */
-function createAptCache(name: string, parent: pulumi.Resource, { lab, labName, host }: HostPart, after: pulumi.Resource[]): HostService | undefined {
-  if (!lab.aptCache.enabled) return undefined;
-  const environment = aptCacheEnvironment(lab, labName, host.stateDir);
-  return new HostService(
-    `${name}-apt-cache`,
-    {
-      host,
-      script: "host/apt-cache.sh",
-      environment: urlHasCredentials(lab.aptCache.upstreamProxy) ? pulumi.secret(environment) : environment,
-      // A new run folder is a replacement (the old instance, on the same port, goes first).
-      triggers: [environment.RUN_DIR],
-      deleteBeforeReplace: true,
-    },
-    { parent, dependsOn: [...after] },
-  );
-}
-
-/** The nodes' base image on the host. A changed bake (package set, release, ...) is a new image:
- * replaced, and the VMs with it. The old image stays in the host's cache for other stacks
- * (README, "Image cache"). */
-function createImage(
+/** The hypervisor's host side of each lab network (NAT needs none), its device and identity by network name. */
+function createNetworks(
   name: string,
   parent: pulumi.Resource,
-  part: { lab: Lab; host: LabHostConnection; bake?: ImageBake },
+  part: { plan: LabPlan; host: LabHostConnection; hypervisor: Hypervisor },
   after: pulumi.Resource[],
-): HostService {
-  const built = imageEnvironment(part.lab, part.bake);
-  // Without a cache of its own the build fetches through the upstream proxy, which may hold a password.
-  const environment = urlHasCredentials(built.APT_PROXY) ? pulumi.secret(built) : built;
-  return new HostService(
-    `${name}-image`,
-    { host: part.host, script: "host/image.sh", environment, triggers: [environment] },
-    { parent, dependsOn: [...after] },
-  );
+) {
+  const devices: Record<string, pulumi.Output<string>> = {};
+  const identities: Record<string, unknown> = {};
+  const resources = part.plan.networks
+    .filter((n) => n.kind !== "nat")
+    .map((network) => {
+      const net = part.hypervisor.network(`${name}-net-${network.name}`, { host: part.host, plan: part.plan, network }, { parent, dependsOn: after });
+      devices[network.name] = net.device;
+      identities[network.name] = net.identity;
+      return net;
+    });
+  return { resources, devices, identities };
 }

@@ -7,8 +7,8 @@
 # own there and the service serves their union (a lab's `down` takes only its own addresses and
 # archives away); after the last lab the service is left as it was before the first. Without
 # systemd (or with ACNG_MODE=daemon) a private instance runs from RUN_DIR with its own pidfile,
-# config and cache.
-# Usage: apt-cache.sh up|down
+# config and cache. `status` says whether it still serves the lab.
+# Usage: apt-cache.sh up|down|status
 # Environment:
 #   LAB             the lab's name (systemd mode: names its file in the shared folder)
 #   PORT            3142
@@ -18,18 +18,19 @@
 #                   debian-security), ubuntu (with security.ubuntu.com), ubuntu-cloud-archive;
 #                   default: all three
 #   UPSTREAM_PROXY  optional proxy the cache fetches through (may hold a password: it goes only into
-#                   a configuration file readable by the cache alone)
+#                   a configuration file readable by the cache alone); default the host's http_proxy
 #   DEBIAN_MIRROR   default: the host's own Debian mirror, else deb.debian.org
 #   UBUNTU_MIRROR   default: http://archive.ubuntu.com/ubuntu/
 #   ACNG_MODE       auto | systemd | daemon
-#   RUN_DIR         daemon mode: the instance's folder (made and removed by the lab)
+#   RUN_DIR         daemon mode: the instance's folder (made and removed by the lab; ~/ allowed)
 #   CACHE_DIR       daemon mode: default RUN_DIR/cache, removed on down unless set elsewhere
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=owned.sh
-source "$here/owned.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
-action=${1:?usage: apt-cache.sh up|down}
+action=${1:?usage: apt-cache.sh up|down|status}
+UPSTREAM_PROXY=$(upstream_proxy)
+[[ -z "${RUN_DIR:-}" ]] || RUN_DIR=$(expand_home "$RUN_DIR")
 port=${PORT:-3142}
 IFS=', ' read -ra binds <<< "${BIND_ADDRESS:-}"
 ((${#binds[@]})) || binds=(127.0.0.1)
@@ -46,31 +47,21 @@ if [[ "$mode" == auto ]]; then
   if [[ -d /run/systemd/system ]]; then mode=systemd; else mode=daemon; fi
 fi
 # The distribution's service is configured in /etc: as a user, run again through password-less sudo.
-if [[ "$mode" == systemd ]] && ((EUID != 0)); then exec sudo -n --preserve-env bash "$0" "$@"; fi
-
-# shellcheck source=mirror.sh
-source "$here/mirror.sh"
+if [[ "$mode" == systemd ]]; then as_root "$@"; fi
 mirror=${DEBIAN_MIRROR:-$(default_mirror debian)}
 
-# Writes $2 to $1 (mode 0600) only when it differs; says so, so a second run can show it changed nothing.
-put() {
-  if [[ ! -f "$1" ]] || [[ "$(cat "$1")" != "$2" ]]; then
-    (umask 077; printf '%s\n' "$2" > "$1")
-    echo "labstack: changed $1"
-    return 0
-  fi
-  return 1
-}
+# Configuration files are the cache's alone (one may hold the proxy's password).
+put_private() { put "$1" "$2" 0600; }
 
 listening() { (exec 3<>"/dev/tcp/${1}/$port") 2>/dev/null; }
 
 # This lab's own first address: in systemd mode binds becomes the union of the host's labs.
-probe=${binds[0]}
-[[ "$probe" == 0.0.0.0 ]] && probe=127.0.0.1
-[[ "$probe" == "::" ]] && probe=::1
+listen_at=${binds[0]}
+[[ "$listen_at" == 0.0.0.0 ]] && listen_at=127.0.0.1
+[[ "$listen_at" == "::" ]] && listen_at=::1
 wait_listening() {
-  for _ in $(seq 100); do listening "$probe" && return 0; sleep 0.1; done
-  echo "apt-cacher-ng did not start listening on $probe:$port" >&2
+  for _ in $(seq 100); do listening "$listen_at" && return 0; sleep 0.1; done
+  echo "apt-cacher-ng did not start listening on $listen_at:$port" >&2
   return 1
 }
 
@@ -118,8 +109,8 @@ remaps >/dev/null
 # The mirrors the remapped archives are fetched from, in config folder $1; true if one changed.
 backends() {
   local changed=1
-  put "$1/backends_debian" "$mirror" && changed=0
-  put "$1/backends_ubuntu" "${UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu/}" && changed=0
+  put_private "$1/backends_debian" "$mirror" && changed=0
+  put_private "$1/backends_ubuntu" "${UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu/}" && changed=0
   return "$changed"
 }
 
@@ -170,13 +161,13 @@ compose() {
 # Configures and (re)starts the service for the labs' union; restarts only when something changed.
 apply() {
   local changed=0
-  put "$systemd_conf/acng.conf" "$(settings /var/cache/apt-cacher-ng /var/log/apt-cacher-ng)" && changed=1
+  put_private "$systemd_conf/acng.conf" "$(settings /var/cache/apt-cacher-ng /var/log/apt-cacher-ng)" && changed=1
   # The service's user reads its configuration; nobody else may (it can hold the proxy's password).
   chown apt-cacher-ng "$systemd_conf/acng.conf"
   backends "$systemd_conf" && changed=1
   chown apt-cacher-ng "$systemd_conf"/backends_*
   mkdir -p "$(dirname "$dropin")"
-  put "$dropin" "[Service]
+  put_private "$dropin" "[Service]
 ExecStart=
 ExecStart=/usr/sbin/apt-cacher-ng -c $systemd_conf ForeGround=1" && changed=1
   if (( changed )) || ! systemctl is-active --quiet apt-cacher-ng; then
@@ -211,12 +202,12 @@ case "$mode:$action" in
       enabled=disabled active=inactive
       systemctl is-enabled --quiet apt-cacher-ng && enabled=enabled
       systemctl is-active --quiet apt-cacher-ng && active=active
-      put "$before" "$enabled $active" >/dev/null || true
+      put_private "$before" "$enabled $active" >/dev/null || true
     fi
     [[ -d "$labs_dir" ]] || mkdir -m 0700 "$labs_dir"
     joined=0
     [[ -f "$labs_dir/$lab" ]] || joined=1
-    put "$labs_dir/$lab" "$(wishes)" >/dev/null || true
+    put_private "$labs_dir/$lab" "$(wishes)" >/dev/null || true
     # A lab that cannot join leaves the others' service as it was: Pulumi records nothing to destroy.
     if ! { compose && apply && wait_listening; }; then
       if (( joined )); then rm -f "$labs_dir/$lab"; retire; fi
@@ -237,7 +228,7 @@ case "$mode:$action" in
     mkdir -p "$RUN_DIR/conf" "$cache_dir" "$RUN_DIR/log"
     changed=0
     backends "$RUN_DIR/conf" && changed=1
-    put "$RUN_DIR/conf/acng.conf" "$(settings "$cache_dir" "$RUN_DIR/log")" && changed=1
+    put_private "$RUN_DIR/conf/acng.conf" "$(settings "$cache_dir" "$RUN_DIR/log")" && changed=1
     # The pidfile's path on the command line is how a pidfile's PID is known as ours.
     marker="PidFile=$pidfile"
     if daemon_pid "$pidfile" "$marker" >/dev/null; then
@@ -258,6 +249,14 @@ case "$mode:$action" in
     stop_daemon "$RUN_DIR/apt-cacher-ng.pid" "PidFile=$RUN_DIR/apt-cacher-ng.pid"
     remove_own_dir "$RUN_DIR"
     rmdir "$(dirname "$RUN_DIR")" 2>/dev/null || true
+    ;;
+  systemd:status)
+    [[ -f "$labs_dir/$lab" ]] || drifted "the APT cache has forgotten lab $lab ($labs_dir/$lab is gone)"
+    systemctl is-active --quiet apt-cacher-ng || drifted "the APT cache's service apt-cacher-ng is not running"
+    ;;
+  daemon:status)
+    : "${RUN_DIR:?RUN_DIR is required without systemd}"
+    daemon_pid "$RUN_DIR/apt-cacher-ng.pid" "PidFile=$RUN_DIR/apt-cacher-ng.pid" >/dev/null || drifted "the lab's APT cache (apt-cacher-ng) is not running"
     ;;
   *) echo "apt-cache.sh: unknown action or mode '$mode:$action'" >&2; exit 2 ;;
 esac

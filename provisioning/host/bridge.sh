@@ -5,14 +5,17 @@
 #   bridged:  an existing host bridge, checked and left alone; with CREATE=1 the lab creates it
 #             (with HOST_CIDR if given) and removes it on down, for either hypervisor
 # A bridge the lab creates carries OWNER as its interface alias: a re-run knows it, `down` removes
-# only such a bridge, and a lab never takes over a bridge that is not its own.
-# Usage: bridge.sh up|down
+# only such a bridge, and a lab never takes over a bridge that is not its own. `status` says
+# whether it is still there, up, with the host's address.
+# Usage: bridge.sh up|down|status
 # Environment: DEVICE, KIND, HOST_CIDR (e.g. 192.168.1.1/24), CREATE, OWNER (e.g. "labstack dev")
 set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
-action=${1:?usage: bridge.sh up|down}
-# Bridges need root: as a user, run again through password-less sudo, parameters kept.
-((EUID == 0)) || exec sudo -n --preserve-env bash "$0" "$@"
+action=${1:?usage: bridge.sh up|down|status}
+# Bridges need root.
+as_root "$@"
 : "${DEVICE:?}" "${KIND:?}" "${OWNER:?}"
 owned=1
 [[ "$KIND" == bridged && "${CREATE:-0}" != 1 ]] && owned=0
@@ -48,6 +51,12 @@ case "$action" in
     ;;
   down)
     if (( owned )) && exists && ours; then ip link del dev "$DEVICE"; fi
+    ;;
+  status)
+    exists || drifted "bridge $DEVICE is gone"
+    (( owned )) || exit 0
+    ip -o link show dev "$DEVICE" | grep -q ',UP' || drifted "bridge $DEVICE is down"
+    [[ -z "${HOST_CIDR:-}" ]] || ip -o -4 addr show dev "$DEVICE" | grep -qw "inet $HOST_CIDR" || drifted "bridge $DEVICE has lost $HOST_CIDR"
     ;;
   *) echo "bridge.sh: unknown action '$action'" >&2; exit 2 ;;
 esac

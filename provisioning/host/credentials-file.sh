@@ -5,11 +5,11 @@
 # shared with other tools) is used as it is and never chmod-ed: the files themselves are 0600.
 # `down` removes the lab's three files, and the folder only if the lab made it.
 # Usage: credentials-file.sh up|down
-# Environment: CREDENTIALS_DIR (absolute, or ~/... for the host user's home), the passwords,
-#              SSH_PRIVATE_KEY, SSH_PUBLIC_KEY
+# Environment: CREDENTIALS_DIR (absolute, or ~/... for the host user's home), PASSWORDS (records
+#              name= value=: credentials.yaml's lines), SSH_PRIVATE_KEY, SSH_PUBLIC_KEY
 set -euo pipefail
-# shellcheck source=owned.sh
-source "$(dirname "${BASH_SOURCE[0]}")/owned.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
 action=${1:?usage: credentials-file.sh up|down}
 dir=${CREDENTIALS_DIR:-}
@@ -17,9 +17,7 @@ dir=${CREDENTIALS_DIR:-}
 # shellcheck disable=SC2088 # expanded below
 [[ -n "$dir" || "$action" != down ]] || dir="~/.os_credentials"
 [[ -n "$dir" ]] || { echo "CREDENTIALS_DIR is required: the plan passes the folder of this lab" >&2; exit 2; }
-# `~` is the home of the user the script runs as on the lab host, never a folder named `~`.
-# shellcheck disable=SC2088 # the tilde is matched literally on purpose
-[[ "$dir" == "~/"* ]] && dir="$HOME/${dir#"~/"}"
+dir=$(expand_home "$dir")
 [[ "$dir" == /* ]] || { echo "credentialsDir must be an absolute path or start with ~/ (got '$CREDENTIALS_DIR')" >&2; exit 2; }
 
 case "$action" in
@@ -34,18 +32,17 @@ case "$action" in
   *) echo "credentials-file.sh: unknown action '$action'" >&2; exit 2 ;;
 esac
 
-: "${MARIADB_ROOT_PASSWORD:?}" "${RABBITMQ_PASSWORD:?}" "${OS_ADMIN_PASSWORD:?}" "${OS_DEMO_PASSWORD:?}" "${OS_SHARED_SECRET:?}" "${SSH_PRIVATE_KEY:?}" "${SSH_PUBLIC_KEY:?}"
+: "${PASSWORDS:?}" "${SSH_PRIVATE_KEY:?}" "${SSH_PUBLIC_KEY:?}"
 umask 077
 if [[ ! -d "$dir" ]]; then own_dir "$dir" 0700; fi
-cat > "$dir/credentials.yaml" <<YAML
-MARIADB_ROOT_PASSWORD: $MARIADB_ROOT_PASSWORD
-RABBITMQ_PASSWORD: $RABBITMQ_PASSWORD
-OS_ADMIN_PASSWORD: $OS_ADMIN_PASSWORD
-OS_DEMO_PASSWORD: $OS_DEMO_PASSWORD
-OS_SHARED_SECRET: $OS_SHARED_SECRET
-YAML
-printf '%s\n' "$SSH_PRIVATE_KEY" > "$dir/lab-key"
-printf '%s\n' "$SSH_PUBLIC_KEY" > "$dir/lab-key.pub"
-chmod 0600 "$dir/credentials.yaml" "$dir/lab-key"
-chmod 0644 "$dir/lab-key.pub"
+yaml=""
+while read -r line; do
+  record "$line"
+  # Generated passwords are alphanumeric: nothing to quote in YAML.
+  [[ "${field[name]}" =~ ^[A-Z][A-Z0-9_]*$ && "${field[value]}" =~ ^[A-Za-z0-9]+$ ]] || { echo "credentials-file.sh: a password name or value is not plain (${field[name]})" >&2; exit 2; }
+  yaml+="${field[name]}: ${field[value]}"$'\n'
+done < <(records "$PASSWORDS")
+put "$dir/credentials.yaml" "${yaml%$'\n'}" 0600 >/dev/null || true
+put "$dir/lab-key" "$SSH_PRIVATE_KEY" 0600 >/dev/null || true
+put "$dir/lab-key.pub" "$SSH_PUBLIC_KEY" 0644 >/dev/null || true
 echo "$dir/credentials.yaml"

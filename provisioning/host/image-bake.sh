@@ -18,24 +18,24 @@
 #              the smallest node's), KERNEL/INITRD/APPEND (images without a boot loader),
 #              ACCEL (auto|kvm|tcg), CACHE_DIR, TIMEOUT (seconds, default 3600)
 set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
 base=${1:?usage: image-bake.sh BASE_IMAGE}
 : "${PACKAGES:?}" "${DISK_GIB:?}" "${CACHE_DIR:?}"
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-node_scripts=("$here/../lib/records.sh" "$here/../node/lib.sh" "$here/../node/base-setup.sh")
+# What the builder runs: the nodes' own base setup with the libraries it sources.
+node_scripts=(lib node/base-setup.sh)
 
 # A downloaded image is named by its SHA-256 (image.sh); a local one is hashed.
 identity=$(basename "$base" .img)
 [[ "$identity" =~ ^[0-9a-f]{64}$ ]] || identity=$(sha256sum "$base" | cut -d' ' -f1)
 key=$({
   printf '%s\n' "$identity" "$PACKAGES" "${SERVICES_OFF:-}" "${CLOUD_ARCHIVE:-}" "$DISK_GIB" "${KERNEL:-}" "${INITRD:-}" "${APPEND:-}"
-  cat "$0" "${node_scripts[@]}"
+  cat "$0" "$LABSTACK_DIR/lib/common.sh" "$LABSTACK_DIR/lib/node.sh" "$LABSTACK_DIR/lib/records.sh" "$LABSTACK_DIR/node/base-setup.sh"
 } | sha256sum | cut -c1-16)
 out="$CACHE_DIR/baked-$key"
 if [[ -f "$out/disk.qcow2" ]]; then echo "$out/disk.qcow2"; exit 0; fi
 
-# shellcheck source=owned.sh
-source "$here/owned.sh"
 # Two stacks baking the same image: one bakes, the other waits and reuses it. A work folder whose
 # key nobody holds the lock of is a bake killed half-way (of this or an older key): cleared, with
 # its builder VM. QEMU gets no copy of the lock's descriptor (9>&- below), so a builder left behind
@@ -84,7 +84,7 @@ accel=${ACCEL:-auto}
 # KVM and running VirtualBox VMs cannot both hold the CPU's virtualization extensions (a re-bake
 # runs while the lab's VMs are still up): then the builder runs under TCG.
 if [[ "$accel" == auto ]] && command -v VBoxManage >/dev/null && [[ -n "$(VBoxManage list runningvms 2>/dev/null)" ]]; then accel=tcg; fi
-accel=$(KERNEL="${KERNEL:-}" INITRD="${INITRD:-}" BASE_IMAGE="$base" "$here/../qemu/accel.sh" "$accel")
+accel=$(KERNEL="${KERNEL:-}" INITRD="${INITRD:-}" BASE_IMAGE="$base" "$LABSTACK_DIR/qemu/accel.sh" "$accel")
 # A free port for the SSH forward; another process may take it before QEMU binds it, so a failed
 # start tries another.
 port=
@@ -100,18 +100,24 @@ done
 [[ -n "$port" ]] || { echo "the builder VM did not start (see the QEMU errors above)" >&2; exit 1; }
 
 timeout=${TIMEOUT:-3600}
-if ! PORT=$port TIMEOUT=$timeout "$here/wait-ssh.sh" up >&2; then tail -n 40 "$work/serial.log" >&2; exit 1; fi
+if ! PORT=$port TIMEOUT=$timeout "$LABSTACK_DIR/host/wait-ssh.sh" up >&2; then tail -n 40 "$work/serial.log" >&2; exit 1; fi
 ssh_opts=(-q -i "$work/key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10)
 # The proxy reaches APT through its environment, never the builder's disk: a proxy URL may hold a
 # password, and a deleted file's blocks would travel in the image to every node.
 params=$(printf 'export %s=%q\n' APT_PROXY_URL "" http_proxy "${APT_PROXY:-}" CLOUD_ARCHIVE "${CLOUD_ARCHIVE:-}" PACKAGES "$PACKAGES" SERVICES_OFF "${SERVICES_OFF:-}")
-# The nodes' base setup, then the seal; in a function, so nothing that reads stdin eats the rest of
-# the program (as in a node step). The node's own base setup writes its proxy.
+# The nodes' base setup with its libraries (as a node step's bundle carries them), then the seal;
+# in a function, so nothing that reads stdin eats the rest of the program. The node's own base
+# setup writes its proxy.
 {
   echo "labstack_bake() {"
   echo "set -euo pipefail"
   echo "$params"
-  cat "${node_scripts[@]}"
+  # shellcheck disable=SC2016 # expanded on the builder, not here
+  echo 'LABSTACK_DIR=$(mktemp -d); export LABSTACK_DIR'
+  # shellcheck disable=SC2016
+  printf 'base64 -d <<< %q | tar -xz -C "$LABSTACK_DIR"\n' "$(tar -C "$LABSTACK_DIR" -cz "${node_scripts[@]}" | base64 -w0)"
+  # shellcheck disable=SC2016
+  echo 'bash "$LABSTACK_DIR/node/base-setup.sh" up; rm -rf "$LABSTACK_DIR"'
   cat <<'SEAL'
 for unit in $SERVICES_OFF; do
   if systemctl cat "$unit" >/dev/null 2>&1; then systemctl disable --now --quiet "$unit"; fi

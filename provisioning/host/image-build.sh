@@ -17,13 +17,12 @@
 #              APT_PROXY (optional HTTP proxy for the downloads: the lab's APT cache), CACHE_DIR
 set -euo pipefail
 
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 # mmdebstrap's chroot mode and the image's root-owned files need root.
-((EUID == 0)) || exec sudo -n --preserve-env bash "$0" "$@"
+as_root "$@"
 : "${DISTRO:?}" "${RELEASE:?}" "${SIZE_GIB:?}" "${CACHE_DIR:?}"
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-hook="$here/image-customize.sh"
-# shellcheck source=mirror.sh
-source "$here/mirror.sh"
+hook="$LABSTACK_DIR/host/image-customize.sh"
 
 mirror=${MIRROR:-$(default_mirror "$DISTRO")}
 case "$DISTRO" in

@@ -9,21 +9,25 @@
 #              parameters); PACKAGES (+ image-bake.sh's parameters) to bake a downloaded or local
 #              image; CACHE_DIR; WHAT (the config key that errors name, default "image")
 set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
 [[ "${1:?usage: image.sh up|down}" == down ]] && exit 0
 what=${WHAT:-image}
 cache=${CACHE_DIR:-${LABSTACK_CACHE:-$HOME/.cache/labstack}/images}
+IMAGE_PATH=$(expand_home "${IMAGE_PATH:-}") KERNEL=$(expand_home "${KERNEL:-}") INITRD=$(expand_home "${INITRD:-}")
+export KERNEL INITRD
 
 if [[ -n "${DISTRO:-}" ]]; then
   # Made as the user: the build runs as root and would leave ~/.cache root-owned.
   mkdir -p "$cache"
-  CACHE_DIR=$cache exec bash "$(dirname "${BASH_SOURCE[0]}")/image-build.sh"
+  CACHE_DIR=$cache exec bash "$LABSTACK_DIR/host/image-build.sh"
 fi
 
 # A lab kind's packages go into a derived image, made once (image-bake.sh); otherwise the image
 # is used as it is.
 use() {
-  if [[ -n "${PACKAGES:-}" ]]; then CACHE_DIR=$cache exec bash "$(dirname "${BASH_SOURCE[0]}")/image-bake.sh" "$1"; fi
+  if [[ -n "${PACKAGES:-}" ]]; then CACHE_DIR=$cache exec bash "$LABSTACK_DIR/host/image-bake.sh" "$1"; fi
   echo "$1"
   exit 0
 }

@@ -10,7 +10,7 @@
 # depends on this step, so destroy runs it last, after each part removed its own folder.
 # Usage: preflight.sh up|down
 # Environment:
-#   STATE_DIR    the lab's state folder on the host
+#   STATE_DIR    the lab's state folder on the host (~/ allowed)
 #   MEMORY_MIB   what the lab's VMs need
 #   HYPERVISOR   what runs the VMs, for the messages
 #   REQUIRE_KVM  1|0
@@ -29,13 +29,15 @@
 #   DEVICES      key= device=: a host interface the lab attaches to
 #   MIRRORS      key= distro= release= [url=]: a package mirror an image is built from (no url:
 #                the host's default, mirror.sh); it must serve the release's Release file
-#   MIRROR_PROXY the proxy builds fetch through (the lab's upstream proxy), if any
+#   MIRROR_PROXY the proxy builds fetch through (the lab's upstream proxy; default the host's http_proxy)
 #   HOST_ROOT    read the kernel's facts (/proc, /sys, /dev) under this folder (default /; for tests)
 set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
 action=${1:?usage: preflight.sh up|down}
 if [[ "$action" == down ]]; then
-  if [[ -n "${STATE_DIR:-}" ]]; then rmdir -- "$STATE_DIR" 2>/dev/null || true; fi
+  if [[ -n "${STATE_DIR:-}" ]]; then rmdir -- "$(expand_home "$STATE_DIR")" 2>/dev/null || true; fi
   exit 0
 fi
 : "${MEMORY_MIB:?}" "${HYPERVISOR:?}"
@@ -50,9 +52,6 @@ if ((total < MEMORY_MIB)); then
   problem "the lab's VMs need ${MEMORY_MIB} MiB of memory but $where has ${total} MiB; use a bigger host or smaller VMs (nodes[].memoryMiB)"
 fi
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../lib/records.sh
-source "$here/../lib/records.sh"
 hw_virt() { grep -qwE 'vmx|svm' "$root/proc/cpuinfo"; }
 if [[ "${REQUIRE_KVM:-0}" == 1 ]]; then
   if ! hw_virt || [[ ! -c "$root/dev/kvm" ]]; then
@@ -65,7 +64,7 @@ fi
 lab_vm_running() { grep -qzxF -- "$1" /proc/[0-9]*/cmdline 2>/dev/null; }
 if [[ -n "${HOST_CHECKS:-}" ]]; then
   # shellcheck disable=SC1090 # the hypervisor's own file, named by the plan
-  source "$here/../$HOST_CHECKS"
+  source "$LABSTACK_DIR/$HOST_CHECKS"
 fi
 
 # The steps that need root run themselves through `sudo -n`: it must not ask for a password.
@@ -76,7 +75,8 @@ fi
 
 while read -r line; do
   record "$line"
-  [[ -f "${field[path]}" && -r "${field[path]}" ]] || problem "${field[key]}: ${field[path]} is not a readable file on $where; fix the path or the file's permissions"
+  file=$(expand_home "${field[path]}")
+  [[ -f "$file" && -r "$file" ]] || problem "${field[key]}: ${field[path]} is not a readable file on $where; fix the path or the file's permissions"
 done < <(records "${FILES:-}")
 
 while read -r line; do
@@ -86,10 +86,9 @@ done < <(records "${DEVICES:-}")
 
 # A built image comes from a package mirror: one that does not answer from here would fail the
 # build minutes later. (Without curl the image build finds out itself.)
-# shellcheck source=mirror.sh
-source "$here/mirror.sh"
 proxy=() via=""
-if [[ -n "${MIRROR_PROXY:-}" ]]; then proxy=(--proxy "$MIRROR_PROXY") via=" through the lab's upstream proxy"; fi
+mirror_proxy=$(UPSTREAM_PROXY=${MIRROR_PROXY:-} upstream_proxy)
+if [[ -n "$mirror_proxy" ]]; then proxy=(--proxy "$mirror_proxy") via=" through the lab's upstream proxy"; fi
 while read -r line; do
   record "$line"
   command -v curl >/dev/null || break
@@ -105,7 +104,7 @@ while read -r line; do
   record "$line"
   port=${field[port]}
   holders=$(ss -Hltn "sport = :$port" | awk '{ a = $4; sub(/:[0-9]+$/, "", a); sub(/%.*/, "", a) } a ~ /^(127\.0\.0\.1|0\.0\.0\.0|\*|\[::\]|\[::ffff:127\.0\.0\.1\])$/ { print $4 }')
-  if [[ -n "$holders" ]] && ! lab_vm_running "${field[vm]}"; then
+  if [[ -n "$holders" ]] && ! lab_vm_running "$(expand_home "${field[vm]}")"; then
     problem "${field[key]}: port $port on 127.0.0.1 is already in use on $where (listening: ${holders//$'\n'/ }), so the node's SSH forward cannot be set up; pick a free port (ss -ltn shows the used ones) or stop what holds it"
   fi
 done < <(records "${SSH_PORTS:-}")
@@ -124,6 +123,7 @@ overlaps() {
 while read -r line; do
   record "$line"
   key=${field[key]} cidr=${field[cidr]} own=${field[own]:-}
+  own=$(expand_home "$own")
   if [[ "$own" == /* ]]; then own=$(cat "$own" 2>/dev/null || true); fi
   while read -r route; do
     read -r -a f <<< "$route"

@@ -8,24 +8,26 @@
 #              command is missing), REQUIRED (records command= missing=: tools no package
 #              brings, and what to do), APT_CACHE (1 to install apt-cacher-ng)
 set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
 action=${1:?usage: prepare.sh up|down}
 [[ "$action" == down ]] && exit 0
 # Packages are root's to install: as a user, through password-less sudo (the preflight checked it).
 sudo=(); ((EUID == 0)) || sudo=(sudo -n)
 
-# shellcheck source=../lib/records.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/records.sh"
 # A user's PATH may lack the sbin folders where some tools live (sfdisk, mkfs.fat).
 PATH=$PATH:/usr/sbin:/sbin
 need=()
+# A tool is a command on the PATH, or a file it needs (an absolute path).
+present() { if [[ "$1" == /* ]]; then [[ -e "$1" ]]; else command -v "$1" >/dev/null; fi; }
 while read -r line; do
   record "$line"
-  command -v "${field[command]}" >/dev/null || { echo "${field[missing]}" >&2; exit 1; }
+  present "${field[command]}" || { echo "${field[missing]}" >&2; exit 1; }
 done < <(records "${REQUIRED:-}")
 while read -r line; do
   record "$line"
-  command -v "${field[command]}" >/dev/null || need+=("${field[package]}")
+  present "${field[command]}" || need+=("${field[package]}")
 done < <(records "${PACKAGES:-}")
 if [[ "${APT_CACHE:-0}" == 1 ]] && [[ ! -x /usr/sbin/apt-cacher-ng ]]; then need+=(apt-cacher-ng); fi
 # The labs' host-side checks ping nodes from the host.

@@ -2,10 +2,6 @@
 # with a one-line reason, so a red `pulumi up` says exactly what is wrong.
 # shellcheck shell=bash
 
-# The plan's lists: node steps get lib/records.sh ahead of this file; from a checkout, read it.
-# shellcheck source=../lib/records.sh
-[[ $(type -t record) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/../lib/records.sh"
-
 fail() { echo "CHECK FAILED on $(hostname): $*" >&2; exit 1; }
 
 # A missing tool must not read as "no answer": an isolation check would pass without testing.

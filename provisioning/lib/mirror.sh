@@ -1,7 +1,7 @@
 # The package mirror a lab fetches a distribution from when its config names none: for Debian the
 # one the lab host's own apt uses (a classroom or company mirror keeps working), else
 # deb.debian.org; for Ubuntu archive.ubuntu.com. apt-cache.sh, image-build.sh and preflight.sh
-# source this file, so the cache, the image build and the check agree.
+# use it (through common.sh), so the cache, the image build and the check agree.
 # shellcheck shell=bash
 
 # default_mirror DISTRO: prints the mirror's URL.

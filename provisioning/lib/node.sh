@@ -1,26 +1,8 @@
-# Helpers shared by the node scripts. The components send this file ahead of each script on the
-# same stdin, so a node needs nothing of ours installed. Every change a script makes is announced
-# with a "labstack: changed" line: the idempotency tests count them.
+# Helpers of the node scripts: packages and services. Sourced through common.sh; a node gets it in
+# each step's bundle, so it needs nothing of ours installed.
 # shellcheck shell=bash
 
 export DEBIAN_FRONTEND=noninteractive
-
-changed() { echo "labstack: changed $*"; }
-
-# The plan's lists (`record`): nodeStdin sends lib/records.sh ahead of this file; run from a
-# checkout, it is read from there.
-# shellcheck source=../lib/records.sh
-[[ $(type -t record) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/../lib/records.sh"
-
-# put FILE CONTENT [MODE]: write FILE only when its content differs; true when it wrote.
-put() {
-  local file=$1 content=$2 mode=${3:-0644}
-  if [[ -f "$file" ]] && [[ "$(cat "$file")" == "$content" ]]; then return 1; fi
-  mkdir -p "$(dirname "$file")"
-  printf '%s\n' "$content" > "$file"
-  chmod "$mode" "$file"
-  changed "$file"
-}
 
 missing_packages() {
   local p

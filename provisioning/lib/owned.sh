@@ -2,8 +2,7 @@
 # What the lab owns on its host, and only that: folders it made (they carry a marker file), and
 # daemons it started (their pidfile is trusted only while the PID's command line still carries the
 # daemon's own marker: a stale pidfile's PID may belong to any other process by now).
-# Sourced by host/ scripts; qemu/owned.sh is a link to this file (a host script ships only the
-# files of its own folder).
+# Sourced through common.sh.
 
 LAB_MARKER=.labstack-owned
 

@@ -1,8 +1,7 @@
 # The one encoding of a list the plan hands a script (plan/steps.ts, `records`): one item a line,
 # `key=value` fields separated by spaces, a list's items joined with commas, an optional field left
 # out. In a value, %, backslash and whitespace travel percent-encoded (%25, %5C, %20...), so paths
-# and messages with spaces fit. Node steps get this file ahead of lib.sh on stdin; host scripts
-# source it from ../lib/ (a remote host gets it with the script, see hostStdin).
+# and messages with spaces fit. Sourced through common.sh.
 # shellcheck shell=bash
 
 # record LINE: the fields of one line into the associative array `field`.

@@ -5,10 +5,11 @@
 # Environment: PROFILE, BIN_DIR, NAMESPACE, DEPLOYMENT, SERVICE, PVC
 set -euo pipefail
 [[ "${1:-up}" == down ]] && exit 0
-# shellcheck source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 require curl
 : "${PROFILE:?}" "${BIN_DIR:?}" "${NAMESPACE:?}" "${DEPLOYMENT:?}" "${SERVICE:?}" "${PVC:?}"
+BIN_DIR=$(expand_home "$BIN_DIR")
 kubectl=("$BIN_DIR/kubectl" --context "$PROFILE" -n "$NAMESPACE")
 
 echo "\$ kubectl wait --for=condition=Available deployment/$DEPLOYMENT"

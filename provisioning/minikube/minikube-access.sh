@@ -4,9 +4,12 @@
 # secret: the component keeps this output secret and never logs it.
 # Usage: minikube-access.sh up|down    Environment: PROFILE, BIN_DIR
 set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
 [[ "${1:?usage: minikube-access.sh up|down}" == down ]] && exit 0
 : "${PROFILE:?}" "${BIN_DIR:?}"
+BIN_DIR=$(expand_home "$BIN_DIR")
 ip=$("$BIN_DIR/minikube" -p "$PROFILE" ip)
 kubeconfig=$("$BIN_DIR/kubectl" config view --context "$PROFILE" --flatten --minify)
 python3 -c 'import json, sys; print(json.dumps({"ip": sys.argv[1], "kubeconfig": sys.argv[2]}))' "$ip" "$kubeconfig"

@@ -3,9 +3,12 @@
 # so removing it from the config turns it off.
 # Usage: minikube-addon.sh up|down    Environment: PROFILE, BIN_DIR, ADDON
 set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
 action=${1:?usage: minikube-addon.sh up|down}
 : "${PROFILE:?}" "${BIN_DIR:?}" "${ADDON:?}"
+BIN_DIR=$(expand_home "$BIN_DIR")
 minikube=("$BIN_DIR/minikube" -p "$PROFILE")
 enabled() { "${minikube[@]}" addons list -o json | python3 -c 'import json, sys; sys.exit(0 if json.load(sys.stdin).get(sys.argv[1], {}).get("Status") == "enabled" else 1)' "$ADDON"; }
 

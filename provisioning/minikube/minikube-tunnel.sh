@@ -4,11 +4,12 @@
 # and a log; `down` stops it and removes the routes it made.
 # Usage: minikube-tunnel.sh up|down    Environment: PROFILE, BIN_DIR, RUN_DIR
 set -euo pipefail
-# shellcheck source=owned.sh
-source "$(dirname "${BASH_SOURCE[0]}")/owned.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
 action=${1:?usage: minikube-tunnel.sh up|down}
 : "${PROFILE:?}" "${BIN_DIR:?}" "${RUN_DIR:?}"
+BIN_DIR=$(expand_home "$BIN_DIR") RUN_DIR=$(expand_home "$RUN_DIR")
 pidfile="$RUN_DIR/tunnel.pid"
 marker="$BIN_DIR/minikube -p $PROFILE tunnel"
 

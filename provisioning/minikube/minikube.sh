@@ -6,12 +6,12 @@
 # Environment: PROFILE, BIN_DIR, MINIKUBE_URL, MINIKUBE_SHA256, KUBECTL_URL, KUBECTL_SHA256,
 #              KUBERNETES_VERSION, DRIVER (virtualbox|kvm2|docker|none), MEMORY_MIB, CPUS
 set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
 action=${1:?usage: minikube.sh up|down}
 : "${PROFILE:?}" "${BIN_DIR:?}"
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=owned.sh
-source "$here/owned.sh"
+BIN_DIR=$(expand_home "$BIN_DIR")
 minikube=("$BIN_DIR/minikube" -p "$PROFILE")
 
 case "$action" in
@@ -33,7 +33,7 @@ esac
 : "${MINIKUBE_URL:?}" "${MINIKUBE_SHA256:?}" "${KUBECTL_URL:?}" "${KUBECTL_SHA256:?}" "${KUBERNETES_VERSION:?}" "${DRIVER:?}" "${MEMORY_MIB:?}" "${CPUS:?}"
 install_binary() { # NAME URL SHA256
   local cached
-  cached=$(IMAGE_URL=$2 IMAGE_SHA256=$3 IMAGE_PATH='' WHAT="minikube.$1" CACHE_DIR="${LABSTACK_CACHE:-$HOME/.cache/labstack}/binaries" "$here/image.sh" up)
+  cached=$(IMAGE_URL=$2 IMAGE_SHA256=$3 IMAGE_PATH='' WHAT="minikube.$1" CACHE_DIR="${LABSTACK_CACHE:-$HOME/.cache/labstack}/binaries" "$LABSTACK_DIR/host/image.sh" up)
   if ! cmp -s "$cached" "$BIN_DIR/$1"; then
     install -m 0755 "$cached" "$BIN_DIR/$1"
     echo "labstack: changed installed $1 from $2"

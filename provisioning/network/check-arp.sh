@@ -2,8 +2,8 @@
 # After talking to PEER, this node's ARP cache holds PEER's MAC: both share one layer-2 segment.
 # Environment: PEER, PEER_IP, PEER_MAC, DEVICE
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${PEER:?}" "${PEER_IP:?}" "${PEER_MAC:?}" "${DEVICE:?}"
 
 ping -c 1 -W 2 -- "$PEER_IP" >/dev/null 2>&1 || true

@@ -3,8 +3,8 @@
 # matches PATTERN (an 802.1Q tag, a VXLAN header): what really crosses the wire.
 # Environment: DEVICE, FILTER, PATTERN, TARGET (FILTER and TARGET come after `--`: never options)
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${DEVICE:?}" "${FILTER:?}" "${PATTERN:?}" "${TARGET:?}"
 
 out=$(mktemp) err=$(mktemp)

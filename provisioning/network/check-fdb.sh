@@ -2,8 +2,8 @@
 # The bridge has learned each peer's MAC on the port that faces it.
 # Environment: BRIDGE, ENTRIES (records peer= mac= port=)
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${BRIDGE:?}" "${ENTRIES:?}"
 
 fdb=$(bridge fdb show br "$BRIDGE")

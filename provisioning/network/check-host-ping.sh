@@ -4,8 +4,8 @@
 # Environment: TARGET, EXPECT
 set -euo pipefail
 [[ "${1:-up}" == down ]] && exit 0
-# shellcheck source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 require ping
 : "${TARGET:?}" "${EXPECT:?}"
 

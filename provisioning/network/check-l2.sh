@@ -3,8 +3,8 @@
 # only whether the two sit on one segment (one VLAN, one bridge). Leaves no route behind.
 # Environment: TARGET, DEVICE, EXPECT (reach|isolated)
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 require ping ip
 : "${TARGET:?}" "${DEVICE:?}" "${EXPECT:?}"
 

@@ -2,8 +2,8 @@
 # This node reaches TARGET (EXPECT=reach) or must not (EXPECT=isolated).
 # Environment: TARGET, EXPECT
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 require ping
 : "${TARGET:?}" "${EXPECT:?}"
 

@@ -2,8 +2,8 @@
 # The VXLAN device's forwarding database has learned every other VTEP (an entry with dst PEER).
 # Environment: DEVICE, PEERS (underlay addresses)
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${DEVICE:?}" "${PEERS:?}"
 
 fdb=$(bridge fdb show dev "$DEVICE")

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # The networking labs' devices inside a node, with iproute2 (no brctl/vconfig/ifconfig). A device
 # that exists with other settings is deleted and made again (as the seed's playbooks do); one that
-# matches is left alone, so a second run changes nothing.
+# matches is left alone, so a second run changes nothing. `status` changes nothing and says what
+# is no longer as planned (a bridge a learner took down).
+# Usage: guest-network.sh [up|status]
 # Environment: one device a line, as `key=value` fields (lib.sh's record; [optional]):
 #   BRIDGES  name [ip] ports=a,b          a Linux bridge; ports lose their addresses and go promiscuous
 #   VLANS    parent id ip                 parent.id, an 802.1Q device
 #   VXLANS   name vni dev remote|group [ttl] port ip
 #   TUNNELS  name kind=gretap|geneve dev remote [id] ip   (id: gretap's key, geneve's VNI, default 1)
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t put) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
+action=${1:-up}
+
+# about_to CHANGE: in `status`, a change still to make is the drift to report.
+about_to() { [[ "$action" != status ]] || drifted "$*"; }
 
 exists() { ip link show dev "$1" >/dev/null 2>&1; }
 
@@ -17,6 +23,7 @@ exists() { ip link show dev "$1" >/dev/null 2>&1; }
 ensure_device() {
   local name=$1 want=$2; shift 2
   if exists "$name" && ip -d link show dev "$name" | grep -qE -- "$want"; then return 0; fi
+  about_to "$name is missing or not as planned"
   if exists "$name"; then ip link del dev "$name"; changed "removed $name (settings differ)"; fi
   "$@"
   changed "created $name"
@@ -24,12 +31,14 @@ ensure_device() {
 
 ensure_up() {
   ip -o link show dev "$1" | grep -q ',UP' && return 0
+  about_to "$1 is down"
   ip link set dev "$1" up
   changed "brought up $1"
 }
 
 ensure_address() { # ensure_address DEV IP/PREFIX
   ip -o -4 addr show dev "$1" | grep -qw "inet $2" && return 0
+  about_to "$1 has not got $2"
   ip addr add "$2" dev "$1"
   changed "address $2 on $1"
 }
@@ -41,9 +50,9 @@ while read -r line; do
   name=${field[name]}
   ensure_device "$name" "bridge " ip link add name "$name" type bridge
   for port in ${field[ports]//,/ }; do
-    if [[ -n "$(ip -o -4 addr show dev "$port")" ]]; then ip addr flush dev "$port"; changed "flushed addresses of $port"; fi
-    if ! ip -d link show dev "$port" | grep -q 'promiscuity [1-9]'; then ip link set dev "$port" promisc on; changed "$port promiscuous"; fi
-    if ! ip -o link show dev "$port" | grep -q "master $name "; then ip link set dev "$port" master "$name"; changed "$port joined $name"; fi
+    if [[ -n "$(ip -o -4 addr show dev "$port")" ]]; then about_to "$port has addresses"; ip addr flush dev "$port"; changed "flushed addresses of $port"; fi
+    if ! ip -d link show dev "$port" | grep -q 'promiscuity [1-9]'; then about_to "$port is not promiscuous"; ip link set dev "$port" promisc on; changed "$port promiscuous"; fi
+    if ! ip -o link show dev "$port" | grep -q "master $name "; then about_to "$port is not a port of $name"; ip link set dev "$port" master "$name"; changed "$port joined $name"; fi
     ensure_up "$port"
   done
   [[ -z "${field[ip]:-}" ]] || ensure_address "$name" "${field[ip]}"
@@ -59,6 +68,7 @@ done < <(records "${VLANS:-}")
 for parent in $(printf '%s\n' "${wanted_vlans[@]}" | sort -u); do
   for dev in $(ip -o link show type vlan | awk -F': ' '{ print $2 }' | cut -d@ -f1 | grep "^$parent\." || true); do
     [[ -v "wanted_vlans[$dev]" ]] && continue
+    about_to "$dev is not planned"
     ip link del dev "$dev"
     changed "removed $dev"
   done

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# A small web server on the lab host's loopback for the NAT lab: guests reach it as 10.0.2.2.
-# Usage: web-server.sh up|down    Environment: PORT, TOKEN (the page's text), RUN_DIR (pidfile, page)
+# A small web server on the lab host's loopback for the NAT lab: guests reach it through their
+# NAT's gateway (10.0.2.2). `status` says whether it still serves.
+# Usage: web-server.sh up|down|status    Environment: PORT, TOKEN (the page's text), RUN_DIR (pidfile, page)
 set -euo pipefail
-# shellcheck source=owned.sh
-source "$(dirname "${BASH_SOURCE[0]}")/owned.sh"
-action=${1:?usage: web-server.sh up|down}
-: "${PORT:?}"
-run_dir=${RUN_DIR:-}
-run_dir=${run_dir:-${TMPDIR:-/tmp}/labstack-web-$PORT}
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
+action=${1:?usage: web-server.sh up|down|status}
+: "${PORT:?}" "${RUN_DIR:?}"
+run_dir=$(expand_home "$RUN_DIR")
 pidfile="$run_dir/pid"
 # The server's command line names its own folder: that is how a pidfile's PID is known as ours.
 marker="--directory $run_dir/www"
@@ -27,6 +27,9 @@ case "$action" in
   down)
     stop_daemon "$pidfile" "$marker"
     remove_own_dir "$run_dir"
+    ;;
+  status)
+    daemon_pid "$pidfile" "$marker" >/dev/null || drifted "the NAT lab's web server on 127.0.0.1:$PORT is not running"
     ;;
   *) echo "web-server.sh: unknown action '$action'" >&2; exit 2 ;;
 esac

@@ -8,8 +8,8 @@
 #   UNNUMBERED_DEVICES  NICs to bring up without an address (e.g. "enp0s9")
 #   PACKAGES            packages every node needs (e.g. python3-openstackclient)
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t put) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
 # cloud-init writes result.json when it is done (the readiness gate waits for the same).
 if command -v cloud-init >/dev/null; then wait_for 600 "cloud-init to finish" test -e /run/cloud-init/result.json; fi

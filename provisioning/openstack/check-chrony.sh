@@ -3,8 +3,8 @@
 # it selected, '^*').
 # Environment: ROLE (server|client), SERVER and SERVER_IP (client)
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${ROLE:?}"
 
 systemctl is-active --quiet chrony || fail "systemctl is-active chrony: $(systemctl is-active chrony || true)"

@@ -2,8 +2,8 @@
 # Every node resolves every other by name to its management address, and reaches it.
 # Environment: HOSTS (lines "ip name")
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${HOSTS:?}"
 
 while read -r ip name; do

@@ -2,8 +2,8 @@
 # This node logs into MariaDB on the database node by name with the generated root password.
 # Environment: DB_HOST, ROOT_PASSWORD (secret)
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${DB_HOST:?}" "${ROOT_PASSWORD:?}"
 
 version=$(MYSQL_PWD=$ROOT_PASSWORD mysql -h "$DB_HOST" -u root -N -B -e 'SELECT VERSION()') \

@@ -3,8 +3,8 @@
 # listens on the management address only.
 # Environment: BIND_ADDRESS, ROOT_PASSWORD (secret)
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${BIND_ADDRESS:?}" "${ROOT_PASSWORD:?}"
 
 q() { mysql --protocol=socket -u root -N -B -e "$1"; }

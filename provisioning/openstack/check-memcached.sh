@@ -2,8 +2,8 @@
 # Memcached answers on the management address: this node stores a value and reads it back.
 # Environment: MEMCACHED_HOST, MEMCACHED_IP, NODE
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${MEMCACHED_HOST:?}" "${MEMCACHED_IP:?}" "${NODE:?}"
 
 key="labstack-check-$NODE"

@@ -2,8 +2,8 @@
 # This node authenticates to RabbitMQ on the broker node over AMQP, as OpenStack's agents will.
 # Environment: RABBIT_HOST, RABBIT_USER, RABBIT_PASSWORD (secret)
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${RABBIT_HOST:?}" "${RABBIT_USER:?}" "${RABBIT_PASSWORD:?}"
 
 python3 - <<'PY' || fail "AMQP login as $RABBIT_USER to $RABBIT_HOST:5672 failed"

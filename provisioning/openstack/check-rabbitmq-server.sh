@@ -3,8 +3,8 @@
 # epmd and Erlang distribution listen on the management address only (epmd on loopback too).
 # Environment: BIND_ADDRESS, RABBIT_USER
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t fail) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${BIND_ADDRESS:?}" "${RABBIT_USER:?}"
 
 users=$(rabbitmqctl -s list_users) || fail "rabbitmqctl list_users failed"

@@ -2,8 +2,8 @@
 # Chrony syncing only from the lab's time server (the seed's ntpClient role).
 # Environment: SERVER (host name of the time server)
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t put) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${SERVER:?}"
 
 ensure_packages chrony

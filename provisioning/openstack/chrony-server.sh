@@ -3,8 +3,8 @@
 # even when the lab has no way to the internet's NTP pool.
 # Environment: ALLOW_CIDR (the management network)
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t put) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${ALLOW_CIDR:?}"
 
 ensure_packages chrony

@@ -4,8 +4,8 @@
 # seed, no anonymous users, no test database.
 # Environment: BIND_ADDRESS, ROOT_PASSWORD (secret)
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t put) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${BIND_ADDRESS:?}" "${ROOT_PASSWORD:?}"
 # Generated passwords are alphanumeric; refusing others keeps them out of SQL quoting trouble.
 [[ "$ROOT_PASSWORD" =~ ^[A-Za-z0-9]+$ ]] || { echo "ROOT_PASSWORD must be alphanumeric" >&2; exit 1; }

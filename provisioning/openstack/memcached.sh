@@ -2,8 +2,8 @@
 # Memcached for the lab (the seed's memcached role), listening on the management address only.
 # Environment: LISTEN_ADDRESS
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t put) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${LISTEN_ADDRESS:?}"
 
 ensure_packages memcached

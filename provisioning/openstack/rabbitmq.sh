@@ -4,8 +4,8 @@
 # vhost /, and no default guest user.
 # Environment: BIND_ADDRESS, RABBIT_USER (openstack), RABBIT_PASSWORD (secret)
 set -euo pipefail
-# shellcheck source=lib.sh
-[[ $(type -t put) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${BIND_ADDRESS:?}" "${RABBIT_USER:?}" "${RABBIT_PASSWORD:?}"
 [[ "$BIND_ADDRESS" =~ ^[0-9]+(\.[0-9]+){3}$ ]] || { echo "BIND_ADDRESS must be an IPv4 address, got '$BIND_ADDRESS'" >&2; exit 1; }
 

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # One lab node as a QEMU VM on the lab host: a qcow2 overlay on the cached base image, a NoCloud
 # seed, NICs in config order on fixed PCI slots, daemonized with a pidfile and a serial log.
-# Usage: vm.sh up|down
+# `up` on a VM that died starts it again on its own disk; `status` says whether it runs.
+# Usage: vm.sh up|down|status
 # Environment:
-#   VM_DIR        folder for this VM's overlay, seed, pidfile and serial log
+#   VM_DIR        folder for this VM's overlay, seed, pidfile and serial log (~/ allowed)
 #   NAME          VM name (the node's hostname)
 #   BASE_IMAGE    qcow2 base image; KERNEL/INITRD/APPEND to boot a kernel directly (optional)
 #   MEMORY_MIB, CPUS, DISK_GIB
 #   USER_DATA, META_DATA, NETWORK_CONFIG   the cloud-init NoCloud documents
 #   NICS          records (lib/records.sh), one a NIC in order: kind=nat mac= port= (the SSH
-#                 forward) or kind=tap mac= tap= bridge=
+#                 forward) or kind=tap mac= tap= bridge=; NIC k sits on PCI slot FIRST_NIC_SLOT+k
+#   NAT_NETWORK, NAT_GATEWAY, NAT_GUEST   VirtualBox's NAT addressing, which QEMU's user network copies
 #   SSH_BIND      host address of the SSH forward (default 127.0.0.1)
 #   ACCEL         auto | kvm | tcg (auto: KVM only if a guest really boots with it)
 #   RUNAS         user QEMU drops to once its files are open (default nobody when run as root;
@@ -18,17 +20,15 @@
 # removes what it made (taps, the VM's folder) before it exits: Pulumi records no failed create,
 # so no `destroy` would.
 set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
-action=${1:?usage: vm.sh up|down}
-# Taps need root: as a user, run again through password-less sudo, parameters kept.
-((EUID == 0)) || exec sudo -n --preserve-env bash "$0" "$@"
+action=${1:?usage: vm.sh up|down|status}
+# Taps need root.
+as_root "$@"
 : "${VM_DIR:?}" "${NAME:?}"
+VM_DIR=$(expand_home "$VM_DIR")
 pidfile="$VM_DIR/qemu.pid"
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=owned.sh
-source "$here/owned.sh"
-# shellcheck source=../lib/records.sh
-source "$here/../lib/records.sh"
 
 # QEMU's command line names its pidfile: that is how the pidfile's PID is known as this VM's.
 running() { daemon_pid "$pidfile" "-pidfile $pidfile" >/dev/null; }
@@ -54,11 +54,17 @@ case "$action" in
     { rmdir "$(dirname "$VM_DIR")" && rmdir "$(dirname "$(dirname "$VM_DIR")")"; } 2>/dev/null || true
     exit 0
     ;;
+  status)
+    running || drifted "$NAME's VM is not running (no QEMU for $pidfile)"
+    exit 0
+    ;;
   up) ;;
   *) echo "vm.sh: unknown action '$action'" >&2; exit 2 ;;
 esac
 
 : "${BASE_IMAGE:?}" "${MEMORY_MIB:?}" "${CPUS:?}" "${DISK_GIB:?}" "${USER_DATA:?}" "${META_DATA:?}" "${NETWORK_CONFIG:?}" "${NICS:?}"
+: "${FIRST_NIC_SLOT:?}" "${NAT_NETWORK:?}" "${NAT_GATEWAY:?}" "${NAT_GUEST:?}"
+KERNEL=$(expand_home "${KERNEL:-}") INITRD=$(expand_home "${INITRD:-}")
 if running; then exit 0; fi
 [[ -f "$BASE_IMAGE" ]] || { echo "base image $BASE_IMAGE not found" >&2; exit 1; }
 
@@ -95,14 +101,14 @@ if [[ -n "${KERNEL:-}" ]]; then
   args+=(-kernel "$KERNEL" -initrd "${INITRD:?INITRD goes with KERNEL}" -append "${APPEND:-root=/dev/vda rw console=ttyS0}")
 fi
 
-slot=3
+slot=$FIRST_NIC_SLOT
 while read -r line; do
   record "$line"
   kind=${field[kind]} mac=${field[mac]}
   case "$kind" in
     nat)
-      # VirtualBox NAT semantics: guest 10.0.2.15, the host is the gateway 10.0.2.2.
-      args+=(-netdev "user,id=net$slot,net=10.0.2.0/24,host=10.0.2.2,dhcpstart=10.0.2.15,hostfwd=tcp:${SSH_BIND:-127.0.0.1}:${field[port]}-:22") ;;
+      # VirtualBox's NAT: the guest gets NAT_GUEST by DHCP, the host is the gateway NAT_GATEWAY.
+      args+=(-netdev "user,id=net$slot,net=$NAT_NETWORK,host=$NAT_GATEWAY,dhcpstart=$NAT_GUEST,hostfwd=tcp:${SSH_BIND:-127.0.0.1}:${field[port]}-:22") ;;
     tap)
       if ! ip link show dev "${field[tap]}" >/dev/null 2>&1; then
         ip tuntap add dev "${field[tap]}" mode tap
@@ -116,7 +122,7 @@ while read -r line; do
   slot=$((slot + 1))
 done < <(records "$NICS")
 
-accel=$(KERNEL="${KERNEL:-}" INITRD="${INITRD:-}" BASE_IMAGE="$BASE_IMAGE" "$here/accel.sh" "${ACCEL:-auto}")
+accel=$(KERNEL="${KERNEL:-}" INITRD="${INITRD:-}" BASE_IMAGE="$BASE_IMAGE" "$LABSTACK_DIR/qemu/accel.sh" "${ACCEL:-auto}")
 : > "$VM_DIR/serial.log"
 runas=${RUNAS:-nobody}
 if [[ "$runas" != - ]] && id -u "$runas" >/dev/null 2>&1; then args+=(-runas "$runas"); fi

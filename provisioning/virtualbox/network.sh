@@ -4,16 +4,19 @@
 # left alone. VirtualBox names a new interface itself (vboxnetN), so the one the lab creates is
 # recorded in STATE_FILE: a re-run finds it again, and `down` removes it and nothing else. An
 # interface that already existed under DEVICE is configured but never removed.
-# Prints the interface name.
-# Usage: network.sh up|down
+# Prints the interface name. `status` says whether it is still there with the lab's address.
+# Usage: network.sh up|down|status
 # Environment: HOST_ADDRESS, NETMASK, STATE_FILE, DEVICE (optional: use or create this vboxnetN)
 set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 # VBoxManage translates the labels parsed here (Name:, IPAddress:, "was successfully created")
 # into the user's language: read them in English.
 export LC_ALL=C
 
-action=${1:?usage: network.sh up|down}
+action=${1:?usage: network.sh up|down|status}
 : "${STATE_FILE:?}"
+STATE_FILE=$(expand_home "$STATE_FILE")
 
 exists() { VBoxManage list hostonlyifs | awk '/^Name:/ { print $2 }' | grep -qx "$1"; }
 recorded() { if [[ -s "$STATE_FILE" ]]; then cat "$STATE_FILE"; fi; }
@@ -76,6 +79,11 @@ case "$action" in
     rm -f "$STATE_FILE"
     # The lab's state folder goes with the last thing in it (rmdir keeps non-empty ones).
     { rmdir "$(dirname "$STATE_FILE")" && rmdir "$(dirname "$(dirname "$STATE_FILE")")"; } 2>/dev/null || true
+    ;;
+  status)
+    device=${DEVICE:-$(recorded)}
+    if [[ -z "$device" ]] || ! exists "$device"; then drifted "the lab's host-only interface ${device:-(none recorded)} is gone"; fi
+    [[ "$(address "$device")" == "$HOST_ADDRESS/$NETMASK" ]] || drifted "$device has lost the address $HOST_ADDRESS/$NETMASK"
     ;;
   *) echo "network.sh: unknown action '$action'" >&2; exit 2 ;;
 esac

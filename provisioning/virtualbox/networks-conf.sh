@@ -12,6 +12,8 @@
 #              the lab's line), VBOX_NETWORKS_CONF (default /etc/vbox/networks.conf, where
 #              VirtualBox reads them)
 set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
 action=${1:?usage: networks-conf.sh up|down}
 conf=${VBOX_NETWORKS_CONF:-/etc/vbox/networks.conf}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One lab node as a VirtualBox VM: a disk cloned from the cloud image, a NoCloud seed as a DVD,
 # NICs in config order (NAT with the SSH forward first), promiscuous allow-all where asked, the
-# serial console logged to a file, started headless. `down` powers off and unregisters with disks.
-# Usage: vm.sh up|down
+# serial console logged to a file, started headless. `down` powers off and unregisters with disks;
+# `up` on a VM that stopped starts it again; `status` says whether it runs.
+# Usage: vm.sh up|down|status
 # Environment:
 #   VM_DIR, NAME, BASE_IMAGE, MEMORY_MIB, CPUS, DISK_GIB, USER_DATA, META_DATA, NETWORK_CONFIG
 #   NICS  records (lib/records.sh), one a NIC in adapter order: kind=nat mac= port= (the SSH
@@ -10,13 +11,14 @@
 #         device) promisc=allow-all|deny
 #   SSH_BIND  host address of the SSH forward (default 127.0.0.1)
 set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 # VBoxManage's output is parsed below: keep it in English whatever the user's locale.
 export LC_ALL=C
 
-action=${1:?usage: vm.sh up|down}
+action=${1:?usage: vm.sh up|down|status}
 : "${VM_DIR:?}" "${NAME:?}"
-# shellcheck source=../lib/records.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/records.sh"
+VM_DIR=$(expand_home "$VM_DIR")
 
 registered() { VBoxManage list vms | grep -q "^\"$NAME\" "; }
 # Stopped, and no session left on it. Right after `controlvm poweroff` VMState already reads
@@ -39,6 +41,9 @@ case "$action" in
     fi
     rm -rf "$VM_DIR"
     { rmdir "$(dirname "$VM_DIR")" && rmdir "$(dirname "$(dirname "$VM_DIR")")"; } 2>/dev/null || true
+    exit 0 ;;
+  status)
+    if ! registered || ! VBoxManage showvminfo "$NAME" --machinereadable | grep -q '^VMState="running"'; then drifted "$NAME is not running in VirtualBox"; fi
     exit 0 ;;
   up) ;;
   *) echo "vm.sh: unknown action '$action'" >&2; exit 2 ;;

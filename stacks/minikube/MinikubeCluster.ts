@@ -5,10 +5,10 @@
 import { join } from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { MinikubeLab } from "../../model/schema.js";
-import { clusterEnvironment, minikubeEnvironment, minikubeProfile } from "../../plan/minikube.js";
-import type { LabHostConnection } from "../host/connection.js";
-import { HostService } from "../lab/HostService.js";
+import type { LabHostConnection } from "../../components/host/connection.js";
+import { HostService } from "../../components/lab/HostService.js";
+import type { MinikubeLabConfig as MinikubeLab } from "./model.js";
+import { clusterEnvironment, minikubeEnvironment, minikubeProfile, minikubeScript } from "./plan.js";
 
 export interface MinikubeClusterArgs {
   readonly host: LabHostConnection;
@@ -33,14 +33,14 @@ export class MinikubeCluster extends pulumi.ComponentResource {
     // minikube keeps an existing profile's memory, CPUs and driver: any change means a new cluster.
     const start = new HostService(
       `${name}-start`,
-      { host, script: "host/minikube.sh", environment, triggers: [environment], deleteBeforeReplace: true },
+      { host, step: { script: minikubeScript("minikube.sh"), environment }, identity: environment, deleteBeforeReplace: true },
       { parent: this, dependsOn: args.dependsOn },
     );
     const cluster = clusterEnvironment(labName, host.stateDir);
-    const rebuilt = { triggers: [start.runId] };
+    const rebuilt = { identity: [start.runId] };
     const access = new HostService(
       `${name}-access`,
-      { host, script: "host/minikube-access.sh", environment: cluster, secretOutput: true, ...rebuilt },
+      { host, step: { script: minikubeScript("minikube-access.sh"), environment: cluster }, secretOutput: true, ...rebuilt },
       { parent: this, dependsOn: [start] },
     );
     const values = pulumi.secret(access.stdout).apply((s) => JSON.parse(s) as { ip: string; kubeconfig: string });
@@ -58,7 +58,7 @@ export class MinikubeCluster extends pulumi.ComponentResource {
       (addon) =>
         new HostService(
           `${name}-addon-${addon}`,
-          { host, script: "host/minikube-addon.sh", environment: { ...cluster, ADDON: addon }, ...rebuilt },
+          { host, step: { script: minikubeScript("minikube-addon.sh"), environment: { ...cluster, ADDON: addon } }, ...rebuilt },
           { parent: this, dependsOn: [start] },
         ),
     );
@@ -66,7 +66,7 @@ export class MinikubeCluster extends pulumi.ComponentResource {
       ? [
           new HostService(
             `${name}-tunnel`,
-            { host, script: "host/minikube-tunnel.sh", environment: { ...cluster, RUN_DIR: join(host.stateDir, "tunnel") }, ...rebuilt },
+            { host, step: { script: minikubeScript("minikube-tunnel.sh"), environment: { ...cluster, RUN_DIR: join(host.stateDir, "tunnel") } }, ...rebuilt },
             { parent: this, dependsOn: [start] },
           ),
         ]

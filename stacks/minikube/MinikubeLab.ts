@@ -2,14 +2,30 @@
 // workloads through @pulumi/kubernetes, and the learner's checks (deployment available, "It
 // works!" on the NodePort, PVC bound) run as part of `up`.
 import * as pulumi from "@pulumi/pulumi";
-import { MinikubeCluster } from "../../components/kubernetes/MinikubeCluster.js";
-import { PostWorkloads } from "../../components/kubernetes/PostWorkloads.js";
 import { HostService } from "../../components/lab/HostService.js";
-import type { LabArgs } from "../../components/lab/infrastructure.js";
 import { createLabFoundation } from "../../components/lab/infrastructure.js";
-import type { MinikubeLab as MinikubeLabModel } from "../../model/schema.js";
-import { minikubeBinDir, minikubeProfile, renderMinikubeTopology, workloadCheckEnvironment } from "../../plan/minikube.js";
+import { stateDirOf } from "../../plan/lab.js";
 import { renderHostAccess } from "../../plan/outputs.js";
+import { MinikubeCluster } from "./MinikubeCluster.js";
+import type { MinikubeLabConfig } from "./model.js";
+import { PostWorkloads } from "./PostWorkloads.js";
+import {
+  MINIKUBE_DRIVER_PACKAGES,
+  minikubeBinDir,
+  minikubePreflight,
+  minikubeProfile,
+  minikubeScript,
+  renderMinikubeTopology,
+  workloadCheckEnvironment,
+} from "./plan.js";
+
+export interface MinikubeLabArgs {
+  readonly lab: MinikubeLabConfig;
+  /** The stack's name. */
+  readonly labName: string;
+  /** Private key for an `ssh` lab host. @default none */
+  readonly hostPrivateKey?: pulumi.Input<string>;
+}
 
 export class MinikubeLab extends pulumi.ComponentResource {
   readonly nodeIp: pulumi.Output<string>;
@@ -22,11 +38,20 @@ export class MinikubeLab extends pulumi.ComponentResource {
   readonly checks: pulumi.Output<string>;
   readonly topology: string;
 
-  constructor(name: string, args: LabArgs<MinikubeLabModel>, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: MinikubeLabArgs, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:stacks:MinikubeLab", name, {}, opts);
     const { lab, labName } = args;
+    const stateDir = stateDirOf(lab, labName);
     // The key pair is what a droplet host admits; the cluster itself has its own certificates.
-    const { credentials, host, jump, preflight } = createLabFoundation(name, this, args);
+    const { credentials, host, jump, preflight } = createLabFoundation(name, this, {
+      host: lab.host,
+      labName,
+      stateDir,
+      preflight: minikubePreflight(lab, stateDir),
+      dropletPackages: MINIKUBE_DRIVER_PACKAGES[lab.minikube.driver],
+      rotation: lab.credentialsRotation,
+      hostPrivateKey: args.hostPrivateKey,
+    });
     const cluster = new MinikubeCluster(`${name}-cluster`, { host, lab, labName, dependsOn: [preflight] }, { parent: this });
     const workloads = new PostWorkloads(
       `${name}-workloads`,
@@ -35,7 +60,7 @@ export class MinikubeLab extends pulumi.ComponentResource {
     );
     const check = new HostService(
       `${name}-check-workloads`,
-      { host, script: "checks/k8s-workloads.sh", environment: workloadCheckEnvironment(labName, host.stateDir) },
+      { host, step: { script: minikubeScript("check-workloads.sh"), environment: workloadCheckEnvironment(labName, host.stateDir) } },
       { parent: this, dependsOn: [workloads] },
     );
 

@@ -4,8 +4,8 @@
 
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { MinikubeLab } from "../../model/schema.js";
-import { alpineDeployment, alpineService, testClaim, testPod } from "../../plan/minikube.js";
+import type { MinikubeLabConfig as MinikubeLab } from "./model.js";
+import { alpineDeployment, alpineService, testClaim, testPod } from "./plan.js";
 
 export interface PostWorkloadsArgs {
   readonly provider: k8s.Provider;

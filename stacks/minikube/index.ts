@@ -1,16 +1,15 @@
 // The minikube post as a lab kind.
 import * as pulumi from "@pulumi/pulumi";
-import { parseMinikubeLab } from "../../model/parse.js";
-import type { MinikubeLab as MinikubeLabModel } from "../../model/schema.js";
-import { minikubeProfile } from "../../plan/minikube.js";
 import type { LabKind } from "../kind.js";
 import { MinikubeLab } from "./MinikubeLab.js";
+import { type MinikubeLabConfig, parseMinikube } from "./model.js";
+import { minikubeProfile } from "./plan.js";
 
-export const minikube: LabKind<MinikubeLabModel> = {
+export const minikube: LabKind<MinikubeLabConfig> = {
   kind: "minikube",
-  parse: parseMinikubeLab,
-  build(lab, stack, options, opts) {
-    const built = new MinikubeLab(stack, { ...options, lab, labName: stack }, opts);
+  parse: parseMinikube,
+  build(lab, { stack, hostPrivateKey }, opts) {
+    const built = new MinikubeLab(stack, { lab, labName: stack, hostPrivateKey }, opts);
     return {
       description: lab.description ?? "Kubernetes on your PC: a minikube cluster with the posts' deployment, service, PVC and pod",
       nodes: built.nodeIp.apply((ip) => [{ name: minikubeProfile(stack), ip }]),

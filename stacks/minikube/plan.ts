@@ -1,7 +1,11 @@
 // The minikube lab's parameters and the posts' Kubernetes workloads, as pure functions of the
 // model: the components hand these to host scripts and to @pulumi/kubernetes resources.
 import { join } from "node:path";
-import type { MinikubeLab } from "../model/schema.js";
+import { virtualboxSpec } from "../../plan/hypervisors/virtualbox.js";
+import { preflightStep } from "../../plan/preflight.js";
+import { provisioning } from "../../plan/scripts.js";
+import type { HostStep } from "../../plan/types.js";
+import type { MinikubeLabConfig as MinikubeLab } from "./model.js";
 
 /** The lab's own minikube profile, so it never touches the learner's default cluster. */
 export const minikubeProfile = (labName: string) => `labstack-${labName}`;
@@ -84,7 +88,32 @@ export function testPod() {
   };
 }
 
-/** Parameters of checks/k8s-workloads.sh. */
+/** The scripts of the minikube lab. */
+export const minikubeScript = (name: string) => provisioning(`minikube/${name}`);
+
+/** What the host must have: minikube's VirtualBox driver needs what labstack's VirtualBox needs. */
+export function minikubePreflight(lab: MinikubeLab, stateDir: string): HostStep {
+  const { driver } = lab.minikube;
+  return preflightStep({
+    stateDir,
+    memoryMiB: lab.minikube.memoryMiB,
+    hostKind: lab.host.kind,
+    hypervisor: driver,
+    requireKvm: driver === "kvm2",
+    hostChecks: driver === "virtualbox" ? virtualboxSpec.hostChecks : undefined,
+    needRoot: [],
+  });
+}
+
+/** What cloud-init installs on a droplet for the cluster's driver. */
+export const MINIKUBE_DRIVER_PACKAGES: Record<MinikubeLab["minikube"]["driver"], string[]> = {
+  virtualbox: ["virtualbox", "curl", "python3"],
+  kvm2: ["qemu-kvm", "libvirt-daemon-system", "curl", "python3"],
+  docker: ["docker.io", "curl", "python3"],
+  none: ["conntrack", "containerd", "curl", "python3"],
+};
+
+/** Parameters of minikube/check-workloads.sh. */
 export function workloadCheckEnvironment(labName: string, stateDir: string): Record<string, string> {
   return {
     ...clusterEnvironment(labName, stateDir),

@@ -1,16 +1,17 @@
 // The virtual networking labs (1-10 and the tunnels) as a lab kind.
 import * as pulumi from "@pulumi/pulumi";
-import { parseNetworkLab } from "../../model/parse.js";
-import type { NetworkLabConfig } from "../../model/schema.js";
-import { withEnvironmentProxy } from "../../plan/host.js";
+import { hypervisorOf } from "../../components/hypervisor/registry.js";
+import { planLab } from "../../plan/lab.js";
 import type { LabKind } from "../kind.js";
+import { type NetworkLabConfig, networkModel } from "./model.js";
 import { NetworkLab } from "./NetworkLab.js";
 
 export const network: LabKind<NetworkLabConfig> = {
   kind: "network",
-  parse: parseNetworkLab,
-  build(lab, stack, options, opts) {
-    const built = new NetworkLab(stack, { ...options, lab: withEnvironmentProxy(lab, process.env), labName: stack }, opts);
+  parse: networkModel.parse,
+  build(lab, { stack, hostPrivateKey }, opts) {
+    const hypervisor = hypervisorOf(lab.hypervisor.kind);
+    const built = new NetworkLab(stack, { plan: planLab(lab, stack, hypervisor.spec), hypervisor, hostPrivateKey }, opts);
     return {
       description: built.description,
       nodes: built.nodes,

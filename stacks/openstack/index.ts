@@ -1,16 +1,19 @@
-// Lab1 of the OpenStack series as a lab kind.
+// Lab 1 of the OpenStack series as a lab kind.
 import * as pulumi from "@pulumi/pulumi";
-import { parseOpenStackLab } from "../../model/parse.js";
-import type { OpenStackLabConfig } from "../../model/schema.js";
-import { withEnvironmentProxy } from "../../plan/host.js";
+import { hypervisorOf } from "../../components/hypervisor/registry.js";
+import { planLab } from "../../plan/lab.js";
 import type { LabKind } from "../kind.js";
+import { type OpenStackLabConfig, openstackModel } from "./model.js";
 import { OpenStackLab } from "./OpenStackLab.js";
+import { planOpenStack } from "./plan.js";
 
 export const openstack: LabKind<OpenStackLabConfig> = {
   kind: "openstack",
-  parse: parseOpenStackLab,
-  build(lab, stack, options, opts) {
-    const built = new OpenStackLab(stack, { ...options, lab: withEnvironmentProxy(lab, process.env), labName: stack }, opts);
+  parse: openstackModel.parse,
+  build(lab, { stack, hostPrivateKey }, opts) {
+    const hypervisor = hypervisorOf(lab.hypervisor.kind);
+    const plan = planLab(lab, stack, hypervisor.spec);
+    const built = new OpenStackLab(stack, { plan, hypervisor, hostPrivateKey, services: planOpenStack(plan) }, opts);
     return {
       description: lab.description ?? "OpenStack playground (Lab1): controller and compute nodes with Chrony, MariaDB, RabbitMQ and Memcached",
       nodes: built.nodes,

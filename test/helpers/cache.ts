@@ -2,7 +2,7 @@
 // only way to the package mirror), so a second run downloads nothing.
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { scriptPath } from "../../plan/steps.js";
+import { scriptPath } from "./labs.js";
 
 export const CACHE_ROOT = process.env.LABSTACK_CACHE ?? "/var/cache/labstack";
 

@@ -13,10 +13,10 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, sy
 import { join } from "node:path";
 import { type EngineEvent, LocalWorkspace, type PreviewResult, type Stack, type UpResult } from "@pulumi/pulumi/automation/index.js";
 import { parse, stringify } from "yaml";
-import { scriptPath } from "../../plan/steps.js";
+
 import { startUpstreamCache, upstreamCacheEnvironment } from "./cache.js";
 import { engineBin, engineOptions } from "./engine.js";
-import { ROOT, stackLab } from "./labs.js";
+import { ROOT, scriptPath, stackLab } from "./labs.js";
 import { createNamespace, type Namespace, removeStaleNamespace, THROWAWAY_SSH } from "./netns.js";
 import { type Sshd, startSshd } from "./sshd.js";
 

@@ -2,6 +2,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { hypervisorOf } from "../../components/hypervisor/registry.js";
+import type { LabConfig } from "../../model/schema.js";
+import { planLab } from "../../plan/lab.js";
+import { PROVISIONING_DIR } from "../../plan/scripts.js";
+import type { LabPlan } from "../../plan/types.js";
+import { parseStack } from "../../stacks/index.js";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -10,3 +16,12 @@ export function stackLab(stack: string): Record<string, any> {
   const doc = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8"));
   return structuredClone(doc.config["labstack:lab"]);
 }
+
+/** The plan of a lab on VMs as the program makes it: parsed, checked and planned for `stack`. */
+export function labPlan(raw: unknown, stack = "dev"): LabPlan {
+  const lab = parseStack(raw) as LabConfig;
+  return planLab(lab, stack, hypervisorOf(lab.hypervisor.kind).spec);
+}
+
+/** A provisioning script in this checkout, to run it directly as a test does. */
+export const scriptPath = (path: string) => join(PROVISIONING_DIR, path);

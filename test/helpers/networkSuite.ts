@@ -6,9 +6,9 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseLab } from "../../model/parse.js";
-import { bridgeEnvironment } from "../../plan/bridge.js";
+import { hostBridgeName } from "../../plan/bridge.js";
 import { changed, cleanStale, type EngineLab, openEngineLab } from "./engineLab.js";
+import { labPlan } from "./labs.js";
 import { namespaceLinks } from "./netns.js";
 
 const suite = (stack: string) => stack.replace(/^net-/, "");
@@ -34,7 +34,10 @@ const setOn = (items: any[], which: (item: any) => boolean, values: Record<strin
   for (const item of items.filter(which)) Object.assign(item, values);
 };
 
-const hostBridge = (lab: EngineLab, network: number) => bridgeEnvironment(lab.stack.name, parseLab(lab.raw).networks[network]).DEVICE;
+const hostBridge = (lab: EngineLab, network: number) => {
+  const plan = labPlan(lab.raw, lab.stack.name);
+  return hostBridgeName(plan.name, plan.networks[network]);
+};
 
 const breakages: Record<string, Breakage> = {
   "net-lab4": {

@@ -6,10 +6,13 @@ import type { NetworkArgs } from "../hypervisor.js";
 
 export class QemuNetwork extends pulumi.ComponentResource {
   readonly device: pulumi.Output<string>;
+  readonly identity: unknown;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:qemu:Network", name, {}, opts);
-    this.device = hostBridge(`${name}-bridge`, this, args.host, args.labName, args.network);
+    const bridge = hostBridge(`${name}-bridge`, this, args.host, args.plan, args.network);
+    this.device = bridge.device;
+    this.identity = bridge.identity;
     this.registerOutputs({ device: this.device });
   }
 }
