@@ -3,9 +3,10 @@
 // the line of their stack config to fix. One small rule per concern; a rule reports what it finds
 // and leaves the rest to the others.
 
+import { buildReleaseProblem } from "./distros.js";
 import type { HypervisorModel } from "./hypervisor.js";
-import { cidrContains, cidrsOverlap, ipv4Value, isReservedInCidr } from "./ipv4.js";
-import { dropletMemoryMiB, type HostConfig, type LabConfig, type LabNetwork, type LabNode, NAT } from "./schema.js";
+import { cidrContains, cidrsOverlap, ipv4Value, isReservedInCidr, parseIpv4 } from "./ipv4.js";
+import { type DropletSize, dropletSize, type HostConfig, type LabConfig, type LabNetwork, type LabNode, NAT } from "./schema.js";
 
 export interface LabIssue {
   readonly path: (string | number)[];
@@ -16,8 +17,17 @@ export interface LabIssue {
 
 /** What is known about the lab host before anything is created. */
 export interface HostFacts {
-  /** Total memory of the lab host in MiB, when it can be measured. */
+  /** Total memory of the lab host in MiB, when it can be measured (a local host: this machine). */
   readonly memoryMiB?: number;
+  /** Logical CPUs (hardware threads) of the lab host, when they can be counted (a local host:
+   * os.availableParallelism() of this machine). */
+  readonly cores?: number;
+  /** A droplet host's size as DigitalOcean's API describes it (GET /v2/sizes: vcpus, memory);
+   * without it the figures are read from the slug (s-8vcpu-16gb). */
+  readonly dropletSize?: DropletSize;
+  /** The virtual size in GiB of the image at image.url or image.path, when known (qemu-img info
+   * of the cached file); a built image's is image.build.sizeGiB. */
+  readonly imageVirtualSizeGiB?: number;
   /** Whether the secret config `labstack:hostPrivateKey` is set (needed by an ssh host). */
   readonly hostPrivateKey?: boolean;
   /** Whether a DigitalOcean API token is configured (`digitalocean:token` or DIGITALOCEAN_TOKEN). */
@@ -57,6 +67,8 @@ export interface Context<L extends LabConfig = LabConfig> {
   readonly nodes: ReadonlyMap<string, LabNode>;
   readonly joined: (a: string, b: string) => boolean;
   readonly kindPorts: readonly HostPort[];
+  /** What is known about the lab host and image from outside the config. */
+  readonly facts: HostFacts;
   readonly add: Add;
 }
 
@@ -96,10 +108,18 @@ export function checkLabRules<L extends LabConfig>(
     nodes: new Map(lab.nodes.map((n) => [n.name, n])),
     joined: (a, b) => kind.joined?.(lab, a, b) ?? false,
     kindPorts: kind.hostPorts?.(lab) ?? [],
+    facts,
     add: (path, message) => issues.push({ path, message }),
   };
   for (const rule of [...(COMMON_RULES as ((c: Context<L>) => void)[]), ...kind.rules]) rule(context);
   issues.push(...checkHost(lab.host, needed, "nodes", facts));
+  issues.push(
+    ...checkHostCpus(
+      lab.host,
+      lab.nodes.map((node, n) => ({ cpus: node.cpus, path: ["nodes", n, "cpus"], who: `node '${node.name}'` })),
+      facts,
+    ),
+  );
   return issues;
 }
 
@@ -304,9 +324,55 @@ function remoteHomePaths({ lab, add }: Context) {
   }
 }
 
+/** A node's disk holds the image it starts from: a smaller one cannot (VirtualBox refuses to
+ * shrink it, QEMU's overlay cuts the file system off). A built image's size is its config; a
+ * downloaded one's is known only once it is in the cache (facts). */
+function nodeDisks({ lab, facts, add }: Context) {
+  const build = lab.image.build;
+  const [size, from] =
+    build !== undefined
+      ? [build.sizeGiB, `the built image (image.build.sizeGiB: ${build.sizeGiB})`]
+      : [facts.imageVirtualSizeGiB, `the image at image.${lab.image.url !== undefined ? "url" : "path"} (${facts.imageVirtualSizeGiB} GiB)`];
+  if (size === undefined) return;
+  lab.nodes.forEach((node, n) => {
+    if (node.diskGiB < size) add(["nodes", n, "diskGiB"], `${node.diskGiB} GiB cannot hold ${from}: give node '${node.name}' at least ${Math.ceil(size)}`);
+  });
+}
+
+/** image.build makes a release of its distribution that exists (mmdebstrap would fail on the host). */
+function imageBuildRelease({ lab, add }: Context) {
+  const build = lab.image.build;
+  if (build === undefined) return;
+  const problem = buildReleaseProblem(build.distro, build.release);
+  if (problem !== undefined) add(problem.key === "build" ? ["image", "build"] : ["image", "build", "release"], problem.message);
+}
+
+/** Addresses of the lab host that a URL may name it by: its own on the lab's networks and its loopback. */
+export function isLabHostAddress(lab: LabConfig, hostname: string): boolean {
+  const value = parseIpv4(hostname);
+  if (hostname === "localhost" || hostname === "[::1]" || (value !== undefined && value >>> 24 === 127)) return true;
+  return lab.networks.some((net) => net.hostAddress === hostname);
+}
+
+/** The APT cache's upstream proxy is not the cache itself: it would fetch through itself, forever. */
+function aptCacheUpstream({ lab, add }: Context) {
+  const { enabled, port, upstreamProxy } = lab.aptCache;
+  if (!enabled || upstreamProxy === undefined) return;
+  const url = new URL(upstreamProxy);
+  if (Number(url.port || 80) === port && isLabHostAddress(lab, url.hostname)) {
+    add(
+      ["aptCache", "upstreamProxy"],
+      `${upstreamProxy} is the lab's own APT cache (the lab host, port ${port}): the cache would fetch through itself; name the proxy beyond it, or leave upstreamProxy out`,
+    );
+  }
+}
+
 const COMMON_RULES: ((context: Context) => void)[] = [
   hypervisorRules,
   remoteHomePaths,
+  imageBuildRelease,
+  nodeDisks,
+  aptCacheUpstream,
   uniqueNames,
   networkKinds,
   networkAddresses,
@@ -346,23 +412,71 @@ export function checkHost(host: HostConfig, needed: number, what: string, facts:
       }
     });
   }
-  const available = host.memoryMiB ?? hostMemory(host, facts);
-  if (available !== undefined && needed > available) {
-    const holder = host.kind === "digitalocean" && host.memoryMiB === undefined ? `a ${host.size} droplet` : "the lab host";
+  if (host.kind === "digitalocean" && facts.dropletSize === undefined && dropletSize(host.size) === undefined) {
+    issues.push({
+      path: ["host", "size"],
+      message: `${host.size} does not say its vCPUs and memory, so the lab cannot check its VMs fit: choose a size slug that does, like s-8vcpu-16gb (doctl compute size list)`,
+    });
+  }
+  const capacity = hostCapacity(host, facts);
+  if (capacity.memoryMiB !== undefined && needed > capacity.memoryMiB) {
     issues.push({
       path: what.split("."),
-      message: `${what === "nodes" ? "the nodes need" : "the cluster needs"} ${needed} MiB of memory but ${holder} has ${available} MiB`,
+      message: `${what === "nodes" ? "the nodes need" : "the cluster needs"} ${needed} MiB of memory but ${capacity.memoryHolder} has ${capacity.memoryMiB} MiB`,
     });
   }
   return issues;
 }
 
-// Only a local host's memory is measured here; a droplet's follows from its size, and an SSH
-// host's is checked by host preparation on the host itself.
-function hostMemory(host: HostConfig, facts: HostFacts): number | undefined {
-  if (host.kind === "local") return facts.memoryMiB;
-  if (host.kind === "digitalocean") return dropletMemoryMiB(host.size);
-  return undefined;
+const plural = (n: number | undefined, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+
+/** What the lab host holds, where it is known before anything is created, and who holds it (for messages). */
+export interface HostCapacity {
+  readonly memoryMiB?: number;
+  /** `the lab host`, or `a s-8vcpu-16gb droplet` when its size says the memory. */
+  readonly memoryHolder: string;
+  readonly cores?: number;
+  /** `the lab host`, or `a s-8vcpu-16gb droplet`. */
+  readonly coresHolder: string;
+  /** What a droplet's cores are called (`vCPU`) and a machine's (`CPU core`). */
+  readonly coreUnit: string;
+}
+
+// The config's memory wins; else only a local host's is measured here, a droplet's follows from
+// its size (the API's figures, else its slug), and an SSH host's is checked by host preparation
+// on the host itself.
+export function hostCapacity(host: HostConfig, facts: HostFacts): HostCapacity {
+  if (host.kind === "digitalocean") {
+    const size = facts.dropletSize ?? dropletSize(host.size);
+    const droplet = `a ${host.size} droplet`;
+    return {
+      memoryMiB: host.memoryMiB ?? size?.memoryMiB,
+      memoryHolder: host.memoryMiB === undefined ? droplet : "the lab host",
+      cores: size?.vcpus,
+      coresHolder: droplet,
+      coreUnit: "vCPU",
+    };
+  }
+  const local = host.kind === "local";
+  return {
+    memoryMiB: host.memoryMiB ?? (local ? facts.memoryMiB : undefined),
+    memoryHolder: "the lab host",
+    cores: local ? facts.cores : undefined,
+    coresHolder: "the lab host",
+    coreUnit: "CPU core",
+  };
+}
+
+/** A VM's vCPUs against the cores that run it: more vCPUs than cores only take turns on them
+ * (slower than fewer, and a guest's spinlocks stall), VirtualBox warns against it and minikube's
+ * docker driver refuses it. The VMs together may share the cores; each alone must fit. (`who`
+ * asks, at `path`.) */
+export function checkHostCpus(host: HostConfig, requests: readonly { cpus: number; path: Path; who: string }[], facts: HostFacts): LabIssue[] {
+  const { cores, coresHolder, coreUnit } = hostCapacity(host, facts);
+  if (cores === undefined) return [];
+  return requests
+    .filter((r) => r.cpus > cores)
+    .map((r) => ({ path: r.path, message: `${r.who} asks for ${r.cpus} vCPUs but ${coresHolder} has ${plural(cores, coreUnit)}` }));
 }
 
 export function unknownNode(node: string, nodes: ReadonlyMap<string, unknown>): string {

@@ -18,11 +18,13 @@ export const ipv4Cidr = z.string().transform((text, ctx) => {
 });
 export const ipv4 = z.string().refine((s) => parseIpv4(s) !== undefined, "must be an IPv4 address like 192.168.1.11");
 /** A network in CIDR form, parsed once (model/ipv4.ts): later layers read its prefix, never the text. */
-export const cidr = z.string().transform((text, ctx): Network => {
-  const parsed = parseCidr(text);
-  if (parsed === undefined) ctx.issues.push({ code: "custom", message: "must be a network in CIDR form like 192.168.1.0/24", input: text });
-  return parsed === undefined ? z.NEVER : { ...parsed, text };
-});
+const cidrWith = (message: string) =>
+  z.string().transform((text, ctx): Network => {
+    const parsed = parseCidr(text);
+    if (parsed === undefined) ctx.issues.push({ code: "custom", message, input: text });
+    return parsed === undefined ? z.NEVER : { ...parsed, text };
+  });
+export const cidr = cidrWith("must be a network in CIDR form like 192.168.1.0/24");
 export const port = z.number().int().min(1024, "must be at least 1024 (unprivileged)").max(65535, "must be at most 65535");
 export const hostDevice = z.string().regex(/^[a-zA-Z0-9_.-]{1,15}$/, "must be a Linux interface name (at most 15 letters, digits, '_', '.', '-')");
 
@@ -41,11 +43,30 @@ export const hostPath = z.string().superRefine((path, ctx) => {
   const problem = hostPathProblem(path);
   if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
 });
+/** Why a URL of the config cannot go as written into the files it ends up in (apt-cacher-ng's
+ * `Proxy:` line, sources.list, apt.conf), if it cannot. The WHATWG parser behind z.url() drops a
+ * newline or tab and takes a space or a quote, so `http://proxy:3128/\nPassThroughPattern: .*` is a
+ * "valid" URL that writes a second line into the cache's configuration. A URL has an encoding for
+ * every other character (RFC 3986: %XX), so only its own characters are taken. */
+export function urlTextProblem(url: string): string | undefined {
+  if (/^[A-Za-z0-9\-._~:/?#[\]@!$&()*+,;=%]*$/.test(url)) return undefined;
+  return "must be written with URL characters only: no space, quote, backslash or control character such as a newline (percent-encode them, e.g. %20)";
+}
+const urlText = (ctx: z.RefinementCtx, url: string) => {
+  const problem = urlTextProblem(url);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, abort: true });
+};
 /** Only the web's schemes where something is downloaded: z.url() alone also takes file:, ftp: and javascript:. */
-export const downloadUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
-export const sha256OrUrl = z
+export const downloadUrl = z
   .string()
-  .refine((s) => /^[0-9a-f]{64}$/.test(s) || downloadUrl.safeParse(s).success, "must be 64 lower-case hex digits or the http(s) URL of a checksum file");
+  .superRefine((url, ctx) => urlText(ctx, url))
+  .pipe(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }));
+export const sha256OrUrl = z.string().superRefine((s, ctx) => {
+  if (/^[0-9a-f]{64}$/.test(s)) return;
+  if (/^https?:/i.test(s) && urlTextProblem(s) !== undefined) urlText(ctx, s);
+  else if (!downloadUrl.safeParse(s).success)
+    ctx.addIssue({ code: "custom", message: "must be 64 lower-case hex digits or the http(s) URL of a checksum file" });
+});
 
 // Fields every lab host kind has.
 const hostCommon = {
@@ -62,12 +83,27 @@ export const LocalHostSchema = z.strictObject({
   ...hostCommon,
 });
 
+/** Why `address` is no address or host name of an SSH host, if it is not: its user and port have
+ * keys of their own (host.user, host.port), and the address ends up on ssh command lines, where a
+ * leading '-' would be an option and `user@` or `:22` would be taken twice or not at all. */
+export function sshAddressProblem(address: string): string | undefined {
+  if (address.includes("@")) return `give the user in host.user, not in the address: address: ${address.slice(address.lastIndexOf("@") + 1)}`;
+  const colons = address.split(":").length - 1;
+  // One colon is a port glued on; an IPv6 address has at least two.
+  if (colons === 1) return `give the port in host.port, not in the address: address: ${address.slice(0, address.indexOf(":"))}`;
+  if (colons > 1) return z.ipv6().safeParse(address).success ? undefined : "must be an address or a host name";
+  return /^[a-zA-Z0-9][a-zA-Z0-9.-]*$/.test(address) ? undefined : "must be an address or a host name";
+}
+const sshAddress = z.string().superRefine((address, ctx) => {
+  const problem = sshAddressProblem(address);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
+
 /** An existing Linux machine reached over SSH; its private key is the secret config `labstack:hostPrivateKey`. */
 export const SshHostSchema = z.strictObject({
   kind: z.literal("ssh"),
   /** Address or DNS name of the lab host, as seen from where Pulumi runs. */
-  // Never a leading '-': the address ends up on ssh command lines, where it would be an option.
-  address: z.string().regex(/^[a-zA-Z0-9:][a-zA-Z0-9.:-]*$/, "must be an address or a host name"),
+  address: sshAddress,
   port: z.number().int().min(1).max(65535).default(22),
   /** Root, or a user with password-less sudo. */
   user: z
@@ -80,18 +116,31 @@ export const SshHostSchema = z.strictObject({
   hostKey: z
     .string()
     .regex(
-      /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/,
+      // The comment too is one line of a known_hosts file: no control character.
+      /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [^\p{Cc}]*)?$/u,
       "must be an OpenSSH public host key like 'ssh-ed25519 AAAA...' (ssh-keyscan -t ed25519 <host>)",
     )
     .optional(),
   ...hostCommon,
 });
 
-/** DigitalOcean droplet sizes carry their memory in the slug (s-8vcpu-16gb). */
-export const dropletMemoryMiB = (size: string): number | undefined => {
-  const m = /-(\d+)gb(-|$)/.exec(size);
-  return m ? Number(m[1]) * 1024 : undefined;
-};
+/** What a droplet size holds: its vCPUs and memory (from DigitalOcean's API, or read from the slug). */
+export interface DropletSize {
+  readonly vcpus: number;
+  readonly memoryMiB: number;
+}
+
+/** The figures most DigitalOcean size slugs carry: `<class>-<n>vcpu-<m>gb[-<disk>gb][-intel|-amd]`
+ * (s-8vcpu-16gb, s-1vcpu-512mb-10gb, so1_5-2vcpu-16gb). Slugs without them (c-4, 4gb, GPU sizes)
+ * say nothing: undefined, never a guess (the figure after the vCPUs is memory; a later one is disk). */
+export function dropletSize(slug: string): DropletSize | undefined {
+  const m = /^[a-z0-9_]+-(\d+)vcpu-(\d+)(gb|mb)(-|$)/.exec(slug);
+  if (m === null) return undefined;
+  return { vcpus: Number(m[1]), memoryMiB: Number(m[2]) * (m[3] === "gb" ? 1024 : 1) };
+}
+
+/** A droplet size's memory in MiB, when its slug says it. */
+export const dropletMemoryMiB = (size: string): number | undefined => dropletSize(size)?.memoryMiB;
 
 /** A droplet created with the lab (nested virtualization), its firewall and SSH key; the token is `digitalocean:token`. */
 export const DropletHostSchema = z.strictObject({
@@ -108,14 +157,16 @@ export const DropletHostSchema = z.strictObject({
   /** At least 16 GB of RAM by default: the seed's lab needs 14 GiB for its VMs. */
   size: z
     .string()
-    .regex(/^[a-z0-9-]+$/, "must be a size slug like s-8vcpu-16gb")
+    .regex(/^[a-z0-9_-]+$/, "must be a size slug like s-8vcpu-16gb")
     .default("s-8vcpu-16gb"),
   image: z
     .string()
     .regex(/^[a-z0-9.-]+$/, "must be an image slug like ubuntu-24-04-x64")
     .default("ubuntu-24-04-x64"),
   /** Who may SSH to the droplet; nothing else is admitted. IPv4 only: the droplet is reached on its IPv4 address. */
-  sshSourceCidrs: z.array(cidr).min(1, "name at least one network allowed to SSH to the droplet (your address as x.y.z.w/32)"),
+  sshSourceCidrs: z
+    .array(cidrWith("must be an IPv4 network like 203.0.113.7/32: the droplet's SSH is reached on its IPv4 address"))
+    .min(1, "name at least one network allowed to SSH to the droplet (your address as x.y.z.w/32)"),
   /** Opt in to SSH sources wider than a /8 in sshSourceCidrs (0.0.0.0/0 is the whole internet):
    * every scanner on the internet may then try the droplet's SSH. Off: name your own address. */
   allowPublicSsh: z.boolean().default(false),
@@ -159,8 +210,11 @@ export const ImageSchema = z
     /** Boot this kernel directly (images without a boot loader, such as our Debian test image). */
     kernel: hostPath.optional(),
     initrd: hostPath.optional(),
-    /** Kernel command line with `kernel`. */
-    append: z.string().default("root=/dev/vda rw console=ttyS0"),
+    /** Kernel command line with `kernel`: one line (QEMU's -append, the boot loader's config). */
+    append: z
+      .string()
+      .regex(/^[^\p{Cc}]*$/u, "must be one line of kernel parameters: no newline, tab or other control character")
+      .default("root=/dev/vda rw console=ttyS0"),
     /** With `url` or `path`: install the lab kind's packages once into a derived image (a builder VM
      * on the lab host), cached like the image, so nodes, resets and other stacks of the kind only
      * configure. false: every node installs them at every `up`. Built images are always baked. */
@@ -219,7 +273,26 @@ export const AptCacheSchema = z.strictObject({
   enabled: z.boolean().default(true),
   port: port.default(3142),
   /** An HTTP proxy the cache itself fetches through (corporate proxies, or our CI's shared cache). */
-  upstreamProxy: z.url({ protocol: /^http$/, error: "must be an http:// URL: the cache reaches its upstream through an HTTP proxy" }).optional(),
+  upstreamProxy: z
+    .string()
+    .superRefine((url, ctx) => urlText(ctx, url))
+    .pipe(z.url({ protocol: /^http$/, error: "must be an http:// URL: the cache reaches its upstream through an HTTP proxy" }))
+    .optional(),
+});
+
+/** Users and groups a node already has (Debian's and Ubuntu's base system, cloud images, the
+ * packages the labs install): cloud-init cannot create the lab's user as one of them, and taking
+ * root or a service's account over would hand the lab's SSH key its powers. */
+export const SYSTEM_USERS: ReadonlySet<string> = new Set([
+  ...["root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy", "www-data", "backup", "list", "irc", "gnats", "nobody"],
+  ...["systemd-network", "systemd-resolve", "systemd-timesync", "messagebus", "syslog", "sshd", "uuidd", "tcpdump", "landscape", "pollinate", "lxd", "dnsmasq"],
+  ...["adm", "tty", "disk", "kmem", "dialout", "fax", "voice", "cdrom", "floppy", "tape", "sudo", "audio", "dip", "operator", "src", "shadow", "utmp"],
+  ...["video", "sasl", "plugdev", "staff", "users", "nogroup", "input", "render", "kvm", "netdev", "crontab", "ssh", "admin"],
+  ...["mysql", "rabbitmq", "memcache"],
+]);
+/** The lab's user on every node: a name of its own, no account the system already has. */
+export const labUser = name.refine((user) => !SYSTEM_USERS.has(user), {
+  error: (issue) => `'${issue.input as string}' is an account every node already has (a system user or group): choose a user of the lab's own, like stack`,
 });
 
 // What every lab on VMs has, whatever it teaches; a kind adds its own keys (stacks/<kind>/spec.ts).
@@ -233,7 +306,7 @@ export function labCommonShape(hypervisor: z.ZodType<HypervisorConfig>) {
     hypervisor,
     image: ImageSchema,
     /** The sudo user cloud-init creates on every node; the SSH key is the lab's generated one. @default stack */
-    user: name.default("stack"),
+    user: labUser.default("stack"),
     /** The network whose addresses go into /etc/hosts, on which services listen and the APT cache serves. */
     managementNetwork: name.optional(),
     networks: z.array(NetworkSchema).min(1),
@@ -245,6 +318,9 @@ export function labCommonShape(hypervisor: z.ZodType<HypervisorConfig>) {
     credentialsDir: hostPath.optional(),
     /** Bump to regenerate every password and the SSH key on the next `up`. @default 0 */
     credentialsRotation: z.number().int().min(0).default(0),
+    /** Take a checkpoint named `ready` of every node once the checks of an `up` are green, to come
+     * back to in seconds (`labstack checkpoint STACK restore ready`). @default true */
+    readyCheckpoint: z.boolean().default(true),
   };
 }
 

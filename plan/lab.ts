@@ -21,6 +21,12 @@ export function stateDirOf(config: Pick<LabConfig, "host">, stack: string): stri
   return host.stateDir ?? (host.kind === "local" ? `~/.local/share/labstack/${stack}` : `/var/lib/labstack/${stack}`);
 }
 
+/** A lab host path as the local machine sees it, when the lab host is this machine (`~/` is `home`). */
+export const localPath = (path: string, home: string) => path.replace(/^~(?=\/)/, home);
+
+/** The file that says a lab was stopped (labstack stop); `up` refuses to run on it. */
+export const stoppedMarker = (stateDir: string) => `${stateDir}/stopped`;
+
 export function planLab<C extends LabConfig>(config: C, stack: string, hypervisor: HypervisorSpec): LabPlan<C> {
   const networks = config.networks.map(
     (net): NetworkPlan => ({

@@ -4,6 +4,17 @@ import type { LabConfig } from "../model/schema.js";
 import { NAT } from "../model/schema.js";
 import type { MachineEnvironmentArgs } from "./types.js";
 
+// VirtualBox's PCI layout puts NICs 1-4 at slots 3, 8, 9, 10 and 5-8 at 16-19, which systemd names
+// enp0s3, enp0s8, ...: the names the posts use. QEMU VMs get the same slots (qemu/vm.sh), so the
+// posts' commands work as printed on either hypervisor.
+export const NIC_SLOTS: readonly number[] = [3, 8, 9, 10, 16, 17, 18, 19];
+
+/** The PCI slot of a node's NIC `index` (0-based). */
+export const nicSlot = (index: number) => NIC_SLOTS[index]!;
+
+/** The name a guest gives its NIC `index`: enp0s3 (NAT), enp0s8, enp0s9, ... */
+export const postsNicName = (index: number) => `enp0s${nicSlot(index)}`;
+
 /** Kernel and initrd to boot directly: a built image carries them beside its disk. */
 export function bootFiles(config: LabConfig, baseImage: string): { kernel: string; initrd: string; append: string } {
   if (config.image.build !== undefined) {

@@ -1,22 +1,36 @@
 // Texts other tools consume: an OpenSSH client config, an Ansible inventory like the seed's
 // hosts.ini, and a Mermaid diagram of the topology. Pure functions of the lab model.
-import { NAT } from "../model/schema.js";
+import { labTopology, renderMermaid as renderTopologyMermaid } from "./topology.js";
 import type { LabPlan } from "./types.js";
 
-export interface NodeSummary {
+/** A node as every lab kind exports it (the `nodes` output, docs/outputs.md): one shape for all. */
+export interface LabNode {
   readonly name: string;
-  readonly managementIp: string;
-  readonly ssh: { readonly host: string; readonly port: number; readonly user: string };
+  /** Its address in the lab: the management network's, else its first static one ("" if none). */
+  readonly ip: string;
+  /** Where its SSH answers, from the machine running Pulumi (through the lab host when remote);
+   * none for a node the lab does not reach over SSH (minikube's). */
+  readonly ssh?: { readonly host: string; readonly port: number; readonly user: string };
+  /** Its NICs in order, named as the guest names them; none for minikube's node. */
+  readonly nics: readonly { readonly device: string; readonly network: string; readonly ip?: string }[];
+}
+
+/** A node of a lab on VMs: always reached over SSH. */
+export interface NodeSummary extends LabNode {
+  readonly ssh: NonNullable<LabNode["ssh"]>;
 }
 
 export function nodeSummaries(plan: LabPlan, sshHost = "127.0.0.1"): NodeSummary[] {
   return plan.nodes.map((n) => ({
     name: n.name,
-    // Networking labs have no management network: their first static address stands in.
-    managementIp: n.address ?? "",
+    ip: n.address ?? "",
     ssh: { host: sshHost, port: n.sshPort, user: plan.config.user },
+    nics: n.nics.map((nic) => ({ device: nic.device, network: nic.network.name, ...(nic.ip === undefined ? {} : { ip: nic.ip }) })),
   }));
 }
+
+/** The inventory's groups: names and their nodes, in order (Lab 1's controller_nodes and compute_nodes). */
+export type InventoryGroups = Readonly<Record<string, readonly string[]>>;
 
 /** A remote lab host that nodes are reached through (their SSH forwards listen on its loopback). */
 export interface JumpHost {
@@ -48,12 +62,12 @@ export function renderSshConfig(nodes: readonly NodeSummary[], identityFile: str
             ...(jump.identityFile !== undefined ? [`  IdentityFile ${jump.identityFile}`, `  IdentitiesOnly yes`] : []),
           ].join("\n"),
         ];
-  const nodeEntries = nodes.map((n) =>
+  const nodeEntries = nodes.map(({ name, ssh }) =>
     [
-      `Host ${n.name}`,
-      `  HostName ${n.ssh.host}`,
-      `  Port ${n.ssh.port}`,
-      `  User ${n.ssh.user}`,
+      `Host ${name}`,
+      `  HostName ${ssh.host}`,
+      `  Port ${ssh.port}`,
+      `  User ${ssh.user}`,
       `  IdentityFile ${identityFile}`,
       `  IdentitiesOnly yes`,
       ...(jump !== undefined ? [`  ProxyJump ${jumpAlias}`] : []),
@@ -69,12 +83,17 @@ export interface ServiceEndpoint {
   readonly port: number;
 }
 
+/** How a remote lab host is reached from the laptop (the `host` output). */
+export interface HostAccess {
+  readonly address: string;
+  /** The SSH command to the host. */
+  readonly ssh: string;
+  /** `ssh -N -L ...` commands by node or service name. */
+  readonly tunnels: Readonly<Record<string, string>>;
+}
+
 /** How to reach a remote lab host and, through SSH tunnels, each node's SSH and the lab's services from the laptop. */
-export function renderHostAccess(
-  nodes: readonly NodeSummary[],
-  jump: JumpHost,
-  services: Readonly<Record<string, ServiceEndpoint>> = {},
-): { address: string; ssh: string; tunnels: Record<string, string> } {
+export function renderHostAccess(nodes: readonly NodeSummary[], jump: JumpHost, services: Readonly<Record<string, ServiceEndpoint>> = {}): HostAccess {
   const target = `${jump.identityFile !== undefined ? `-i ${jump.identityFile} ` : ""}-p ${jump.port} ${jump.user}@${jump.address}`;
   const tunnel = (local: number, address: string, port: number) => `ssh -N -L ${local}:${address}:${port} ${target}`;
   return {
@@ -87,58 +106,37 @@ export function renderHostAccess(
   };
 }
 
-/** Ansible inventory in the seed's hosts.ini shape: controller_nodes and compute_nodes. */
-export function renderInventory(plan: LabPlan, nodes: readonly NodeSummary[], controllers: ReadonlySet<string>, identityFile: string, jump?: JumpHost): string {
+/** Ansible inventory in the seed's hosts.ini shape: one section a group (Lab 1: controller_nodes
+ * and compute_nodes), the lab's user, key and SSH options for all. */
+export function renderInventory(plan: LabPlan, nodes: readonly NodeSummary[], groups: InventoryGroups, identityFile: string, jump?: JumpHost): string {
   const proxy = jump === undefined ? "" : ` -o ProxyJump=${jump.user}@${jump.address}:${jump.port}`;
-  const line = (n: NodeSummary) => `${n.name} mgmt_ip=${n.managementIp} ansible_host=${n.ssh.host} ansible_port=${n.ssh.port}`;
-  const group = (title: string, members: NodeSummary[]) => `[${title}]\n${members.map(line).join("\n")}\n`;
+  const line = (n: NodeSummary) => `${n.name} mgmt_ip=${n.ip} ansible_host=${n.ssh.host} ansible_port=${n.ssh.port}`;
+  const byName = new Map(nodes.map((n) => [n.name, n]));
   return [
-    group(
-      "controller_nodes",
-      nodes.filter((n) => controllers.has(n.name)),
-    ),
-    group(
-      "compute_nodes",
-      nodes.filter((n) => !controllers.has(n.name)),
-    ),
+    ...Object.entries(groups).map(([title, members]) => `[${title}]\n${members.map((m) => line(byName.get(m)!)).join("\n")}\n`),
     `[all:vars]\nansible_user=${plan.config.user}\nansible_ssh_private_key_file=${identityFile}\nansible_python_interpreter=/usr/bin/python3\nansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null${proxy}'\n`,
   ].join("\n");
 }
 
-const id = (text: string) => text.replace(/[^a-zA-Z0-9_]/g, "_");
+/** The `topology` output: the lab's Mermaid flowchart (plan/topology.ts draws it). */
+export const renderMermaid = (plan: LabPlan): string => renderTopologyMermaid(labTopology(plan));
 
-export function renderMermaid(plan: LabPlan): string {
-  const lines = ["flowchart LR", `  host(["lab host (${plan.hypervisor.kind})"])`];
-  for (const net of plan.networks) {
-    const { config } = net;
-    const label = net.kind === "nat" ? `NAT ${NAT.network.text} (per node)` : `${net.name}: ${net.kind}${config.cidr ? ` ${config.cidr.text}` : ""}`;
-    lines.push(`  net_${id(net.name)}{{"${label}"}}`);
-    if (net.kind === "nat") lines.push(`  host ---|"SSH forwards"| net_${id(net.name)}`);
-    else if (config.hostAddress !== undefined) lines.push(`  host ---|"${config.hostAddress}"| net_${id(net.name)}`);
-    else if (net.kind === "bridged") lines.push(`  host ---|"${config.device}"| net_${id(net.name)}`);
-  }
-  for (const node of plan.nodes) {
-    lines.push(`  node_${id(node.name)}["${node.name}<br/>${node.config.cpus} vCPU, ${node.config.memoryMiB} MiB"]`);
-    for (const nic of node.nics) {
-      const label =
-        nic.kind === "nat" ? `${nic.device} :22 ← ${nic.sshPort}` : `${nic.device}${nic.ip ? ` ${nic.ip}` : " (no IP)"}${nic.promiscuous ? ", promisc" : ""}`;
-      lines.push(`  node_${id(node.name)} ---|"${label}"| net_${id(nic.network.name)}`);
-    }
-  }
-  return `${lines.join("\n")}\n`;
-}
-
-/** What to do once `up` is done (the `next` output): how to reach each node, where the
- * credentials are, how to check the lab again and how to reset it. */
-export function renderNext(labName: string, nodes: readonly NodeSummary[], credentialsFile: string): string {
-  const config = `~/.ssh/labstack-${labName}.conf`;
+/** What to do once `up` is done (the `next` output): how to reach each node as the posts do, where
+ * the credentials are, the everyday commands, and how to reset the lab. */
+export function renderNext(plan: LabPlan, nodes: readonly NodeSummary[], credentialsFile: string): string {
+  const stack = plan.name;
   return [
-    `Lab ${labName} is up. Next:`,
-    `  pulumi stack output ssh_config -s ${labName} > ${config}`,
-    ...nodes.map((n) => `  ssh -F ${config} ${n.name}`),
-    `  credentials: ${credentialsFile} (or: pulumi stack output credentials --show-secrets -s ${labName})`,
-    `  check it again, repairing what drifted: npm run verify -- ${labName}`,
-    `  reset it: pulumi destroy -s ${labName} && pulumi up -s ${labName}`,
+    `Lab ${stack} is up. Next:`,
+    `  npx labstack ssh-config ${stack}    (once: then ssh reaches the nodes by name, as in the posts)`,
+    ...nodes.map((n) => `  ssh ${n.name}`),
+    `  credentials: ${credentialsFile} (or: pulumi stack output credentials --show-secrets -s ${stack})`,
+    `  how it is now: npx labstack status ${stack}; its picture: npx labstack graph ${stack}`,
+    `  check it again, repairing what drifted: npm run verify -- ${stack}`,
+    `  keep a state to come back to: npx labstack checkpoint save ${stack} NAME (restore, list, delete)`,
+    `  done for the day: npx labstack stop ${stack}, then npx labstack start ${stack}`,
+    plan.config.readyCheckpoint
+      ? `  reset it: npx labstack checkpoint restore ${stack} ready (seconds), or pulumi destroy -s ${stack} && pulumi up -s ${stack}`
+      : `  reset it: pulumi destroy -s ${stack} && pulumi up -s ${stack}`,
     "",
   ].join("\n");
 }

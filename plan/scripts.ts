@@ -17,12 +17,13 @@ export interface Script {
   readonly root: string;
   /** e.g. "qemu/vm.sh": where the script lies in the bundle's folder, as in provisioning/. */
   readonly path: string;
-  /** Other scripts it runs or sources by path (relative to `root`). */
-  readonly companions?: readonly string[];
+  /** Other scripts it runs or sources by path: relative to `root`, or a script of another root
+   * (a plugged-in hypervisor's `vm.sh` that host/checkpoint.sh runs), shipped with its own. */
+  readonly companions?: readonly (string | Script)[];
 }
 
 /** A script of provisioning/. */
-export const provisioning = (path: string, companions: readonly string[] = []): Script => ({ root: PROVISIONING_DIR, path, companions });
+export const provisioning = (path: string, companions: readonly (string | Script)[] = []): Script => ({ root: PROVISIONING_DIR, path, companions });
 
 /** Single-quotes a value for bash. */
 export function shellQuote(value: string): string {
@@ -63,15 +64,19 @@ const INHERITED = ["PATH", "HOME", "http_proxy", "https_proxy", "no_proxy", "HTT
 /**
  * The bundle of `script` with its parameters. Read by `bash -s ACTION` (locally, over SSH on a lab
  * host, through `sudo bash -s` on a node); bash parses the whole function before running any of it,
- * so a cut connection runs nothing, and the script runs with stdin closed, so a command reading
+ * and the call is a group that is complete only with its closing brace, so a cut connection runs
+ * nothing (a cut call line alone would be a shorter command that runs), and the script runs with stdin closed, so a command reading
  * stdin (rabbitmqctl does) cannot swallow the rest.
  */
 export function bundle(script: Script, params: Readonly<Record<string, string>>): string {
-  const files = [
-    ...libraries().map((path) => ({ path, text: readFileSync(join(PROVISIONING_DIR, path), "utf8") })),
-    ...[...new Set(script.companions ?? [])].sort().map((path) => ({ path, text: readFileSync(join(script.root, path), "utf8") })),
-    { path: script.path, text: readFileSync(join(script.root, script.path), "utf8") },
-  ];
+  const shipped = new Map<string, string>();
+  const ship = (s: Script): void => {
+    for (const c of s.companions ?? []) ship(typeof c === "string" ? { root: s.root, path: c } : c);
+    shipped.set(s.path, readFileSync(join(s.root, s.path), "utf8"));
+  };
+  for (const path of libraries()) shipped.set(path, readFileSync(join(PROVISIONING_DIR, path), "utf8"));
+  ship(script);
+  const files = [...shipped].sort(([a], [b]) => a.localeCompare(b)).map(([path, text]) => ({ path, text }));
   const folders = [...new Set(files.map((f) => dirname(f.path)))].sort();
   const inherited = INHERITED.map((name) => `\${${name}+${name}="$${name}"}`).join(" ");
   const parameters = Object.entries(params).map(([k, v]) => `${k}=${shellQuote(v)}`);
@@ -91,7 +96,7 @@ export function bundle(script: Script, params: Readonly<Record<string, string>>)
     '  rm -rf "$dir"',
     "  return $status",
     "}",
-    'labstack_bundle "$@" </dev/null',
+    '{ labstack_bundle "$@" </dev/null; }',
     "",
   ].join("\n");
 }

@@ -3,7 +3,7 @@
 // components/lab/ServicesLab.ts wires them, so a layered kind extends a plan instead of copying wiring.
 import type { ImageBake } from "./image.js";
 import type { ServiceEndpoint } from "./outputs.js";
-import { provisioning } from "./scripts.js";
+import { provisioning, records } from "./scripts.js";
 import type { SecretSpec } from "./secrets.js";
 import type { Step } from "./steps.js";
 import type { LabPlan, NodePlan } from "./types.js";
@@ -58,6 +58,7 @@ export function baseSetup(plan: LabPlan, node: NodePlan, hosts: string, packages
       HOSTS: hosts,
       APT_PROXY_URL: packages.length > 0 ? (plan.aptProxy ?? "") : "",
       CLOUD_ARCHIVE: cloudArchive,
+      NIC_NAMES: records(node.nics.map((n) => ({ mac: n.mac, name: n.device }))),
       UNNUMBERED_DEVICES: unnumbered.map((n) => n.device).join(" "),
       PACKAGES: packages.join(" "),
     },

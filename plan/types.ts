@@ -117,10 +117,13 @@ export interface HypervisorSpec extends HypervisorModel<LabConfig> {
    * the lab's host-only ranges in networks.conf); the lab's networks wait for it. */
   hostSetup?(plan: LabPlan): HostStep | undefined;
   preflight(plan: LabPlan): PreflightFacts;
-  /** The script that makes, checks and removes one node's VM (up/down/status). */
+  /** The script that makes, checks and removes one node's VM (up/down/status), stops it and
+   * keeps its checkpoints (stop, checkpoint ...). */
   readonly vmScript: Script;
   /** Its parameters for one node. */
   machineEnvironment(args: MachineEnvironmentArgs): Record<string, string>;
+  /** The parameters it needs for anything but `up` (status, stop, checkpoints): which VM. */
+  vmIdentity(plan: LabPlan, node: NodePlan): Record<string, string>;
   /** QEMU's accelerator for the image builder VM, which runs whatever the lab's hypervisor. */
   builderAccel(config: LabConfig): string;
 }

@@ -44,6 +44,10 @@ mkdir -p "$bin"
 export GOFLAGS=-mod=mod GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
 
 log() { echo "ensure-pulumi: $*" >&2; }
+# shellcheck source=../provisioning/lib/progress.sh
+source "$root/provisioning/lib/progress.sh"
+# A cold build is minutes of `go` saying nothing: every go command says it is still at work.
+go() { progress "running go $1 (a cold build takes minutes)" command go "$@"; }
 command_ldflags=(-ldflags "-X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$command_version")
 
 # shellcheck source=go-wrapper.sh
@@ -211,9 +215,9 @@ EOR
   # modfile goes through GOFLAGS so that the `go run` of `go generate` sees it too.
   (cd "$w/provider" && export GOFLAGS="-buildvcs=false -modfile=$w/build.mod"
    log "building pulumi-resource-digitalocean: go generate (the schema with its version)"
-   VERSION=$version nice -n 19 go generate ./cmd/pulumi-resource-digitalocean/main.go
+   VERSION=$version progress "generating the DigitalOcean provider's schema" nice -n 19 go generate ./cmd/pulumi-resource-digitalocean/main.go
    log "building pulumi-resource-digitalocean: go build"
-   CGO_ENABLED=0 nice -n 19 go build -o "$bin/.pulumi-resource-digitalocean.new" \
+   CGO_ENABLED=0 progress "building the DigitalOcean provider" nice -n 19 go build -o "$bin/.pulumi-resource-digitalocean.new" \
      -ldflags "-X github.com/pulumi/pulumi-digitalocean/provider/v4/pkg/version.Version=$version -s -w" \
      ./cmd/pulumi-resource-digitalocean)
   found=$("$bin/.pulumi-resource-digitalocean.new" -version)

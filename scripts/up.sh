@@ -45,15 +45,19 @@ install_with_installer() {
 # other providers its program uses (a droplet host: DigitalOcean; the minikube lab: Kubernetes).
 # One flag a line.
 provider_flags() {
-  local file="$root/Pulumi.$stack.yaml"
-  [[ -f "$file" ]] || return 0
-  node --input-type=module - "$file" <<'JS'
-import { readFileSync } from "node:fs";
+  # The lab as the program reads it: the template with the stack's own config (Pulumi.yaml's
+  # stackConfigDir) laid over it, by the program's own stacks/template.ts.
+  (cd "$root" && node --import tsx --input-type=module - "$stack" <<'JS'
+import { existsSync, readFileSync } from "node:fs";
 import { parse } from "yaml";
-const lab = parse(readFileSync(process.argv[2], "utf8"))?.config?.["labstack:lab"] ?? {};
+import { stackLab } from "./stacks/template.ts";
+const stack = process.argv[2];
+const own = `.labstack/stacks/Pulumi.${stack}.yaml`;
+const lab = stackLab(".", stack, existsSync(own) ? parse(readFileSync(own, "utf8"))?.config?.["labstack:lab"] : undefined) ?? {};
 if (lab.host?.kind === "digitalocean") console.log("--provider\ndigitalocean");
 if (lab.kind === "minikube") console.log("--provider\nkubernetes");
 JS
+  )
 }
 
 ensure_pulumi() {

@@ -16,7 +16,8 @@ const BUILT_IN: readonly LabKind[] = [openstack, network, minikube] as LabKind[]
 const added: LabKind[] = [];
 const kinds = (): readonly LabKind[] => [...BUILT_IN, ...added];
 
-const kindOf = (kind: string) => kinds().find((k) => k.kind === kind);
+/** The registered kind named `kind`, if any. */
+export const kindOf = (kind: string) => kinds().find((k) => k.kind === kind);
 
 /** Adds a lab kind defined elsewhere: parsing and building then treat it like the built-in ones. */
 export function registerLabKind<L extends AnyLabConfig>(kind: LabKind<L>): void {

@@ -28,7 +28,7 @@ export class VirtualMachine extends pulumi.ComponentResource {
     const { command, health } = hostObject(
       host,
       `${name}-vm`,
-      { script: spec.vmScript, environment, identity, status: environment.apply((e) => ({ VM_DIR: e.VM_DIR, NAME: e.NAME })) },
+      { script: spec.vmScript, environment, identity, status: spec.vmIdentity(plan, node) },
       { parent: this, deleteBeforeReplace: true },
     );
     this.vmId = command.id;

@@ -22,6 +22,9 @@ export interface NodeStepArgs {
   readonly observes?: pulumi.Input<string>[];
   /** What says whether what the step made still holds, and how to reach the node to ask. @default not read back */
   readonly status?: { readonly step: Step; readonly target: pulumi.Input<Target> };
+  /** The node's VM's repairs (its Health.generation), for a step whose work does not outlive a
+   * boot (guest devices made with `ip`): a VM started afresh gets it again. @default none */
+  readonly vmRepairs?: pulumi.Input<number>;
 }
 
 export class NodeStep extends pulumi.ComponentResource {

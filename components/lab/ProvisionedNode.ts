@@ -42,6 +42,8 @@ const readyCommand = (repair: number) => (repair > 0 ? `${READY_COMMAND} # repai
 
 export class ProvisionedNode extends pulumi.ComponentResource {
   readonly vmId: pulumi.Output<string>;
+  /** How many times a refresh found the VM dead and `up` started it again. */
+  readonly vmRepairs: pulumi.Output<number>;
   readonly connection: types.input.remote.ConnectionArgs;
   /** How the lab's provider reaches the node to read its services back. */
   readonly target: pulumi.Input<Target>;
@@ -62,6 +64,7 @@ export class ProvisionedNode extends pulumi.ComponentResource {
     this.vmId = machine.vmId;
     // After a repair the VM boots again: the gates wait for it again.
     const repair = machine.health.generation;
+    this.vmRepairs = repair;
     const privateKey = args.credentials.apply((c) => c.sshPrivateKey);
     this.connection = args.host.nodeConnection(node.sshPort, plan.config.user, privateKey);
     this.target = args.host.nodeTarget(node.sshPort, plan.config.user, privateKey);

@@ -27,6 +27,6 @@ export function hostObject(host: LabHostConnection, name: string, args: HostObje
           { target: host.target, program: pulumi.output(status).apply((env) => bundle(args.script, env as Record<string, string>)) },
           { parent: opts.parent },
         );
-  const command = host.script(name, { ...script, repair: health?.generation }, opts);
+  const command = host.script(name, health === undefined ? script : { ...script, repair: health.generation }, opts);
   return { command, health };
 }

@@ -8,8 +8,19 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostConfig } from "../../model/schema.js";
 import { aptCacheStep, urlHasCredentials } from "../../plan/aptCache.js";
 import { CREDENTIALS_FILE_SCRIPT, credentialsFileEnvironment } from "../../plan/credentials.js";
+import { type DropletNeeds, nodesNeeds } from "../../plan/droplet.js";
 import { type ImageBake, imageStep, NO_BAKE } from "../../plan/image.js";
-import { type JumpHost, type NodeSummary, nodeSummaries, renderHostAccess, renderSshConfig, type ServiceEndpoint } from "../../plan/outputs.js";
+import {
+  type HostAccess,
+  type InventoryGroups,
+  type JumpHost,
+  type NodeSummary,
+  nodeSummaries,
+  renderHostAccess,
+  renderInventory,
+  renderSshConfig,
+  type ServiceEndpoint,
+} from "../../plan/outputs.js";
 import { labPreflight } from "../../plan/preflight.js";
 import { prepareStep } from "../../plan/prepare.js";
 import type { SecretSpec } from "../../plan/secrets.js";
@@ -33,6 +44,8 @@ export interface FoundationArgs {
   readonly preflight: HostStep;
   /** What cloud-init installs on a droplet for it. */
   readonly dropletPackages: readonly string[];
+  /** What its VMs need of a droplet. */
+  readonly dropletNeeds: DropletNeeds;
   /** Bump to regenerate every secret. */
   readonly rotation: number;
   /** Secrets the lab kind needs beyond those every lab has. @default none */
@@ -59,6 +72,7 @@ export function createLabFoundation(name: string, parent: pulumi.ComponentResour
     labName: args.labName,
     stateDir: args.stateDir,
     dropletPackages: args.dropletPackages,
+    dropletNeeds: args.dropletNeeds,
     rotation: args.rotation,
     sshPublicKey: credentials.sshPublicKey,
     sshPrivateKey: credentials.sshPrivateKey,
@@ -92,6 +106,8 @@ export interface LabInfrastructureArgs extends LabArgs {
   readonly bake?: ImageBake;
   /** Services worth an SSH tunnel from the laptop when the lab host is remote. @default none */
   readonly services?: Readonly<Record<string, ServiceEndpoint>>;
+  /** The inventory's groups. @default every node in `nodes` */
+  readonly inventoryGroups?: InventoryGroups;
   /** Secrets the lab kind needs beyond those every lab has. @default none */
   readonly secrets?: readonly SecretSpec[];
 }
@@ -102,9 +118,11 @@ export interface LabAccess {
   /** The lab's private key as the learner's SSH client should find it. */
   readonly identityFile: string;
   readonly sshConfig: pulumi.Output<string>;
+  /** An Ansible inventory of the nodes. */
+  readonly inventory: pulumi.Output<string>;
   /** Remote hosts only: the host itself, and nodes and services through it. */
   readonly jump?: pulumi.Output<JumpHost>;
-  readonly host?: pulumi.Output<{ address: string; ssh: string; tunnels: Record<string, string> }>;
+  readonly host?: pulumi.Output<HostAccess>;
 }
 
 export interface LabInfrastructure {
@@ -131,6 +149,7 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
       config.nodes.reduce((sum, n) => sum + n.memoryMiB, 0),
     ),
     dropletPackages: [...plan.hypervisor.dropletPackages, ...(config.aptCache.enabled ? ["apt-cacher-ng"] : [])],
+    dropletNeeds: nodesNeeds(config.nodes),
     rotation: config.credentialsRotation,
     secrets: args.secrets,
     hostPrivateKey: args.hostPrivateKey,
@@ -212,20 +231,33 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
     credentialsFile: credentialsFile.stdout,
     hostResources,
     nodes,
-    access: labAccess(plan, jump, args.services),
+    access: labAccess(plan, jump, args.services ?? {}, args.inventoryGroups ?? { nodes: plan.nodes.map((n) => n.name) }),
   };
 }
 
-function labAccess(plan: LabPlan, jump: pulumi.Output<JumpHost> | undefined, services: Readonly<Record<string, ServiceEndpoint>> = {}): LabAccess {
+function labAccess(
+  plan: LabPlan,
+  jump: pulumi.Output<JumpHost> | undefined,
+  services: Readonly<Record<string, ServiceEndpoint>>,
+  groups: InventoryGroups,
+): LabAccess {
   const nodes = nodeSummaries(plan);
   // Locally the key is the credentials file's copy (ssh expands its ~); a remote host's copy is out of the SSH client's reach.
   const identityFile = jump === undefined ? `${plan.credentialsDir}/lab-key` : remoteIdentityFile(plan.name);
-  if (jump === undefined) return { nodes, identityFile, sshConfig: pulumi.output(renderSshConfig(nodes, identityFile)) };
+  if (jump === undefined) {
+    return {
+      nodes,
+      identityFile,
+      sshConfig: pulumi.output(renderSshConfig(nodes, identityFile)),
+      inventory: pulumi.output(renderInventory(plan, nodes, groups, identityFile)),
+    };
+  }
   return {
     nodes,
     identityFile,
     jump,
     sshConfig: jump.apply((j) => renderSshConfig(nodes, identityFile, j, plan.name)),
+    inventory: jump.apply((j) => renderInventory(plan, nodes, groups, identityFile, j)),
     host: jump.apply((j) => renderHostAccess(nodes, j, services)),
   };
 }

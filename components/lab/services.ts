@@ -7,6 +7,7 @@ import type { ServicesPlan } from "../../plan/services.js";
 import type { LabPlan } from "../../plan/types.js";
 import { createLabInfrastructure, type LabArgs, type LabInfrastructure } from "./infrastructure.js";
 import { NodeStep } from "./NodeStep.js";
+import { readyCheckpoints } from "./readyCheckpoint.js";
 
 export interface ServicesLab {
   readonly infra: LabInfrastructure;
@@ -23,6 +24,11 @@ export function createServicesLab(name: string, parent: pulumi.ComponentResource
     bake: services.bake,
     services: services.endpoints,
     secrets: services.secrets,
+    // The seed's hosts.ini groups.
+    inventoryGroups: {
+      controller_nodes: args.plan.nodes.filter((n) => services.controllers.has(n.name)).map((n) => n.name),
+      compute_nodes: args.plan.nodes.filter((n) => !services.controllers.has(n.name)).map((n) => n.name),
+    },
   });
   const credentials = infra.credentials.values;
 
@@ -59,6 +65,7 @@ export function createServicesLab(name: string, parent: pulumi.ComponentResource
   const allSteps = [...done.values()].flat();
   const serverSteps = [...services.controllers].flatMap((s) => done.get(s) ?? []);
   const checks: Record<string, Record<string, pulumi.Output<string>>> = {};
+  const checkSteps: NodeStep[] = [];
   for (const node of services.nodes) {
     const labNode = infra.nodes.get(node.node)!;
     // A check runs again when its node's steps or the servers' services changed: what they are,
@@ -72,7 +79,9 @@ export function createServicesLab(name: string, parent: pulumi.ComponentResource
         { parent, dependsOn: allSteps },
       );
       checks[node.node][check.name] = step.stdout;
+      checkSteps.push(step);
     }
   }
+  readyCheckpoints(name, parent, { plan: args.plan, host: infra.host, nodes: infra.nodes, steps: done }, checkSteps);
   return { infra, checks: pulumi.output(checks) };
 }

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { z } from "zod";
 import { hostBridgeName } from "../bridge.js";
-import { bootFiles, commonMachineEnvironment } from "../machine.js";
+import { bootFiles, commonMachineEnvironment, nicSlot, postsNicName } from "../machine.js";
 import { provisioning, records } from "../scripts.js";
 import type { HypervisorSpec } from "../types.js";
 
@@ -15,9 +15,6 @@ export const QemuConfigSchema = z.strictObject({
   accel: z.enum(["auto", "kvm", "tcg"]).default("auto"),
 });
 export type QemuConfig = z.infer<typeof QemuConfigSchema>;
-
-// vm.sh puts NIC k on PCI slot FIRST_NIC_SLOT+k (it is told the slot), which the guest names ens<slot>.
-const FIRST_NIC_SLOT = 3;
 
 /** The tap device of one node's NIC: Linux caps names at 15 characters, and two labs on one host
  * must not collide, so the name carries a short hash of the lab and node. */
@@ -30,7 +27,7 @@ const accelOf = (config: { hypervisor: unknown }) => (config.hypervisor as QemuC
 export const qemuSpec: HypervisorSpec = {
   kind: "qemu",
   schema: QemuConfigSchema,
-  guestDevice: (index) => `ens${FIRST_NIC_SLOT + index}`,
+  guestDevice: postsNicName,
   rules: () => {},
   hostTools: [
     { command: "qemu-system-x86_64", package: "qemu-system-x86" },
@@ -47,11 +44,12 @@ export const qemuSpec: HypervisorSpec = {
     ownDevice: (net) => hostBridgeName(plan.name, net),
   }),
   vmScript: provisioning("qemu/vm.sh", ["qemu/accel.sh"]),
+  vmIdentity: (_plan, node) => ({ VM_DIR: node.vmDir, NAME: node.name }),
   machineEnvironment(a) {
     const nics = a.node.nics.map((nic) =>
       nic.kind === "nat"
-        ? { kind: "nat", mac: nic.mac, port: nic.sshPort }
-        : { kind: "tap", mac: nic.mac, tap: tapName(a.plan.name, a.node.name, nic.index), bridge: a.devices[nic.network.name] },
+        ? { kind: "nat", mac: nic.mac, port: nic.sshPort, slot: nicSlot(nic.index) }
+        : { kind: "tap", mac: nic.mac, tap: tapName(a.plan.name, a.node.name, nic.index), bridge: a.devices[nic.network.name], slot: nicSlot(nic.index) },
     );
     const boot = bootFiles(a.plan.config, a.baseImage);
     return {
@@ -60,7 +58,6 @@ export const qemuSpec: HypervisorSpec = {
       INITRD: boot.initrd,
       APPEND: boot.kernel === "" ? "" : boot.append,
       NICS: records(nics),
-      FIRST_NIC_SLOT: String(FIRST_NIC_SLOT),
       ACCEL: accelOf(a.plan.config),
     };
   },

@@ -7,7 +7,7 @@ import type { AddIssue } from "../../model/hypervisor.js";
 import { cidrContains, netmask, parseCidr } from "../../model/ipv4.js";
 import type { LabConfig } from "../../model/schema.js";
 import { hostBridgeName, labOwner } from "../bridge.js";
-import { commonMachineEnvironment } from "../machine.js";
+import { commonMachineEnvironment, postsNicName } from "../machine.js";
 import { provisioning, records } from "../scripts.js";
 import type { HypervisorSpec, LabPlan, NetworkPlan, NicPlan } from "../types.js";
 
@@ -24,10 +24,6 @@ export const opensNetworksConf = (config: LabConfig) => (config.hypervisor as Vi
 
 /** VirtualBox ≥ 6.1.28 only accepts these host-only ranges on Linux without /etc/vbox/networks.conf. */
 export const VBOX_DEFAULT_HOSTONLY_RANGE = "192.168.56.0/21";
-
-// VirtualBox's default PCI layout puts NICs 1-4 at slots 3, 8, 9, 10 and 5-8 at 16-19, which
-// systemd names enp0s3, enp0s8, ... (the seed's enp0s8/enp0s9 come from this).
-const VBOX_SLOTS = [3, 8, 9, 10, 16, 17, 18, 19];
 
 function virtualBoxRules(lab: LabConfig, add: AddIssue): void {
   if (opensNetworksConf(lab)) return;
@@ -72,7 +68,7 @@ const VBOX_ATTACHMENT: Record<NicPlan["kind"], string> = { nat: "nat", hostonly:
 export const virtualboxSpec: HypervisorSpec = {
   kind: "virtualbox",
   schema: VirtualBoxConfigSchema,
-  guestDevice: (index) => `enp0s${VBOX_SLOTS[index]}`,
+  guestDevice: postsNicName,
   rules: virtualBoxRules,
   hostTools: [
     {
@@ -108,6 +104,7 @@ export const virtualboxSpec: HypervisorSpec = {
     ownDevice: (net) => (net.kind === "hostonly" ? (net.config.device ?? vboxNetworkEnvironment(plan, net).STATE_FILE) : hostBridgeName(plan.name, net)),
   }),
   vmScript: provisioning("virtualbox/vm.sh"),
+  vmIdentity: (plan, node) => ({ VM_DIR: node.vmDir, NAME: vboxVmName(plan.name, node.name) }),
   machineEnvironment(a) {
     const nics = a.node.nics.map((nic) =>
       nic.kind === "nat"

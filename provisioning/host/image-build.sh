@@ -60,7 +60,7 @@ trap 'rm -rf "$work"' EXIT
 # apt reads the proxy from the environment, so it never lands in the image's own apt config.
 if [[ -n "${APT_PROXY:-}" ]]; then export http_proxy=$APT_PROXY; fi
 echo "building $DISTRO $RELEASE image from $mirror with: ${PACKAGES:-no extra packages}" >&2
-SERVICES_OFF=${SERVICES_OFF:-} mmdebstrap --variant=minbase --components="$components" --include="$packages" \
+SERVICES_OFF=${SERVICES_OFF:-} progress "building the $DISTRO $RELEASE image" mmdebstrap --variant=minbase --components="$components" --include="$packages" \
   --customize-hook="$hook" "$RELEASE" "$work/root" "$mirror" >&2
 
 # Sectors of 512 bytes: the boot partition from 1 MiB, 64 MiB long, the root file system after it.

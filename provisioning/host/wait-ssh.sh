@@ -6,13 +6,15 @@
 # while the guest boots), every retry fails. Here each try is a fresh connection.
 # Usage: wait-ssh.sh up|down    Environment: PORT, TIMEOUT (seconds, default 1200)
 set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
 [[ "${1:?usage: wait-ssh.sh up|down}" == down ]] && exit 0
 : "${PORT:?}"
 banner() { local line; exec 3<>"/dev/tcp/127.0.0.1/$PORT" && read -r -t 10 line <&3 && [[ "$line" == SSH-* ]]; }
-deadline=$((SECONDS + ${TIMEOUT:-1200}))
-until (banner) 2>/dev/null; do
-  ((SECONDS < deadline)) || { echo "no SSH on 127.0.0.1:$PORT after ${TIMEOUT:-1200} s: the node did not boot (see its serial log in the lab's state folder)" >&2; exit 1; }
-  sleep 2
-done
+answers() { (banner) 2>/dev/null; }
+if ! wait_for "${TIMEOUT:-1200}" "the node on 127.0.0.1:$PORT to boot (SSH)" answers; then
+  echo "no SSH on 127.0.0.1:$PORT: the node did not boot (see its serial log in the lab's state folder)" >&2
+  exit 1
+fi
 echo "ssh answers on 127.0.0.1:$PORT"

@@ -1,7 +1,8 @@
 # The one library every provisioning script sources (its first lines), whether it runs from a
 # bundle (plan/scripts.ts: LABSTACK_DIR is the bundle's folder) or from a checkout. It brings the
 # others: records.sh (the plan's lists), owned.sh (what the lab owns on its host), mirror.sh
-# (package mirrors), node.sh (node steps' helpers) and checks.sh (the learner's checks).
+# (package mirrors), node.sh (node steps' helpers), checks.sh (the learner's checks) and
+# progress.sh (long waits that say so).
 # shellcheck shell=bash
 
 LABSTACK_DIR=${LABSTACK_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -17,6 +18,8 @@ source "$LABSTACK_DIR/lib/mirror.sh"
 source "$LABSTACK_DIR/lib/node.sh"
 # shellcheck source=provisioning/lib/checks.sh
 source "$LABSTACK_DIR/lib/checks.sh"
+# shellcheck source=provisioning/lib/progress.sh
+source "$LABSTACK_DIR/lib/progress.sh"
 
 # Every change a script makes is announced so: the idempotency tests count these lines, and a
 # repair says what it repaired.

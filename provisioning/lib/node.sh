@@ -58,9 +58,13 @@ restart_if() {
 # wait_for SECONDS DESCRIPTION COMMAND...: retry COMMAND until it succeeds.
 wait_for() {
   local seconds=$1 what=$2; shift 2
-  local deadline=$((SECONDS + seconds))
+  local started=$SECONDS deadline=$((SECONDS + seconds)) next=$((SECONDS + ${PROGRESS_EVERY:-30}))
   until "$@"; do
     if ((SECONDS >= deadline)); then echo "timed out after ${seconds}s waiting for $what" >&2; return 1; fi
+    if ((SECONDS >= next)); then
+      echo "labstack: still waiting for $what ($((SECONDS - started)) s)" >&2
+      next=$((next + ${PROGRESS_EVERY:-30}))
+    fi
     sleep 2
   done
 }

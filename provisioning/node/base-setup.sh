@@ -5,6 +5,7 @@
 #   HOSTS               lines "ip name" for every node, management addresses (empty: leave /etc/hosts)
 #   APT_PROXY_URL       e.g. http://192.168.1.1:3142; empty removes the proxy
 #   CLOUD_ARCHIVE       UCA release (e.g. caracal), Ubuntu only; ignored elsewhere
+#   NIC_NAMES           records (lib/records.sh) mac= name=: the name each NIC answers to
 #   UNNUMBERED_DEVICES  NICs to bring up without an address (e.g. "enp0s9")
 #   PACKAGES            packages every node needs (e.g. python3-openstackclient)
 set -euo pipefail
@@ -44,6 +45,39 @@ if [[ "$ID" == ubuntu && -n "${CLOUD_ARCHIVE:-}" ]]; then
     "deb http://ubuntu-cloud.archive.canonical.com/ubuntu $VERSION_CODENAME-updates/$CLOUD_ARCHIVE main"; then
     unset LABSTACK_APT_UPDATED
   fi
+fi
+
+# A NIC answers to the name the posts use (enp0s8). A QEMU VM made before its NICs sat on
+# VirtualBox's slots calls them ens3, ens4, ... (qemu/vm.sh keeps its layout); it gets the posts'
+# names as altnames, which ip, tcpdump and every interface lookup accept, now and at each boot.
+physical_nic() {
+  local dev
+  for dev in /sys/class/net/*; do
+    if [[ -e "$dev/device" && "$(<"$dev/address")" == "$1" ]]; then
+      echo "${dev##*/}"
+      return 0
+    fi
+  done
+  return 1
+}
+# After 80-net-setup-link.rules, where $name is the name the NIC gets.
+altname_rules=/etc/udev/rules.d/81-labstack-nic-names.rules rules=""
+while read -r line; do
+  record "$line"
+  want=${field[name]}
+  have=$(physical_nic "${field[mac]}") || { echo "no NIC with MAC ${field[mac]} (for $want)" >&2; exit 1; }
+  [[ "$have" != "$want" ]] || continue
+  rules+="SUBSYSTEM==\"net\", ACTION==\"add\", ATTR{address}==\"${field[mac]}\", RUN+=\"/bin/sh -c 'ip link property add dev \$name altname $want'\""$'\n'
+  if ! ip -o link show dev "$want" >/dev/null 2>&1; then
+    ip link property add dev "$have" altname "$want"
+    changed "named $have $want too (altname), as the posts call it"
+  fi
+done < <(records "${NIC_NAMES:-}")
+if [[ -n "$rules" ]]; then
+  put "$altname_rules" "${rules%$'\n'}" || true
+elif [[ -f "$altname_rules" ]]; then
+  rm -f "$altname_rules"
+  changed "removed the NICs' altname rules"
 fi
 
 for dev in ${UNNUMBERED_DEVICES:-}; do

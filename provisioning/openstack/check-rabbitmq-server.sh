@@ -12,8 +12,13 @@ echo "$users"
 awk '{ print $1 }' <<< "$users" | grep -qx "$RABBIT_USER" || fail "rabbitmqctl list_users does not show $RABBIT_USER"
 if awk '{ print $1 }' <<< "$users" | grep -qx guest; then fail "the default guest user still exists"; fi
 
-# The broker (beam.smp) and epmd: every listening socket, with its owner.
-listening=$(ss -Hltnp | awk '/"(beam\.smp|epmd)"/ { match($0, /"[^"]+"/); print substr($0, RSTART + 1, RLENGTH - 2), $4 }' | sort -u)
+# The broker's listening sockets (its service's processes: a rabbitmqctl running meanwhile is an
+# Erlang VM too, listening on a port of its own) and epmd's.
+broker=$(systemctl show -p ControlGroup --value rabbitmq-server.service)
+broker_pids=" $(tr '\n' ' ' < "/sys/fs/cgroup$broker/cgroup.procs") "
+listening=$(ss -Hltnp | awk -v pids="$broker_pids" '
+  /"epmd"/ { print "epmd", $4; next }
+  /"beam\.smp"/ { match($0, /pid=[0-9]+/); if (index(pids, " " substr($0, RSTART + 4, RLENGTH - 4) " ")) print "beam.smp", $4 }' | sort -u)
 echo "$listening"
 grep -qx "beam.smp $BIND_ADDRESS:5672" <<< "$listening" || fail "RabbitMQ does not listen on $BIND_ADDRESS:5672"
 grep -qx "epmd $BIND_ADDRESS:4369" <<< "$listening" || fail "epmd does not listen on $BIND_ADDRESS:4369"

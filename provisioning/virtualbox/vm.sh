@@ -2,8 +2,11 @@
 # One lab node as a VirtualBox VM: a disk cloned from the cloud image, a NoCloud seed as a DVD,
 # NICs in config order (NAT with the SSH forward first), promiscuous allow-all where asked, the
 # serial console logged to a file, started headless. `down` powers off and unregisters with disks;
-# `up` on a VM that stopped starts it again; `status` says whether it runs.
-# Usage: vm.sh up|down|status
+# `up` on a VM that stopped starts it again (resuming a saved state); `status` says whether it runs;
+# `stop` saves its state (VBoxManage controlvm savestate). Checkpoints are VirtualBox's snapshots,
+# taken live (RAM and devices with the disks): `checkpoint save|restore|delete NAME`, `checkpoint
+# has NAME` (exit 3 when the VM has none: a node rebuilt since), `checkpoint list` (NAME SIZE_MIB).
+# Usage: vm.sh up|down|status|stop|checkpoint ...
 # Environment:
 #   VM_DIR, NAME, BASE_IMAGE, MEMORY_MIB, CPUS, DISK_GIB, USER_DATA, META_DATA, NETWORK_CONFIG
 #   NICS  records (lib/records.sh), one a NIC in adapter order: kind=nat mac= port= (the SSH
@@ -16,7 +19,7 @@ source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 # VBoxManage's output is parsed below: keep it in English whatever the user's locale.
 export LC_ALL=C
 
-action=${1:?usage: vm.sh up|down|status}
+action=${1:?usage: vm.sh up|down|status|stop|checkpoint}
 : "${VM_DIR:?}" "${NAME:?}"
 VM_DIR=$(expand_home "$VM_DIR")
 
@@ -31,7 +34,47 @@ released() {
   grep -qE '^VMState="(poweroff|aborted|saved|aborted-saved)"$' <<< "$info" && ! grep -q '^SessionName=' <<< "$info"
 }
 
+snapshots() { VBoxManage snapshot "$NAME" list --machinereadable 2>/dev/null | sed -n 's/^SnapshotName[-0-9]*="\(.*\)"$/\1/p'; }
+has_snapshot() { registered && snapshots | grep -qxF -- "$1"; }
+vm_state() { VBoxManage showvminfo "$NAME" --machinereadable | sed -n 's/^VMState="\(.*\)"$/\1/p'; }
+
 case "$action" in
+  stop)
+    registered && [[ "$(vm_state)" == running ]] || exit 0
+    VBoxManage controlvm "$NAME" savestate >/dev/null
+    changed "stopped $NAME (state saved)"
+    exit 0 ;;
+  checkpoint)
+    verb=${2:?usage: vm.sh checkpoint save|restore|delete|has|list [NAME]} checkpoint=${3:-}
+    [[ "$verb" == list || "$checkpoint" =~ ^[a-z0-9][a-z0-9._-]{0,63}$ ]] || { echo "vm.sh: a checkpoint is named with letters, digits, . _ - (got '$checkpoint')" >&2; exit 2; }
+    case "$verb" in
+      save)
+        [[ "$(vm_state)" == running ]] || { echo "$NAME is not running: start the lab before a checkpoint" >&2; exit 1; }
+        # One name, one checkpoint: taking it again replaces the old one.
+        if has_snapshot "$checkpoint"; then VBoxManage snapshot "$NAME" delete "$checkpoint" >/dev/null; fi
+        VBoxManage snapshot "$NAME" take "$checkpoint" --live >/dev/null
+        changed "saved checkpoint $checkpoint of $NAME" ;;
+      restore)
+        has_snapshot "$checkpoint" || drifted "$NAME has no checkpoint $checkpoint"
+        # A snapshot is restored on a VM that does not run; taken live, it then resumes where it was.
+        if [[ "$(vm_state)" == running ]]; then
+          VBoxManage controlvm "$NAME" poweroff >/dev/null 2>&1 || true
+          for _ in $(seq 150); do released && break; sleep 0.2; done
+        fi
+        VBoxManage snapshot "$NAME" restore "$checkpoint" >/dev/null
+        VBoxManage startvm "$NAME" --type headless >/dev/null
+        changed "restored $NAME to checkpoint $checkpoint" ;;
+      delete)
+        has_snapshot "$checkpoint" || exit 0
+        VBoxManage snapshot "$NAME" delete "$checkpoint" >/dev/null
+        changed "deleted checkpoint $checkpoint of $NAME" ;;
+      has) has_snapshot "$checkpoint" || drifted "$NAME has no checkpoint $checkpoint" ;;
+      list)
+        # VirtualBox does not say what each snapshot takes on disk: the size is unknown (?).
+        if registered; then snapshots | sed 's/$/ ?/'; fi ;;
+      *) echo "vm.sh: unknown checkpoint action '$verb'" >&2; exit 2 ;;
+    esac
+    exit 0 ;;
   down)
     if registered; then
       VBoxManage controlvm "$NAME" poweroff >/dev/null 2>&1 || true

@@ -5,19 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostService } from "../../components/lab/HostService.js";
 import { createLabFoundation } from "../../components/lab/infrastructure.js";
 import { stateDirOf } from "../../plan/lab.js";
-import { renderHostAccess } from "../../plan/outputs.js";
+import { type HostAccess, renderHostAccess } from "../../plan/outputs.js";
 import { MinikubeCluster } from "./MinikubeCluster.js";
 import type { MinikubeLabConfig } from "./model.js";
 import { PostWorkloads } from "./PostWorkloads.js";
-import {
-  MINIKUBE_DRIVER_PACKAGES,
-  minikubeBinDir,
-  minikubePreflight,
-  minikubeProfile,
-  minikubeScript,
-  renderMinikubeTopology,
-  workloadCheckEnvironment,
-} from "./plan.js";
+import { MINIKUBE_DRIVER_PACKAGES, minikubePreflight, minikubeScript, renderMinikubeTopology, workloadCheckEnvironment } from "./plan.js";
 
 export interface MinikubeLabArgs {
   readonly lab: MinikubeLabConfig;
@@ -30,12 +22,14 @@ export interface MinikubeLabArgs {
 export class MinikubeLab extends pulumi.ComponentResource {
   readonly nodeIp: pulumi.Output<string>;
   readonly kubeconfig: pulumi.Output<string>;
-  readonly urls: pulumi.Output<{ nodePort: string; loadBalancer: string | undefined }>;
+  /** The posts' services from the laptop's browser: nodePort, and loadBalancer once a tunnel gives it an address. */
+  readonly urls: pulumi.Output<Record<string, string>>;
   /** How to open the dashboard on the lab host. */
   readonly dashboard: string | undefined;
   readonly credentials: pulumi.Output<unknown>;
-  readonly hostAccess: pulumi.Output<unknown> | undefined;
-  readonly checks: pulumi.Output<string>;
+  readonly hostAccess: pulumi.Output<HostAccess> | undefined;
+  /** What the workloads check printed, by check name. */
+  readonly checks: pulumi.Output<Record<string, string>>;
   readonly topology: string;
 
   constructor(name: string, args: MinikubeLabArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -49,6 +43,7 @@ export class MinikubeLab extends pulumi.ComponentResource {
       stateDir,
       preflight: minikubePreflight(lab, stateDir),
       dropletPackages: MINIKUBE_DRIVER_PACKAGES[lab.minikube.driver],
+      dropletNeeds: { memoryMiB: lab.minikube.memoryMiB, memoryOf: "the cluster", cpus: lab.minikube.cpus, cpusOf: "the cluster" },
       rotation: lab.credentialsRotation,
       hostPrivateKey: args.hostPrivateKey,
     });
@@ -66,18 +61,17 @@ export class MinikubeLab extends pulumi.ComponentResource {
 
     this.nodeIp = cluster.nodeIp;
     this.kubeconfig = cluster.kubeconfig;
-    this.urls = pulumi.all([cluster.nodeIp, workloads.nodePort, workloads.loadBalancerIp]).apply(([ip, port, lb]) => ({
-      nodePort: `http://${ip}:${port}/`,
-      loadBalancer: lb === undefined ? undefined : `http://${lb}:8080/`,
-    }));
-    const minikube = `${minikubeBinDir(host.stateDir)}/minikube -p ${minikubeProfile(labName)}`;
-    this.dashboard = lab.addons.includes("dashboard") ? `${minikube} dashboard --url   # on the lab host; prints the dashboard's URL` : undefined;
+    this.urls = pulumi.all([cluster.nodeIp, workloads.nodePort, workloads.loadBalancerIp]).apply(
+      ([ip, port, lb]): Record<string, string> => ({
+        nodePort: `http://${ip}:${port}/`,
+        ...(lb === undefined ? {} : { loadBalancer: `http://${lb}:8080/` }),
+      }),
+    );
+    // The lab makes its profile minikube's default and puts minikube on the PATH (minikube.sh).
+    this.dashboard = lab.addons.includes("dashboard") ? "minikube dashboard --url   # on the lab host; prints the dashboard's URL" : undefined;
     this.credentials = credentials.values;
-    this.hostAccess = jump?.apply((j) => {
-      const { address, ssh } = renderHostAccess([], j);
-      return { address, ssh, minikube };
-    });
-    this.checks = check.stdout;
+    this.hostAccess = jump?.apply((j) => renderHostAccess([], j));
+    this.checks = check.stdout.apply((workloads): Record<string, string> => ({ workloads }));
     this.topology = renderMinikubeTopology(lab, labName);
     this.registerOutputs({ nodeIp: this.nodeIp, urls: this.urls, checks: this.checks });
   }

@@ -1,9 +1,11 @@
 // The minikube post as a lab kind.
 import * as pulumi from "@pulumi/pulumi";
+import { stateDirOf } from "../../plan/lab.js";
+import type { LabNode } from "../../plan/outputs.js";
 import type { LabKind } from "../kind.js";
 import { MinikubeLab } from "./MinikubeLab.js";
 import { type MinikubeLabConfig, parseMinikube } from "./model.js";
-import { minikubeProfile } from "./plan.js";
+import { minikubeEnvironment, minikubeProfile, minikubeScript, minikubeTopology, workloadCheckEnvironment } from "./plan.js";
 
 export const minikube: LabKind<MinikubeLabConfig> = {
   kind: "minikube",
@@ -12,7 +14,7 @@ export const minikube: LabKind<MinikubeLabConfig> = {
     const built = new MinikubeLab(stack, { lab, labName: stack, hostPrivateKey }, opts);
     return {
       description: lab.description ?? "Kubernetes on your PC: a minikube cluster with the posts' deployment, service, PVC and pod",
-      nodes: built.nodeIp.apply((ip) => [{ name: minikubeProfile(stack), ip }]),
+      nodes: built.nodeIp.apply((ip): LabNode[] => [{ name: minikubeProfile(stack), ip, nics: [] }]),
       topology: built.topology,
       credentials: pulumi.secret(built.credentials),
       checks: built.checks,
@@ -29,4 +31,11 @@ export const minikube: LabKind<MinikubeLabConfig> = {
       ].join("\n"),
     };
   },
+  checks: (lab, stack) => [
+    { name: "workloads", on: "host", step: { script: minikubeScript("check-workloads.sh"), env: workloadCheckEnvironment(stack, stateDirOf(lab, stack)) } },
+  ],
+  topology: minikubeTopology,
+  statuses: (lab, stack) => [
+    { name: "cluster", on: "host", step: { script: minikubeScript("minikube.sh"), env: minikubeEnvironment(lab, stack, stateDirOf(lab, stack)) } },
+  ],
 };

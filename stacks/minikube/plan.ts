@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { virtualboxSpec } from "../../plan/hypervisors/virtualbox.js";
 import { preflightStep } from "../../plan/preflight.js";
 import { provisioning } from "../../plan/scripts.js";
+import { renderMermaid, type Topology } from "../../plan/topology.js";
 import type { HostStep } from "../../plan/types.js";
 import type { MinikubeLabConfig as MinikubeLab } from "./model.js";
 
@@ -124,20 +125,33 @@ export function workloadCheckEnvironment(labName: string, stateDir: string): Rec
   };
 }
 
-/** Mermaid: the lab host, the minikube node and the posts' workloads. */
-export function renderMinikubeTopology(lab: MinikubeLab, labName: string): string {
-  return [
-    "flowchart LR",
-    `  host(["lab host (${lab.host.kind})"])`,
-    `  node["minikube node ${minikubeProfile(labName)} (driver ${lab.minikube.driver}, ${lab.minikube.memoryMiB} MiB, ${lab.minikube.cpus} CPUs)"]`,
-    `  svc{{"Service ${WORKLOADS.service} ${lab.service.type} 8080→80"}}`,
-    `  deploy["Deployment ${WORKLOADS.deployment}: 2 × httpd:alpine"]`,
-    `  pvc[("PVC ${WORKLOADS.pvc} 512Mi")]`,
-    `  pod["Pod ${WORKLOADS.pod} /test"]`,
-    `  host ---|"${lab.tunnel ? "NodePort + tunnel" : "NodePort"}"| node`,
-    "  node --- svc --> deploy",
-    "  node --- pod --> pvc",
-    ...lab.addons.map((a) => `  node --- addon_${a.replace(/-/g, "_")}(["addon ${a}"])`),
-    "",
-  ].join("\n");
+/** The lab host, the minikube node (its driver and size, reached by NodePort) and the posts'
+ * workloads on it, for plan/topology.ts's pictures. */
+export function minikubeTopology(lab: MinikubeLab, labName: string): Topology {
+  const { minikube } = lab;
+  return {
+    name: labName,
+    host: { kind: lab.host.kind },
+    networks: [],
+    nodes: [
+      {
+        name: minikubeProfile(labName),
+        role: `minikube node, driver ${minikube.driver}`,
+        cpus: minikube.cpus,
+        memoryMiB: minikube.memoryMiB,
+        nics: [],
+        hostLink: lab.tunnel ? "NodePort + tunnel" : "NodePort",
+        workloads: [
+          { id: "svc", kind: "service", label: `Service ${WORKLOADS.service} ${lab.service.type} 8080→80`, uses: "deploy" },
+          { id: "deploy", kind: "deployment", label: `Deployment ${WORKLOADS.deployment}: 2 × httpd:alpine` },
+          { id: "pvc", kind: "volume", label: `PVC ${WORKLOADS.pvc} 512Mi` },
+          { id: "pod", kind: "pod", label: `Pod ${WORKLOADS.pod} /test`, uses: "pvc" },
+          ...lab.addons.map((a) => ({ id: `addon_${a.replace(/-/g, "_")}`, kind: "addon" as const, label: `addon ${a}` })),
+        ],
+      },
+    ],
+  };
 }
+
+/** The `topology` output: Mermaid of minikubeTopology. */
+export const renderMinikubeTopology = (lab: MinikubeLab, labName: string): string => renderMermaid(minikubeTopology(lab, labName));

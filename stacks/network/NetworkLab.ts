@@ -8,7 +8,8 @@ import { HostService } from "../../components/lab/HostService.js";
 import type { LabArgs } from "../../components/lab/infrastructure.js";
 import { createLabInfrastructure } from "../../components/lab/infrastructure.js";
 import { digest, NodeStep } from "../../components/lab/NodeStep.js";
-import { type NodeSummary, renderMermaid, renderNext } from "../../plan/outputs.js";
+import { readyCheckpoints } from "../../components/lab/readyCheckpoint.js";
+import { type HostAccess, type NodeSummary, renderMermaid, renderNext } from "../../plan/outputs.js";
 import type { LabPlan } from "../../plan/types.js";
 import type { NetworkLabConfig } from "./model.js";
 import { checkWaves, guestNetworkStep, hostServices, networkBaseStep, planChecks } from "./plan.js";
@@ -16,9 +17,10 @@ import { checkWaves, guestNetworkStep, hostServices, networkBaseStep, planChecks
 export class NetworkLab extends pulumi.ComponentResource {
   readonly description: string;
   readonly nodes: NodeSummary[];
+  readonly inventory: pulumi.Output<string>;
   readonly sshConfig: pulumi.Output<string>;
   /** Remote hosts: the SSH command and tunnels from the laptop. */
-  readonly hostAccess: pulumi.Output<unknown> | undefined;
+  readonly hostAccess: pulumi.Output<HostAccess> | undefined;
   /** What to do now that the lab is up (renderNext). */
   readonly next: pulumi.Output<string>;
   readonly topology: string;
@@ -38,19 +40,22 @@ export class NetworkLab extends pulumi.ComponentResource {
 
     const ready: pulumi.Resource[] = [...infra.hostResources];
     const guestSteps: NodeStep[] = [];
+    const nodeSteps = new Map<string, NodeStep[]>();
     for (const node of plan.nodes) {
       const labNode = infra.nodes.get(node.name)!;
       const step = guestNetworkStep(plan, node.name);
       guestSteps.push(labNode.base);
+      nodeSteps.set(node.name, [labNode.base]);
       if (step !== undefined) {
-        guestSteps.push(
-          new NodeStep(
-            `${name}-${node.name}-guest-network`,
-            // Read back by the same script and parameters, asked for its status.
-            { connection: labNode.connection, step, vmId: labNode.vmId, status: { step, target: labNode.target } },
-            { parent: this, dependsOn: [labNode.base] },
-          ),
+        const guest = new NodeStep(
+          `${name}-${node.name}-guest-network`,
+          // Read back by the same script and parameters, asked for its status.
+          // Made with `ip`, the devices do not outlive a boot: a VM started afresh gets them again.
+          { connection: labNode.connection, step, vmId: labNode.vmId, status: { step, target: labNode.target }, vmRepairs: labNode.vmRepairs },
+          { parent: this, dependsOn: [labNode.base] },
         );
+        guestSteps.push(guest);
+        nodeSteps.get(node.name)!.push(guest);
       }
     }
     ready.push(...guestSteps);
@@ -94,11 +99,14 @@ export class NetworkLab extends pulumi.ComponentResource {
       });
     }
 
+    readyCheckpoints(name, this, { plan, host, nodes: infra.nodes, steps: nodeSteps }, previous);
+
     this.description = lab.description ?? "";
     this.nodes = infra.access.nodes;
     this.sshConfig = infra.access.sshConfig;
     this.hostAccess = infra.access.host;
-    this.next = infra.credentialsFile.apply((file) => renderNext(plan.name, this.nodes, file.trim()));
+    this.next = infra.credentialsFile.apply((file) => renderNext(plan, this.nodes, file.trim()));
+    this.inventory = infra.access.inventory;
     this.topology = renderMermaid(plan);
     this.checks = pulumi.output(results);
     this.registerOutputs({ nodes: this.nodes, checks: this.checks });

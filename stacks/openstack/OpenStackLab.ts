@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { LabArgs } from "../../components/lab/infrastructure.js";
 import { createServicesLab } from "../../components/lab/services.js";
 import type { CredentialValues } from "../../plan/credentials.js";
-import { type NodeSummary, renderInventory, renderMermaid, renderNext } from "../../plan/outputs.js";
+import { type HostAccess, type NodeSummary, renderMermaid, renderNext } from "../../plan/outputs.js";
 import type { ServicesPlan } from "../../plan/services.js";
 import type { LabPlan } from "../../plan/types.js";
 
@@ -19,7 +19,7 @@ export class OpenStackLab extends pulumi.ComponentResource {
   readonly sshConfig: pulumi.Output<string>;
   readonly inventory: pulumi.Output<string>;
   /** Remote hosts: the SSH command and tunnels from the laptop. */
-  readonly hostAccess: pulumi.Output<unknown> | undefined;
+  readonly hostAccess: pulumi.Output<HostAccess> | undefined;
   /** What to do now that the lab is up (renderNext). */
   readonly next: pulumi.Output<string>;
   readonly topology: string;
@@ -30,17 +30,17 @@ export class OpenStackLab extends pulumi.ComponentResource {
 
   constructor(name: string, args: OpenStackLabArgs, opts?: pulumi.ComponentResourceOptions) {
     super("labstack:stacks:OpenStackLab", name, {}, opts);
-    const { plan, services } = args;
+    const { plan } = args;
     const { infra, checks } = createServicesLab(name, this, args);
     const { access } = infra;
     this.nodes = access.nodes;
     this.sshConfig = access.sshConfig;
-    this.inventory = pulumi.output(access.jump).apply((jump) => renderInventory(plan, this.nodes, services.controllers, access.identityFile, jump));
+    this.inventory = access.inventory;
     this.hostAccess = access.host;
     this.topology = renderMermaid(plan);
     this.credentials = infra.credentials.values;
     this.credentialsFile = infra.credentialsFile;
-    this.next = infra.credentialsFile.apply((file) => renderNext(plan.name, this.nodes, file.trim()));
+    this.next = infra.credentialsFile.apply((file) => renderNext(plan, this.nodes, file.trim()));
     this.checks = checks;
     this.registerOutputs({ nodes: this.nodes, credentials: this.credentials, checks: this.checks });
   }

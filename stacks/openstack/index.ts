@@ -2,10 +2,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { hypervisorOf } from "../../components/hypervisor/registry.js";
 import { planLab } from "../../plan/lab.js";
+import { labTopology } from "../../plan/topology.js";
 import type { LabKind } from "../kind.js";
 import { type OpenStackLabConfig, openstackModel } from "./model.js";
 import { OpenStackLab } from "./OpenStackLab.js";
 import { planOpenStack } from "./plan.js";
+
+const planned = (lab: OpenStackLabConfig, stack: string) => planOpenStack(planLab(lab, stack, hypervisorOf(lab.hypervisor.kind).spec));
 
 export const openstack: LabKind<OpenStackLabConfig> = {
   kind: "openstack",
@@ -26,5 +29,14 @@ export const openstack: LabKind<OpenStackLabConfig> = {
       host: built.hostAccess,
       next: built.next,
     };
+  },
+  checks(lab, stack) {
+    return planned(lab, stack).nodes.flatMap((n) => n.checks.map((c) => ({ name: `${n.node}/${c.name}`, on: { node: n.node }, step: c.step })));
+  },
+  topology: (lab, stack) => labTopology(planLab(lab, stack, hypervisorOf(lab.hypervisor.kind).spec)),
+  statuses(lab, stack) {
+    return planned(lab, stack).nodes.flatMap((n) =>
+      n.services.flatMap((s) => (s.status === undefined ? [] : [{ name: `${n.node}/${s.name}`, on: { node: n.node }, step: s.status }])),
+    );
   },
 };

@@ -1,6 +1,7 @@
 // Lab 1 of the OpenStack series, its config: its own keys (services and where they run, the Cloud
 // Archive, the OpenStack client) and their rules. A lab that layers more on Lab 1 extends these.
 import { z } from "zod";
+import { cloudArchiveProblem, imageRelease } from "../../model/distros.js";
 import type { Context, KindRules } from "../../model/rules.js";
 import { unknownNode } from "../../model/rules.js";
 import { name, nodeName } from "../../model/schema.js";
@@ -13,7 +14,15 @@ export const ServicesSchema = z.strictObject({
   chrony: z.strictObject({ server: nodeName }).optional(),
   mariadb: placement.optional(),
   /** @default user openstack */
-  rabbitmq: z.strictObject({ node: nodeName, user: name.default("openstack") }).optional(),
+  rabbitmq: z
+    .strictObject({
+      node: nodeName,
+      // RabbitMQ's own guest account logs in from localhost only, and its password is public.
+      user: name
+        .refine((user) => user !== "guest", "guest is RabbitMQ's built-in account (localhost only, password guest): name the lab's own, like openstack")
+        .default("openstack"),
+    })
+    .optional(),
   memcached: placement.optional(),
 });
 
@@ -49,6 +58,14 @@ function servicePlacements({ lab, nodes, add }: Context<OpenStackLabConfig>) {
   }
 }
 
-export const openstackRules: KindRules<OpenStackLabConfig> = { rules: [managementRequired, servicePlacements] };
+/** The Cloud Archive pocket exists for the nodes' Ubuntu release (base-setup.sh adds
+ * `<release>-updates/<cloudArchive>`; on Debian it would be silently ignored). */
+function cloudArchiveRelease({ lab, add }: Context<OpenStackLabConfig>) {
+  if (lab.cloudArchive === undefined) return;
+  const problem = cloudArchiveProblem(lab.cloudArchive, imageRelease(lab.image));
+  if (problem !== undefined) add(["cloudArchive"], problem);
+}
+
+export const openstackRules: KindRules<OpenStackLabConfig> = { rules: [managementRequired, servicePlacements, cloudArchiveRelease] };
 
 export const openstackModel = vmLabModel("openstack", openstackShape, openstackRules);

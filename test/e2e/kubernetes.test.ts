@@ -13,7 +13,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PostWorkloads } from "../../components/kubernetes/PostWorkloads.js";
+import { PostWorkloads } from "../../stacks/minikube/PostWorkloads.js";
 import { engineBin, engineOptions } from "../helpers/engine.js";
 import { type KubeApiserver, kubeApiserverBin, startKubeApiserver } from "../helpers/kubeApiserver.js";
 

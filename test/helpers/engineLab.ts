@@ -2,16 +2,27 @@
 // inside a network namespace the test makes. The Pulumi CLI itself runs in the namespace (a
 // `pulumi` wrapper enters it), so every local command, QEMU process and SSH connection of the lab
 // lives there; the namespace's only link leads to the CI's APT cache. With `remote`, the namespace
-// instead runs an SSH server and is an `ssh` lab host, and the engine stays outside like a laptop.
+// instead runs an SSH server and is an `ssh` lab host, and the engine stays outside like a laptop;
+// with `engineOutside` alone the engine stays outside too, and the test makes the lab host (a
+// droplet the served DigitalOcean API creates in the namespace).
 //
 // Everything a run makes carries the suite's markers: namespace `lse-<suite>`, scratch folder
 // /tmp/labstack-vm/<suite>. A run killed half-way leaves them behind, and the next run of the
 // same suite removes exactly those first (cleanStale), never anything found by a broad match.
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type EngineEvent, LocalWorkspace, type PreviewResult, type Stack, type UpResult } from "@pulumi/pulumi/automation/index.js";
+import {
+  type EngineEvent,
+  LocalWorkspace,
+  type PreviewOptions,
+  type PreviewResult,
+  type RefreshResult,
+  type Stack,
+  type UpOptions,
+  type UpResult,
+} from "@pulumi/pulumi/automation/index.js";
 import { parse, stringify } from "yaml";
 
 import { startUpstreamCache, upstreamCacheEnvironment } from "./cache.js";
@@ -34,10 +45,18 @@ export interface EngineRun {
   readonly ops: Record<string, string>;
 }
 
-export interface EngineLab {
+/** The engine's operations on the lab's stack from one project folder. */
+export interface StackOps {
+  readonly stack: Stack;
+  up(opts?: UpOptions): Promise<UpResult & EngineRun>;
+  preview(opts?: PreviewOptions): Promise<PreviewResult & EngineRun>;
+  refresh(): Promise<RefreshResult & EngineRun>;
+  destroy(): Promise<EngineRun>;
+}
+
+export interface EngineLab extends StackOps {
   readonly suite: string;
   readonly ns: Namespace;
-  readonly stack: Stack;
   /** The project copy the engine runs (its Pulumi.<stack>.yaml is the adapted config). */
   readonly projectDir: string;
   /** The lab's state folder on the lab host (host.stateDir). */
@@ -52,21 +71,30 @@ export interface EngineLab {
   /** Environment a `pulumi` process needs to act on this stack (PATH, backend, passphrase, ...). */
   readonly env: Record<string, string>;
   writeConfig(): void;
-  up(): Promise<UpResult & EngineRun>;
-  preview(): Promise<PreviewResult & EngineRun>;
-  destroy(): Promise<EngineRun>;
+  /** The same stack, same backend and namespace, run from another project folder (a moved
+   * checkout, a previous release), with `env` over the lab's own environment (another HOME). */
+  at(projectDir: string, env?: Record<string, string>): Promise<StackOps>;
+  /** A copy of the project in a new folder of the scratch space, with its node_modules linked. */
+  copyProject(name: string, source?: string): string;
   /** Runs a command in the lab's namespace (or on the remote host's namespace). */
   inNamespace(argv: string[], env?: Record<string, string>): { status: number; stdout: string; stderr: string };
   /** Runs a command on a node as the lab's user, through its SSH forward on the lab host. */
   onNode(sshPort: number, command: string): { status: number; stdout: string; stderr: string };
+  /** The labstack CLI (npx labstack ...), as a learner runs it on the lab host, timed, with HOME
+   * the suite's `learnerHome` (what it writes to ~/.ssh stays in the suite's scratch folder). */
+  cli(...args: string[]): { status: number; stdout: string; stderr: string; seconds: number };
+  /** The learner's home folder for `cli`. */
+  readonly learnerHome: string;
   close(): Promise<void>;
 }
 
 /** Removes what an earlier, killed run of this suite left: its namespace with every process in it
- * (QEMU, the lab's APT cache, sshd), its upstream cache daemon, its scratch folder. */
+ * (QEMU, the lab's APT cache, sshd), an engine that ran outside it (its processes work in the
+ * suite's scratch folder), its upstream cache daemon, its scratch folder. */
 export function cleanStale(suite: string, linkIndex: number): void {
   const name = namespaceName(suite);
   removeStaleNamespace(name);
+  killWorkingIn(join(SCRATCH_ROOT, suite));
   spawnSync("ip", ["link", "del", `${name.slice(0, 10)}-up`]);
   const upstream = upstreamCacheEnvironment(`10.254.${linkIndex}.1`);
   if (existsSync(upstream.RUN_DIR)) spawnSync("bash", [scriptPath("host/apt-cache.sh"), "down"], { env: { ...process.env, ...upstream } });
@@ -74,6 +102,19 @@ export function cleanStale(suite: string, linkIndex: number): void {
 }
 
 const namespaceName = (suite: string) => `lse-${suite}`.slice(0, 15);
+
+/** Kills every process whose working directory is `dir` or inside it. */
+function killWorkingIn(dir: string): void {
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)) {
+    let cwd: string;
+    try {
+      cwd = readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (cwd === dir || cwd.startsWith(`${dir}/`)) spawnSync("kill", ["-9", pid]);
+  }
+}
 
 const REPLACEMENT_STEPS = new Set(["replace", "create-replacement", "delete-replaced", "discard-replaced"]);
 
@@ -92,6 +133,17 @@ function collect(events: EngineEvent[]): { durations: Record<string, number>; op
     if (out && started[out.urn] !== undefined) durations[out.urn.split("::").pop()!] = e.timestamp - started[out.urn];
   }
   return { durations, ops };
+}
+
+/** The operations on `stack`, each timed with its events. */
+function operations(stack: Stack): StackOps {
+  return {
+    stack,
+    up: (opts = {}) => timed((o) => stack.up({ ...opts, ...o })),
+    preview: (opts = {}) => timed((o) => stack.preview({ ...opts, ...o })),
+    refresh: () => timed((o) => stack.refresh(o)),
+    destroy: () => timed((o) => stack.destroy(o)),
+  };
 }
 
 async function timed<T>(run: (opts: { onOutput: (s: string) => void; onEvent: (e: EngineEvent) => void }) => Promise<T>): Promise<T & EngineRun> {
@@ -115,7 +167,7 @@ export async function openEngineLab(
   stack: string,
   linkIndex: number,
   adapt: (raw: Record<string, any>) => void = () => undefined,
-  options: { remote?: boolean } = {},
+  options: { remote?: boolean; engineOutside?: boolean; legacy?: string } = {},
 ): Promise<EngineLab> {
   cleanStale(suite, linkIndex);
   const scratch = join(SCRATCH_ROOT, suite);
@@ -125,14 +177,18 @@ export async function openEngineLab(
   const stopCache = startUpstreamCache(ns.uplinkAddress);
   const sshd = options.remote ? await startSshd(ns, ns.address, join(scratch, "sshd")) : undefined;
 
-  const projectDir = join(scratch, "project");
-  mkdirSync(projectDir);
   const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" })
     .split("\n")
     .filter((f) => f && existsSync(join(ROOT, f)));
   execFileSync("tar", ["-cf", join(scratch, "project.tar"), ...files], { cwd: ROOT });
-  execFileSync("tar", ["-xf", join(scratch, "project.tar")], { cwd: projectDir });
-  symlinkSync(join(ROOT, "node_modules"), join(projectDir, "node_modules"));
+  const copyProject = (name: string, source = join(scratch, "project.tar")) => {
+    const dir = join(scratch, name);
+    mkdirSync(dir);
+    execFileSync("tar", ["-xf", source, ...(source.endsWith(".gz") ? ["-z", "--strip-components=1"] : [])], { cwd: dir });
+    symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+    return dir;
+  };
+  const projectDir = copyProject("project");
 
   const stateDir = join(scratch, "state");
   const credentialsDir = join(scratch, "credentials");
@@ -150,33 +206,48 @@ export async function openEngineLab(
   const engineRoot = join(scratch, "engine");
   mkdirSync(join(engineRoot, "bin"), { recursive: true });
   const wrapper = join(engineRoot, "bin", "pulumi");
-  writeFileSync(wrapper, sshd ? `#!/bin/sh\nexec ${join(bin, "pulumi")} "$@"\n` : namespaceWrapper(ns, join(bin, "pulumi")));
+  const outside = sshd !== undefined || options.engineOutside === true;
+  writeFileSync(wrapper, outside ? `#!/bin/sh\nexec ${join(bin, "pulumi")} "$@"\n` : namespaceWrapper(ns, join(bin, "pulumi")));
   chmodSync(wrapper, 0o755);
   const options_ = await engineOptions(bin, scratch, { root: engineRoot });
   // engineOptions puts the file backend in the scratch folder's .state.
   const backendDir = join(scratch, ".state");
   const env: Record<string, string> = { ...options_.envVars, PULUMI_HOME: options_.pulumiHome };
-  const configFile = join(projectDir, `Pulumi.${stack}.yaml`);
-  // Only the lab changes: other keys (the verify round, a host key) stay as the engine wrote them.
-  const writeConfig = () => {
+  const learnerHome = join(scratch, "learner-home");
+  mkdirSync(learnerHome, { recursive: true });
+  // The stack's lab is its template (the project's Pulumi.<stack>.yaml); a previous release read
+  // it from the same file as the stack's own config.
+  const writeConfig = (dir = projectDir) => {
+    const configFile = join(dir, `Pulumi.${stack}.yaml`);
     const doc = existsSync(configFile) ? parse(readFileSync(configFile, "utf8")) : { config: {} };
     writeFileSync(configFile, stringify({ ...doc, config: { ...doc.config, "labstack:lab": raw } }));
   };
-  writeConfig();
-  const ws = await LocalWorkspace.createOrSelectStack({ stackName: stack, workDir: projectDir }, { ...options_, envVars: env });
+  const at = async (dir: string, extra: Record<string, string> = {}) => {
+    writeConfig(dir);
+    return operations(await LocalWorkspace.createOrSelectStack({ stackName: stack, workDir: dir }, { ...options_, envVars: { ...env, ...extra } }));
+  };
+  const legacy = options.legacy === undefined ? undefined : copyProject("legacy-project", options.legacy);
+  const main = await at(legacy ?? projectDir);
+  const ws = main.stack;
   if (sshd !== undefined) {
     await ws.setConfig("labstack:hostPrivateKey", { value: execFileSync("cat", [sshd.host.keyFile], { encoding: "utf8" }), secret: true });
   }
 
   const inNamespace = (argv: string[], extra: Record<string, string> = {}) => {
-    const r = spawnSync("ip", ["netns", "exec", ns.name, ...argv], { encoding: "utf8", env: { ...process.env, ...extra }, cwd: projectDir });
+    const r = spawnSync("ip", ["netns", "exec", ns.name, ...argv], {
+      encoding: "utf8",
+      env: { ...process.env, ...extra },
+      cwd: projectDir,
+      // A stack export of the OpenStack lab is over spawnSync's 1 MiB default.
+      maxBuffer: 256 * 1024 * 1024,
+    });
     return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   };
 
   return {
     suite,
     ns,
-    stack: ws,
+    ...main,
     projectDir,
     stateDir,
     credentialsDir,
@@ -184,13 +255,18 @@ export async function openEngineLab(
     raw,
     sshd,
     env,
-    writeConfig,
+    writeConfig: () => writeConfig(),
+    at,
+    copyProject,
     inNamespace,
+    learnerHome,
+    cli: (...args) => {
+      const started = performance.now();
+      const r = inNamespace(["node", "cli/labstack.mjs", ...args], { ...env, HOME: learnerHome });
+      return { ...r, seconds: (performance.now() - started) / 1000 };
+    },
     onNode: (sshPort, command) =>
       inNamespace(["ssh", "-i", join(credentialsDir, "lab-key"), "-p", String(sshPort), ...THROWAWAY_SSH, "stack@127.0.0.1", command]),
-    up: () => timed((o) => ws.up(o)),
-    preview: () => timed((o) => ws.preview(o)),
-    destroy: () => timed((o) => ws.destroy(o)),
     async close() {
       // After a failed test the engine may still hold resources: destroy what it can, then
       // remove the namespace (and every process in it) regardless.
@@ -234,11 +310,11 @@ export function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-/** Operations other than `same` in an engine run, by resource name. */
+/** Operations other than `same` (and a refresh's reads) in an engine run, by resource name. */
 export function changed(run: EngineRun): Record<string, string> {
   return Object.fromEntries(
     Object.entries(run.ops)
-      .filter(([, op]) => op !== "same")
+      .filter(([, op]) => op !== "same" && op !== "refresh")
       .map(([urn, op]) => [urn.split("::").pop()!, op]),
   );
 }

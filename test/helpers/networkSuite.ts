@@ -3,15 +3,19 @@
 // verify command) fail naming the check, the repair, and a destroy that leaves nothing. The VM
 // suite runs two files at a time, so the labs are split over two files (lab-network-*.test.ts),
 // each on a namespace link of its own.
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostBridgeName } from "../../plan/bridge.js";
 import { changed, cleanStale, type EngineLab, openEngineLab } from "./engineLab.js";
-import { labPlan } from "./labs.js";
-import { namespaceLinks } from "./netns.js";
+import { labPlan, ROOT } from "./labs.js";
+import { namespaceLinks, THROWAWAY_SSH } from "./netns.js";
 
 const suite = (stack: string) => stack.replace(/^net-/, "");
+
+/** ssh's arguments to a node's forward as the lab's user (then the command). */
+const nodeSsh = (lab: EngineLab, port: number) => ["-i", join(lab.credentialsDir, "lab-key"), "-p", String(port), ...THROWAWAY_SSH, "stack@127.0.0.1"];
 
 /** The posts' labs use VirtualBox and Ubuntu; here QEMU boots a Debian image the lab builds. */
 const onQemu = (raw: Record<string, any>) => {
@@ -121,12 +125,98 @@ export function networkLabSuite(labs: readonly string[], link: number): void {
     }
 
     if (stack === "net-lab5") {
+      it("answers the everyday commands: status, graph, ssh-config then plain ssh, ssh, labs", () => {
+        const status = lab.cli("status", stack);
+        expect(status.status, status.stdout + status.stderr).toBe(0);
+        expect(status.stdout).toMatch(/^ {2}boxB\s+vm running\s+ssh answers$/m);
+        expect(status.stdout).toMatch(/^ {2}active boxB\/guest-network$/m);
+        expect(status.stdout).toContain("everything running");
+        console.log(JSON.stringify({ figure: "cli_status", value: Math.round(status.seconds * 10) / 10, unit: "s", lab: stack }));
+        const graph = lab.cli("graph", stack, "-o", join(lab.learnerHome, "lab5.svg"));
+        expect(graph.status, graph.stderr).toBe(0);
+        const svg = readFileSync(join(lab.learnerHome, "lab5.svg"), "utf8");
+        for (const name of ["boxA", "boxB", "boxC", "enp0s8 192.168.50.4"]) expect(svg).toContain(name);
+        expect(lab.cli("ssh-config", stack).status).toBe(0);
+        const config = join(lab.learnerHome, ".ssh", "config");
+        expect(statSync(config).mode & 0o777).toBe(0o600);
+        expect(statSync(join(lab.learnerHome, ".ssh", "labstack", `${stack}.key`)).mode & 0o777).toBe(0o600);
+        // As the posts type it, with the learner's ~/.ssh/config (-F: OpenSSH takes ~ from the password database).
+        const plain = lab.inNamespace(["ssh", "-F", config, "boxA", "hostname"]);
+        expect(plain.stdout.trim(), plain.stderr).toBe("boxA");
+        const viaCli = lab.cli("ssh", stack, "boxC", "ip", "-br", "addr", "show", "enp0s8");
+        expect(viaCli.stdout, viaCli.stderr).toMatch(/^enp0s8\s+UP\s+192\.168\.60\.4\/16/);
+        const labs = lab.cli("labs");
+        expect(labs.stdout, labs.stderr).toMatch(new RegExp(`^${stack}\\s+network\\s+1536 MiB\\s+running$`, "m"));
+      });
+
+      it("another Pulumi program reads the lab's typed outputs through a StackReference", async () => {
+        const dir = join(lab.learnerHome, "consumer");
+        mkdirSync(dir, { recursive: true });
+        for (const file of ["Pulumi.yaml", "index.ts"]) copyFileSync(join(ROOT, "test", "fixtures", "stack-reference", file), join(dir, file));
+        symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+        const consumer = await lab.at(dir);
+        expect((await consumer.up()).summary.result).toBe("succeeded");
+        const outputs = await consumer.stack.outputs();
+        expect(outputs.reachable.value).toEqual([
+          "boxA 192.168.50.4 2222 enp0s3,enp0s8",
+          "boxB  2200 enp0s3,enp0s8,enp0s9",
+          "boxC 192.168.60.4 2201 enp0s3,enp0s8",
+        ]);
+        expect(outputs.inventory.value).toContain("[nodes]\nboxA mgmt_ip=192.168.50.4 ansible_host=127.0.0.1 ansible_port=2222\n");
+        await consumer.destroy();
+      });
+
+      it("runs the posts' commands as printed: addresses on enp0s8, and boxB's bridge built by hand", () => {
+        expect(lab.onNode(2222, "ip addr show enp0s8").stdout).toContain("inet 192.168.50.4/16");
+        // The reference's bridge commands (seed-labs.md, lab 5), on a boxB without the lab's bridge.
+        const byHand = [
+          "ip link del myBridge",
+          "ip link add myBridge type bridge",
+          "ip addr flush dev enp0s8 ; ip addr flush dev enp0s9",
+          "ip link set enp0s8 promisc on ; ip link set enp0s9 promisc on",
+          "ip link set enp0s8 master myBridge ; ip link set enp0s9 master myBridge",
+          "ip link set myBridge up",
+        ];
+        const built = lab.onNode(2200, `sudo bash -euc ${JSON.stringify(byHand.join("\n"))}`);
+        expect(built.status, built.stderr).toBe(0);
+        expect(lab.onNode(2222, "ping -c 2 -W 5 192.168.60.4").status).toBe(0);
+        // The lab's own checks see the bridge the learner built.
+        const check = lab.cli("check", stack);
+        expect(check.status, check.stdout + check.stderr).toBe(0);
+        expect(check.stdout).toMatch(/every check green \(\d+\)/);
+      });
+
       it("verify repairs a bridge taken down by hand inside boxB", () => {
         const down = lab.onNode(2200, "sudo ip link set myBridge down");
         expect(down.status, down.stderr).toBe(0);
         const r = verify();
         expect(r.status, r.stdout + r.stderr).toBe(0);
         expect(r.stdout).toContain("brought up myBridge");
+      });
+    }
+
+    if (stack === "net-lab8") {
+      it("runs the posts' VLAN device commands as printed, and captures the tags into a pcap file", () => {
+        // The reference's commands (seed-labs.md, lab 8), on boxA: its VLAN device made again by hand.
+        const byHand = [
+          "ip link del enp0s8.100",
+          "ip link add link enp0s8 name enp0s8.100 type vlan id 100",
+          "ip addr add 192.168.60.4/24 dev enp0s8.100 && ip link set enp0s8.100 up",
+        ];
+        const built = lab.onNode(2222, `sudo bash -euc ${JSON.stringify(byHand.join("\n"))}`);
+        expect(built.status, built.stderr).toBe(0);
+        expect(lab.onNode(2222, "cat /proc/net/vlan/config").stdout).toMatch(/^enp0s8\.100\s+\| 100\s+\| enp0s8$/m);
+        expect(lab.onNode(2222, "ip -d link show enp0s8.100").stdout).toContain("vlan protocol 802.1Q id 100");
+        const pcap = join(lab.learnerHome, "vlan100.pcap");
+        const pinging = spawn("ip", ["netns", "exec", lab.ns.name, "ssh", ...nodeSsh(lab, 2222), "ping -c 120 -i 0.5 192.168.60.5"]);
+        const capture = lab.cli("capture", stack, "boxB", "enp0s8", "-c", "4", "-w", pcap, "vlan", "100", "and", "icmp");
+        pinging.kill();
+        expect(capture.status, capture.stderr).toBe(0);
+        const read = spawnSync("tcpdump", ["-e", "-n", "-r", pcap], { encoding: "utf8" });
+        expect(read.stdout.trim().split("\n")).toHaveLength(4);
+        expect(read.stdout).toMatch(/ethertype 802\.1Q \(0x8100\), length \d+: vlan 100, p 0, ethertype IPv4/);
+        const check = lab.cli("check", stack);
+        expect(check.status, check.stdout + check.stderr).toBe(0);
       });
     }
 

@@ -395,11 +395,50 @@ switch (command) {
   }
   case "controlvm": {
     const v = vm(rest[0]);
-    if (rest[1] !== "poweroff") fail(`Unsupported controlvm action '${rest[1]}'`);
+    if (rest[1] !== "poweroff" && rest[1] !== "savestate") fail(`Unsupported controlvm action '${rest[1]}'`);
     if (v.state !== "running") fail(`Machine '${v.name}' is not currently running`);
-    v.state = "poweroff";
+    // Manual 8.13 "VBoxManage controlvm": savestate saves the VM's state to disk and stops it;
+    // startvm then resumes it (VMState "saved").
+    v.state = rest[1] === "savestate" ? "saved" : "poweroff";
     v.unlockAtCall = state.calls.length + UNLOCK_AFTER_CALLS;
     progress();
+    break;
+  }
+  case "snapshot": {
+    // Manual 8.12 "VBoxManage snapshot": take [--live] (a running VM keeps running; its state is
+    // saved with the snapshot), restore (the VM must not run: Console.cpp restoreSnapshot refuses a
+    // running machine), delete, list --machinereadable (SnapshotName="", then SnapshotName-1=...).
+    const v = vm(rest[0]);
+    v.snapshots ??= [];
+    const [verb, name] = rest.slice(1);
+    const find = () => v.snapshots.find((x) => x.name === name) ?? fail(`Could not find a snapshot named '${name}'`);
+    if (verb === "take") {
+      const o = Object.fromEntries(
+        options(rest.slice(3), [
+          [/^--live$/, 0],
+          [/^--description$/, 1],
+        ]),
+      );
+      if (v.state === "running" && !("--live" in o)) v.pausedForSnapshot = true;
+      v.snapshots.push({ name, state: v.state === "running" ? "saved" : v.state, memory: v.memory, nics: structuredClone(v.nics) });
+      progress();
+    } else if (verb === "restore") {
+      const snap = find();
+      if (v.state === "running") fail(`Machine '${v.name}' is running: it must be powered off or saved to restore a snapshot (VBOX_E_INVALID_VM_STATE)`);
+      v.state = snap.state;
+      v.restoredFrom = name;
+      progress();
+    } else if (verb === "delete") {
+      find();
+      v.snapshots = v.snapshots.filter((x) => x.name !== name);
+      progress();
+    } else if (verb === "list") {
+      if (rest[2] !== "--machinereadable") fail("the stand-in only lists --machinereadable");
+      if (v.snapshots.length === 0) {
+        out("This machine does not have any snapshots\n");
+        process.exitCode = 1;
+      } else out(v.snapshots.map((x, i) => `SnapshotName${i === 0 ? "" : `-${i}`}="${x.name}"\n`).join(""));
+    } else fail(`Unsupported snapshot action '${verb}'`);
     break;
   }
   case "showvminfo": {

@@ -1,9 +1,10 @@
 // A new user's first run: the README's first command, literally, on a clean clone, by an account
 // with an empty home and no `pulumi` anywhere, on a machine whose only way out is a package mirror
 // (the namespace's link to the CI's APT cache). It must end with the dev lab's checks green and
-// the `next` steps printed; the plain `pulumi destroy -s dev` the README promises then removes
-// everything. The engine build and the built image come from the shared cache, so CI compiles
-// nothing twice.
+// the `next` steps printed; verify and the plain `pulumi destroy -s dev` the README promises then
+// work, and none of it ever changes a tracked file (`git status` stays clean: a `git pull` never
+// conflicts with the learner's lab). The engine build and the built image come from the shared
+// cache, so CI compiles nothing twice.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
@@ -54,7 +55,8 @@ function setAccountHome(): void {
 }
 
 /** The clone the user would make. `git clone` takes committed HEAD only, so while the work tree
- * has changes (the lead commits between runs) the files git would commit are copied instead. */
+ * has changes (the lead commits between runs) the files git would commit are copied into a new
+ * repository instead. */
 function cloneRepository(): void {
   const dirty = execFileSync("git", ["--no-optional-locks", "status", "--porcelain"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
   if (!dirty) {
@@ -67,6 +69,15 @@ function cloneRepository(): void {
     .filter((f) => f && existsSync(join(ROOT, f)));
   execFileSync("tar", ["-cf", join(SCRATCH, "clone.tar"), ...files], { cwd: ROOT });
   execFileSync("tar", ["-xf", join(SCRATCH, "clone.tar")], { cwd: CLONE });
+  const git = ["-c", "user.name=labstack", "-c", "user.email=labstack@example.invalid"];
+  execFileSync("git", ["init", "-q"], { cwd: CLONE });
+  execFileSync("git", ["add", "-A"], { cwd: CLONE });
+  execFileSync("git", [...git, "commit", "-qm", "clone"], { cwd: CLONE });
+}
+
+/** What the lab changed of the clone's tracked files: nothing, ever. */
+function trackedChanges(): string {
+  return execFileSync("git", ["--no-optional-locks", "status", "--porcelain"], { cwd: CLONE, encoding: "utf8" });
 }
 
 /** The new user's environment: nothing of Pulumi's, no `pulumi` on PATH; npm installs from the
@@ -155,6 +166,15 @@ describe.sequential("first run: the README's first command on a clean clone", ()
     const out = await pulumi("stack output checks --json --show-secrets -s dev");
     expect(out.status, failure(out)).toBe(0);
     expectOpenStackChecksGreen(JSON.parse(out.stdout));
+    expect(trackedChanges()).toBe("");
+  });
+
+  it("verify checks the lab again and writes no tracked file", async () => {
+    expect(first?.status).toBe(0);
+    const verify = await sh(`export ${exports}; npm run verify -- dev`);
+    expect(verify.status, failure(verify)).toBe(0);
+    expect(verify.stdout).toMatch(/What verify repaired on dev \(and \d+ checks run again\):\n {2}nothing/);
+    expect(trackedChanges()).toBe("");
   });
 
   it("plain pulumi destroy -s dev then removes everything", async () => {
@@ -170,5 +190,6 @@ describe.sequential("first run: the README's first command on a clean clone", ()
     const exported = await pulumi("stack export -s dev");
     expect(exported.status, failure(exported)).toBe(0);
     expect(JSON.parse(exported.stdout).deployment.resources ?? []).toEqual([]);
+    expect(trackedChanges()).toBe("");
   });
 });

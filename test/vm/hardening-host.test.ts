@@ -1,31 +1,63 @@
 // Host scripts that need root and a network, inside a namespace the test makes (issue 13): the APT
 // cache is no open proxy, failed creates leave nothing behind, QEMU runs without pulumi's
-// environment and without root, and a stale pidfile never makes a script skip a start or kill a
-// stranger. Real scripts, real apt-cacher-ng and QEMU; no guest OS is booted.
+// environment and without root, and a stale pidfile never makes a script skip a start, kill a
+// stranger or pass for a running daemon in `status`. Real scripts run from the checkout with the
+// plan's own parameters (a lab's steps as plan/ makes them), real apt-cacher-ng and QEMU; no guest
+// OS is booted.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseLab } from "../../model/parse.js";
-import { prepareEnvironment } from "../../plan/host.js";
-import { records, scriptPath } from "../../plan/steps.js";
+import { aptCacheStep } from "../../plan/aptCache.js";
+import { BRIDGE_SCRIPT, bridgeEnvironment } from "../../plan/bridge.js";
+import { renderSeed } from "../../plan/cloudinit.js";
+import { tapName } from "../../plan/hypervisors/qemu.js";
+import { prepareStep } from "../../plan/prepare.js";
+import type { Script } from "../../plan/scripts.js";
+import type { HostStep, LabPlan, NodePlan } from "../../plan/types.js";
+import type { OpenStackLabConfig } from "../../stacks/openstack/model.js";
+import { openstackBake } from "../../stacks/openstack/plan.js";
 import { SCRATCH_ROOT } from "../helpers/engineLab.js";
-import { stackLab } from "../helpers/labs.js";
+import { labPlan, scriptPath, stackLab } from "../helpers/labs.js";
 import { removeStaleNamespace } from "../helpers/netns.js";
 
 // Fixed names are the suite's markers: a killed run's namespace and folder are removed at the next start.
 const NS = "lsh-hardening";
 const SCRATCH = join(SCRATCH_ROOT, "hardening");
-const MGMT = "10.213.0.1";
-const LAN = "10.213.1.1";
-let dir: string;
+// The lab host's folders of this run (the labs' state folders are in it).
+const dir = join(SCRATCH, "run");
+const UPSTREAM_PORT = "3129";
 const children: ChildProcess[] = [];
+
+/** The dev lab's plan as `stack`, its state in this run's folder; `adapt` changes its config first. */
+function devPlan(stack: string, adapt: (raw: Record<string, any>) => void = () => undefined): LabPlan {
+  const raw = stackLab("dev");
+  raw.host = { kind: "local", stateDir: join(dir, stack) };
+  adapt(raw);
+  return labPlan(raw, stack);
+}
+/** The dev lab's APT cache: its upstream proxy is the test's, and has a password. */
+const devCache = aptCacheStep(
+  devPlan("dev", (raw) => {
+    raw.aptCache = { ...raw.aptCache, upstreamProxy: `http://lsh3user:lsh3-s3cret@127.0.0.1:${UPSTREAM_PORT}` };
+  }),
+)!;
+// The management network's host address (where the lab's cache listens), and another network of
+// the host (a learner's LAN).
+const MGMT = devCache.environment.BIND_ADDRESS;
+const LAN = "10.213.1.1";
 
 function inNs(argv: string[], env: Record<string, string> = {}, input?: string) {
   const r = spawnSync("ip", ["netns", "exec", NS, ...argv], { env: { ...process.env, ...env }, encoding: "utf8", input, timeout: 120_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-const script = (name: string, action: "up" | "down", env: Record<string, string>) => inNs(["bash", scriptPath(name), action], env);
+/** A host script run from the checkout, as a test runs it, with `env` (the step's parameters). */
+const script = (s: Script, action: "up" | "down" | "status", env: Readonly<Record<string, string>>) => inNs(["bash", scriptPath(s.path), action], env);
+/** A status's exit code and its lines. */
+const statusOf = (step: HostStep, env: Readonly<Record<string, string>>) => {
+  const r = script(step.script, "status", env);
+  return { status: r.status, lines: r.stdout.trim().split("\n").filter(Boolean) };
+};
 const linkExists = (dev: string) => inNs(["ip", "link", "show", "dev", dev]).status === 0;
 const alive = (pid: number) => spawnSync("kill", ["-0", String(pid)]).status === 0;
 const procFile = (pid: number, file: string) => readFileSync(`/proc/${pid}/${file}`, "utf8");
@@ -45,11 +77,9 @@ function bystander(): number {
 beforeAll(() => {
   removeStaleNamespace(NS);
   rmSync(SCRATCH, { recursive: true, force: true });
-  mkdirSync(SCRATCH, { recursive: true });
-  dir = mkdtempSync(join(SCRATCH, "run-"));
+  mkdirSync(dir, { recursive: true });
   expect(spawnSync("ip", ["netns", "add", NS]).status).toBe(0);
   inNs(["ip", "link", "set", "lo", "up"]);
-  // The management network's host address, and another network of the host (a learner's LAN).
   for (const argv of [
     ["link", "add", "lsh3-net", "type", "bridge"],
     ["addr", "add", `${MGMT}/24`, "dev", "lsh3-net"],
@@ -68,17 +98,13 @@ afterAll(() => {
 
 describe("host/apt-cache.sh (daemon mode)", () => {
   // The upstream proxy the cache is chained to records every request it gets, and answers 404.
-  const UPSTREAM_PORT = "3129";
   const requests = () => (existsSync(join(dir, "upstream.log")) ? readFileSync(join(dir, "upstream.log"), "utf8") : "");
   let upstream: ChildProcess;
-  const runDir = () => join(dir, "acng");
+  const runDir = () => devCache.environment.RUN_DIR;
+  // The plan's parameters; daemon mode (this machine may have systemd), and a mirror of our choice.
   const env = () => ({
+    ...devCache.environment,
     ACNG_MODE: "daemon",
-    BIND_ADDRESS: MGMT,
-    PORT: "3142",
-    DISTROS: "debian",
-    RUN_DIR: runDir(),
-    UPSTREAM_PROXY: `http://lsh3user:lsh3-s3cret@127.0.0.1:${UPSTREAM_PORT}`,
     DEBIAN_MIRROR: "http://deb.debian.org/debian/",
     ...SECRETS,
   });
@@ -99,15 +125,20 @@ http.server.HTTPServer(("127.0.0.1", ${UPSTREAM_PORT}), H).serve_forever()
     children.push(upstream);
     for (let i = 0; i < 50 && inNs(["curl", "-s", "-o", "/dev/null", `http://127.0.0.1:${UPSTREAM_PORT}/ready`]).status !== 0; i++) spawnSync("sleep", ["0.2"]);
     // A stale pidfile in the lab's own run folder, naming a stranger.
-    mkdirSync(runDir());
+    mkdirSync(runDir(), { recursive: true });
     writeFileSync(join(runDir(), ".labstack-owned"), "");
     stranger = bystander();
     writeFileSync(join(runDir(), "apt-cacher-ng.pid"), String(stranger));
-    const up = script("host/apt-cache.sh", "up", env());
+    const up = script(devCache.script, "up", env());
     expect(up.status, up.stderr).toBe(0);
   });
   afterAll(() => {
-    script("host/apt-cache.sh", "down", env());
+    script(devCache.script, "down", env());
+  });
+
+  it("is the plan's cache: the dev lab's management address and port, its distribution, the upstream proxy", () => {
+    expect(devCache.environment).toMatchObject({ LAB: "dev", BIND_ADDRESS: "192.168.1.1", PORT: "3142", DISTROS: "debian" });
+    expect(devCache.environment.UPSTREAM_PROXY).toContain("lsh3-s3cret");
   });
 
   it("listens on the lab's address only", () => {
@@ -119,7 +150,7 @@ http.server.HTTPServer(("127.0.0.1", ${UPSTREAM_PORT}), H).serve_forever()
   });
 
   it("refuses to listen everywhere unless asked to", () => {
-    const r = script("host/apt-cache.sh", "up", { ...env(), BIND_ADDRESS: "0.0.0.0", RUN_DIR: join(dir, "any") });
+    const r = script(devCache.script, "up", { ...env(), BIND_ADDRESS: "0.0.0.0", RUN_DIR: join(dir, "any") });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("BIND_ADDRESS 0.0.0.0 would open the cache to every network of the host; set BIND_ANY=1");
   });
@@ -153,10 +184,27 @@ http.server.HTTPServer(("127.0.0.1", ${UPSTREAM_PORT}), H).serve_forever()
     const foreign = join(dir, "foreign");
     mkdirSync(foreign);
     writeFileSync(join(foreign, "data"), "keep");
-    const r = script("host/apt-cache.sh", "up", { ...env(), RUN_DIR: foreign, PORT: "3143" });
+    const r = script(devCache.script, "up", { ...env(), RUN_DIR: foreign, PORT: "3143" });
     expect(r.status).not.toBe(0);
-    expect(script("host/apt-cache.sh", "down", { ...env(), RUN_DIR: foreign }).status).toBe(0);
+    expect(script(devCache.script, "down", { ...env(), RUN_DIR: foreign }).status).toBe(0);
     expect(readFileSync(join(foreign, "data"), "utf8")).toBe("keep");
+  });
+
+  it("status is 0 while the cache serves the lab, 3 with one line once it died, even with a stranger in its pidfile; up repairs it", () => {
+    expect(statusOf(devCache, env())).toEqual({ status: 0, lines: [] });
+    const pid = Number(readFileSync(join(runDir(), "apt-cacher-ng.pid"), "utf8"));
+    expect(spawnSync("kill", ["-9", String(pid)]).status).toBe(0);
+    for (let i = 0; i < 50 && alive(pid); i++) spawnSync("sleep", ["0.1"]);
+    const notRunning = { status: 3, lines: ["the lab's APT cache (apt-cacher-ng) is not running"] };
+    expect(statusOf(devCache, env())).toEqual(notRunning);
+    // A reused PID in the pidfile is no cache of the lab's.
+    writeFileSync(join(runDir(), "apt-cacher-ng.pid"), String(stranger));
+    expect(statusOf(devCache, env())).toEqual(notRunning);
+    const repair = script(devCache.script, "up", env());
+    expect(repair.status, repair.stderr).toBe(0);
+    expect(repair.stdout).toContain(`labstack: changed started apt-cacher-ng on ${MGMT} port 3142`);
+    expect(statusOf(devCache, env())).toEqual({ status: 0, lines: [] });
+    expect(alive(stranger)).toBe(true);
   });
 });
 
@@ -165,7 +213,32 @@ describe("host/apt-cache.sh (systemd mode, two labs on one host)", () => {
   // configures are the test's, and systemctl is a double that runs the unit's ExecStart as
   // systemd would (the drop-in's, else the distribution's default: every address).
   const PORT = "3152";
-  const LAB_B = "10.213.2.1";
+  /** A lab's cache step as its plan makes it, on PORT. */
+  const cacheOf = (plan: LabPlan) => aptCacheStep(plan, openstackBake(plan.config as OpenStackLabConfig).cloudArchive)!.environment;
+  const onPort = (raw: Record<string, any>) => {
+    raw.aptCache = { ...raw.aptCache, port: Number(PORT) };
+  };
+  /** The dev lab with its management network on NET.0/24 (the host at NET.1). */
+  const managementOn = (net: string) => (raw: Record<string, any>) => {
+    onPort(raw);
+    const management = raw.networks.find((n: { name: string }) => n.name === raw.managementNetwork);
+    Object.assign(management, { cidr: `${net}.0/24`, hostAddress: `${net}.1` });
+    for (const nic of raw.nodes.flatMap((n: { nics: object[] }) => n.nics)) {
+      if (nic.network === management.name) nic.ip = nic.ip.replace(/^192\.168\.1\./, `${net}.`);
+    }
+  };
+  // lab-a: the series' lab on a downloaded Ubuntu image with the Cloud Archive, on the management
+  // address of every dev lab; lab-b: a dev lab on a management network of its own (Debian only).
+  const labA = cacheOf(
+    (() => {
+      const raw = stackLab("openstack-lab");
+      raw.host = { kind: "local", stateDir: join(dir, "lab-a") };
+      onPort(raw);
+      return labPlan(raw, "lab-a");
+    })(),
+  );
+  const labB = cacheOf(devPlan("lab-b", managementOn("10.213.2")));
+  const LAB_B = labB.BIND_ADDRESS;
   const root = () => join(dir, "systemd");
   const fake = () => join(root(), "fake");
   const mounts: Record<string, string> = {
@@ -198,21 +271,18 @@ case "\${args[0]}" in
   *) exit 1 ;;
 esac
 `;
-  const run = (action: "up" | "down", env: Record<string, string>) => {
+  const run = (action: "up" | "down" | "status", env: Record<string, string>) => {
     const bind = Object.entries(mounts)
       .map(([target, source]) => `mount --bind ${join(root(), source)} ${target}`)
       .join(" && ");
-    return inNs(["unshare", "-m", "bash", "-c", `${bind} && exec bash "$0" "$1"`, scriptPath("host/apt-cache.sh"), action], {
+    return inNs(["unshare", "-m", "bash", "-c", `${bind} && exec bash "$0" "$1"`, scriptPath(devCache.script.path), action], {
       ACNG_MODE: "systemd",
-      PORT,
       FAKE_SYSTEMD: fake(),
       PATH: `${join(root(), "bin")}:${process.env.PATH}`,
       DEBIAN_MIRROR: "http://deb.debian.org/debian/",
       ...env,
     });
   };
-  const labA = { LAB: "lab-a", BIND_ADDRESS: MGMT, DISTROS: "debian" };
-  const labB = { LAB: "lab-b", BIND_ADDRESS: LAB_B, DISTROS: "ubuntu" };
   const listeners = () =>
     inNs(["ss", "-Hltn", "sport", `= :${PORT}`])
       .stdout.trim()
@@ -224,6 +294,10 @@ esac
   const listenersBecome = (expected: string[]) => {
     for (let i = 0; i < 50 && JSON.stringify(listeners()) !== JSON.stringify(expected); i++) spawnSync("sleep", ["0.1"]);
     return listeners();
+  };
+  const status = (env: Record<string, string>) => {
+    const r = run("status", env);
+    return { status: r.status, lines: r.stdout.trim().split("\n").filter(Boolean) };
   };
   const EVERYWHERE = [`0.0.0.0:${PORT}`, `[::]:${PORT}`];
   const conf = () => readFileSync(join(root(), "etc-acng", "labstack", "acng.conf"), "utf8");
@@ -249,6 +323,8 @@ esac
   });
 
   it("serves each lab on its own address; a lab's down takes only its own away; the last leaves the service as it was", () => {
+    expect(labA).toMatchObject({ LAB: "lab-a", BIND_ADDRESS: MGMT, PORT, DISTROS: "debian ubuntu ubuntu-cloud-archive" });
+    expect(labB).toMatchObject({ LAB: "lab-b", BIND_ADDRESS: "10.213.2.1", PORT, DISTROS: "debian" });
     // Before the first lab: installed, disabled and stopped, as the host preparation leaves it.
     let r = run("up", labA);
     expect(r.status, r.stderr).toBe(0);
@@ -262,20 +338,32 @@ esac
 
     r = run("up", labB);
     expect(r.status, r.stderr).toBe(0);
-    expect(listeners()).toEqual([`${MGMT}:${PORT}`, `${LAB_B}:${PORT}`]);
-    expect(conf()).toMatch(/Remap-debrep[\s\S]*Remap-uburep/);
+    expect(listeners()).toEqual([`${MGMT}:${PORT}`, `${LAB_B}:${PORT}`].sort());
+    expect(conf()).toMatch(/Remap-debrep[\s\S]*Remap-uburep[\s\S]*Remap-uca/);
+    for (const lab of [labA, labB]) expect(status(lab)).toEqual({ status: 0, lines: [] });
 
     // One service, one port: a lab asking for another is refused and changes nothing.
-    r = run("up", { LAB: "lab-c", BIND_ADDRESS: LAN, DISTROS: "debian", PORT: "3153" });
+    const labC = cacheOf(
+      devPlan("lab-c", (raw) => {
+        managementOn("10.213.1")(raw);
+        raw.aptCache.port = 3153;
+      }),
+    );
+    expect(labC).toMatchObject({ BIND_ADDRESS: LAN, PORT: "3153" });
+    r = run("up", labC);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("give them the same aptCache.port");
     expect(existsSync(join(root(), "etc-acng", "labstack", "labs", "lab-c"))).toBe(false);
-    expect(listeners()).toEqual([`${MGMT}:${PORT}`, `${LAB_B}:${PORT}`]);
+    expect(listeners()).toEqual([`${MGMT}:${PORT}`, `${LAB_B}:${PORT}`].sort());
 
     r = run("down", labA);
     expect(r.status, r.stderr).toBe(0);
     expect(listenersBecome([`${LAB_B}:${PORT}`])).toEqual([`${LAB_B}:${PORT}`]);
-    expect(conf()).not.toContain("Remap-debrep");
+    // Ubuntu's archives and the Cloud Archive were lab-a's alone; Debian's stays for lab-b.
+    expect(conf()).not.toMatch(/Remap-uburep|Remap-uca/);
+    expect(conf()).toContain("Remap-debrep");
+    expect(status(labA)).toEqual({ status: 3, lines: ["the APT cache has forgotten lab lab-a (/etc/apt-cacher-ng/labstack/labs/lab-a is gone)"] });
+    expect(status(labB)).toEqual({ status: 0, lines: [] });
 
     r = run("down", labB);
     expect(r.status, r.stderr).toBe(0);
@@ -290,8 +378,9 @@ esac
       spawnSync("ip", ["netns", "exec", NS, join(root(), "bin", "systemctl"), "enable", "apt-cacher-ng"], { env: { ...process.env, FAKE_SYSTEMD: fake() } })
         .status,
     ).toBe(0);
-    expect(run("up", { LAB: "bootstrap", BIND_ADDRESS: MGMT }).status).toBe(0);
-    expect(run("down", { LAB: "bootstrap", BIND_ADDRESS: MGMT }).status).toBe(0);
+    const bootstrap = cacheOf(devPlan("bootstrap", onPort));
+    expect(run("up", bootstrap).status).toBe(0);
+    expect(run("down", bootstrap).status).toBe(0);
     // ...which is what a lab's up finds: enabled and listening everywhere (the default).
     expect(
       spawnSync("ip", ["netns", "exec", NS, join(root(), "bin", "systemctl"), "restart", "apt-cacher-ng"], { env: { ...process.env, FAKE_SYSTEMD: fake() } })
@@ -319,9 +408,12 @@ describe("host/prepare.sh", () => {
         " && ",
       );
       writeFileSync(calls, "");
-      const r = inNs(["unshare", "-m", "bash", "-c", `${setup} && exec bash "$0" up`, scriptPath("host/prepare.sh")], {
-        ...prepareEnvironment(parseLab(stackLab("dev"))),
-        APT_CACHE: "1",
+      // The dev lab's preparation: QEMU's and the image builder's tools (this machine has them), and the cache.
+      const plan = devPlan("dev");
+      const step = prepareStep(plan, openstackBake(plan.config as OpenStackLabConfig));
+      expect(step.environment.APT_CACHE).toBe("1");
+      const r = inNs(["unshare", "-m", "bash", "-c", `${setup} && exec bash "$0" up`, scriptPath(step.script.path)], {
+        ...step.environment,
         PATH: `${bin}:${process.env.PATH}`,
       });
       expect(r.status, r.stderr).toBe(0);
@@ -335,52 +427,70 @@ describe("host/prepare.sh", () => {
 
 describe("host/bridge.sh", () => {
   it("removes a bridge it created when its setup fails", () => {
-    const r = script("host/bridge.sh", "up", { DEVICE: "lsh3-br0", KIND: "hostonly", HOST_CIDR: "10.213.9.1/99", CREATE: "0", OWNER: "labstack lsh3" });
+    // The dev lab's guest network, its bridge named by the test and given an address ip refuses.
+    const plan = devPlan("dev");
+    const env: Record<string, string> = { ...bridgeEnvironment(plan.name, plan.network("guest")), DEVICE: "lsh3-br0", HOST_CIDR: "10.213.9.1/99" };
+    expect(env.KIND).toBe("hostonly");
+    const r = script(BRIDGE_SCRIPT, "up", env);
     expect(r.status).not.toBe(0);
     expect(linkExists("lsh3-br0")).toBe(false);
   });
 });
 
 describe("qemu/vm.sh", () => {
-  const base = () => join(dir, "base.qcow2");
-  const machine = (vmDir: string, nics: string) => ({
-    VM_DIR: vmDir,
-    NAME: "lsh3vm",
-    BASE_IMAGE: base(),
-    MEMORY_MIB: "64",
-    CPUS: "1",
-    DISK_GIB: "1",
-    ACCEL: "tcg",
-    USER_DATA: "#cloud-config\n",
-    META_DATA: "instance-id: lsh3\n",
-    NETWORK_CONFIG: "version: 2\n",
-    NICS: nics,
-    ...SECRETS,
-  });
+  const base = join(dir, "base.qcow2");
+  // Networking lab 2 on QEMU (one node: a NAT NIC and a host-only one), its image this blank disk:
+  // the firmware finds nothing to boot and waits, which is all these tests need.
+  const plan = (() => {
+    const raw = stackLab("net-lab2");
+    raw.hypervisor = { kind: "qemu", accel: "tcg" };
+    raw.image = { path: base };
+    raw.host = { kind: "local", stateDir: join(dir, "net-lab2") };
+    return labPlan(raw, "net-lab2");
+  })();
+  const vm = plan.hypervisor.vmScript;
+  /** vm.sh's parameters for `node` as the plan makes them (`devices`: the host bridge of each lab network). */
+  const machine = (node: NodePlan, devices: Record<string, string> = {}): Record<string, string> => {
+    const seed = renderSeed({ hostname: node.name, user: plan.config.user, sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIlsh3 lsh3", nics: node.nics });
+    return { ...plan.hypervisor.machineEnvironment({ plan, node, seed, baseImage: base, devices }), ...SECRETS };
+  };
+  const vmStatus = (env: Record<string, string>) => {
+    const r = script(vm, "status", env);
+    return { status: r.status, lines: r.stdout.trim().split("\n").filter(Boolean) };
+  };
   beforeAll(() => {
-    // A blank disk: the firmware finds nothing to boot and waits, which is all these tests need.
-    const made = spawnSync("qemu-img", ["create", "-q", "-f", "qcow2", base(), "1G"], { encoding: "utf8" });
+    const made = spawnSync("qemu-img", ["create", "-q", "-f", "qcow2", base, "1G"], { encoding: "utf8" });
     expect(made.status, made.stderr).toBe(0);
   });
 
   it("undoes its tap and its folder when `up` fails", () => {
-    const vmDir = join(dir, "vms", "broken");
-    const r = script("qemu/vm.sh", "up", machine(vmDir, records([{ kind: "tap", mac: "52:54:00:13:00:01", tap: "lsh3tap0", bridge: "lsh3-nobridge" }])));
+    const node = plan.node("boxA");
+    // The host-only network's bridge is missing: the tap is made, then cannot join it.
+    const env = machine(node, { hostonly: "lsh3-nobridge" });
+    const tap = tapName(plan.name, node.name, 1);
+    expect(env.NICS).toContain(`tap=${tap} bridge=lsh3-nobridge`);
+    const r = script(vm, "up", env);
     expect(r.status).not.toBe(0);
-    expect(linkExists("lsh3tap0")).toBe(false);
-    expect(existsSync(vmDir)).toBe(false);
+    expect(linkExists(tap)).toBe(false);
+    expect(existsSync(node.vmDir)).toBe(false);
   });
 
-  it("starts despite a stale pidfile, as nobody, without pulumi's environment; `down` kills no stranger", () => {
-    const vmDir = join(dir, "vms", "lsh3vm");
+  it("starts despite a stale pidfile, as nobody, without pulumi's environment; `down` kills no stranger; `status` trusts no stranger", () => {
+    // The node with its NAT NIC alone: no bridge needed.
+    const full = plan.node("boxA");
+    const node = { ...full, nics: full.nics.filter((n) => n.kind === "nat") };
+    const vmDir = node.vmDir;
     mkdirSync(vmDir, { recursive: true });
     writeFileSync(join(vmDir, ".labstack-owned"), "");
     const stranger = bystander();
     writeFileSync(join(vmDir, "qemu.pid"), String(stranger));
-    const env = machine(vmDir, records([{ kind: "nat", mac: "52:54:00:13:00:02", port: 2299 }]));
-    const up = script("qemu/vm.sh", "up", env);
+    const env = machine(node);
+    expect(env.ACCEL).toBe("tcg");
+    const notRunning = { status: 3, lines: [`boxA's VM is not running (no QEMU for ${vmDir}/qemu.pid)`] };
+    expect(vmStatus(env)).toEqual(notRunning);
+    const up = script(vm, "up", env);
     expect(up.status, up.stderr).toBe(0);
-    expect(up.stdout).toContain("labstack: changed started lsh3vm");
+    expect(up.stdout).toContain("labstack: changed started boxA");
     const pid = Number(readFileSync(join(vmDir, "qemu.pid"), "utf8"));
     expect(pid).not.toBe(stranger);
     expect(leakedSecrets(pid)).toEqual([]);
@@ -388,17 +498,20 @@ describe("qemu/vm.sh", () => {
     // Its disks were opened before it dropped root: it keeps running in the firmware.
     spawnSync("sleep", ["2"]);
     expect(alive(pid)).toBe(true);
-    const again = script("qemu/vm.sh", "up", env);
+    expect(vmStatus(env)).toEqual({ status: 0, lines: [] });
+    const again = script(vm, "up", env);
     expect(again.status).toBe(0);
     expect(again.stdout).not.toContain("labstack: changed");
-    expect(script("qemu/vm.sh", "down", env).status).toBe(0);
+    expect(script(vm, "down", env).status).toBe(0);
     expect(alive(pid)).toBe(false);
     expect(existsSync(vmDir)).toBe(false);
+    expect(vmStatus(env)).toEqual(notRunning);
     // The stale pidfile's stranger is no VM of the lab's, up or down.
     mkdirSync(vmDir, { recursive: true });
     writeFileSync(join(vmDir, ".labstack-owned"), "");
     writeFileSync(join(vmDir, "qemu.pid"), String(stranger));
-    expect(script("qemu/vm.sh", "down", env).status).toBe(0);
+    expect(vmStatus(env)).toEqual(notRunning);
+    expect(script(vm, "down", env).status).toBe(0);
     expect(alive(stranger)).toBe(true);
   });
 });

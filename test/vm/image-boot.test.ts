@@ -1,31 +1,30 @@
 // The two ways an image gets a lab kind's packages, and the way VirtualBox boots the result.
 // The dev lab's built image (same key as the engine suites' builds, so it is built once per
-// machine), made by host/image.sh through the suite's own namespace and caches, then baked again
-// as a downloaded image is (host/image-bake.sh: a builder VM, booted from the disk, installs one
-// more package and disables one more service), into this run's own cache folder. The baked image
-// boots from its own disk the way VirtualBox boots it: firmware → MBR → syslinux, the disk on a
-// SATA (AHCI) controller, the NoCloud seed as a second drive, a virtio NIC with the SSH forward.
+// machine), made by host/image.sh with the parameters of the plan's image step, through the
+// suite's own namespace and caches; then baked again as a downloaded image is (host/image-bake.sh:
+// a builder VM, booted from the disk, installs one more package and disables one more service),
+// into this run's own cache folder. The baked image boots from its own disk the way VirtualBox
+// boots it: firmware → MBR → syslinux, the disk on a SATA (AHCI) controller, the NoCloud seed as a
+// second drive, a virtio NIC with the SSH forward.
 // VirtualBox cannot run on this machine; QEMU with that arrangement and no -kernel stands in for it.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseOpenStackLab } from "../../model/parse.js";
 import { renderSeed } from "../../plan/cloudinit.js";
-import { imageEnvironment } from "../../plan/host.js";
-import { planNics } from "../../plan/nics.js";
-import { openstackBake } from "../../plan/openstack.js";
-import { scriptPath } from "../../plan/steps.js";
+import { IMAGE_SCRIPT, imageStep } from "../../plan/image.js";
+import type { LabPlan } from "../../plan/types.js";
+import type { OpenStackLabConfig } from "../../stacks/openstack/model.js";
+import { openstackBake } from "../../stacks/openstack/plan.js";
 import { startUpstreamCache } from "../helpers/cache.js";
 import { cleanStale, SCRATCH_ROOT } from "../helpers/engineLab.js";
-import { stackLab } from "../helpers/labs.js";
+import { labPlan, scriptPath, stackLab } from "../helpers/labs.js";
 import { createNamespace, type Namespace, THROWAWAY_SSH } from "../helpers/netns.js";
 
 const SUITE = "imageboot";
 const LINK = 7;
 const PORT = 2290;
 const scratch = join(SCRATCH_ROOT, SUITE);
-const lab = parseOpenStackLab(stackLab("dev"));
 let ns: Namespace;
 let stopCache: () => void;
 
@@ -53,24 +52,38 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
+/** The dev lab's plan; `adapt` changes its config first. Without an APT cache of its own (no lab
+ * runs here to serve one), its image step fetches through the upstream cache on the namespace link. */
+function devPlan(adapt: (raw: Record<string, any>) => void = () => undefined): LabPlan<OpenStackLabConfig> {
+  const raw = stackLab("dev");
+  raw.aptCache = { enabled: false, upstreamProxy: `http://${ns.uplinkAddress}:3142` };
+  adapt(raw);
+  return labPlan(raw) as LabPlan<OpenStackLabConfig>;
+}
+/** host/image.sh run from the checkout in the namespace; it prints the image's path last. */
+const image = (env: Readonly<Record<string, string>>) => inNs(["bash", scriptPath(IMAGE_SCRIPT.path), "up"], env);
+
 describe("a built image baked again as a downloaded one", () => {
-  const proxy = () => `http://${ns.uplinkAddress}:3142`;
   let baked: string;
 
   it("gets the packages in a builder VM once: a second bake of the same inputs reuses it", () => {
-    const built = inNs(["bash", scriptPath("host/image.sh"), "up"], { ...imageEnvironment(lab, openstackBake(lab)), APT_PROXY: proxy() });
+    const dev = devPlan();
+    const step = imageStep(dev, openstackBake(dev.config));
+    expect(step.environment).toMatchObject({ DISTRO: "debian", RELEASE: "bookworm", APT_PROXY: `http://${ns.uplinkAddress}:3142` });
+    const built = image(step.environment);
     expect(built.status, built.stderr).toBe(0);
-    const image = built.stdout.trim().split("\n").pop()!;
+    const base = built.stdout.trim().split("\n").pop()!;
 
-    // Nodes of 4 GiB: the builder's disk, which the node's 6 GiB disk below still outgrows.
-    const raw = stackLab("dev");
-    const local = parseOpenStackLab({ ...raw, image: { path: image }, nodes: raw.nodes.map((n: object) => ({ ...n, diskGiB: 4 })) });
-    const env = {
-      ...imageEnvironment(local, { packages: ["tree"], servicesOff: ["chrony.service"] }),
-      APT_PROXY: proxy(),
-      CACHE_DIR: join(scratch, "images"),
-    };
-    const bake = inNs(["bash", scriptPath("host/image.sh"), "up"], env);
+    // The built image as a local one, with a bake of its own; nodes of 4 GiB: the builder's disk,
+    // which the node's 6 GiB disk below still outgrows.
+    const local = devPlan((raw) => {
+      raw.image = { path: base };
+      for (const node of raw.nodes) node.diskGiB = 4;
+    });
+    const bakeStep = imageStep(local, { packages: ["tree"], servicesOff: ["chrony.service"] });
+    expect(bakeStep.environment).toMatchObject({ IMAGE_PATH: base, PACKAGES: "tree", SERVICES_OFF: "chrony.service", DISK_GIB: "4" });
+    const env = { ...bakeStep.environment, CACHE_DIR: join(scratch, "images") };
+    const bake = image(env);
     expect(bake.status, bake.stderr).toBe(0);
     expect(bake.stderr).toContain("baking tree into");
     baked = bake.stdout.trim();
@@ -80,7 +93,7 @@ describe("a built image baked again as a downloaded one", () => {
     expect(info["backing-filename"]).toBeUndefined();
     expect(readFileSync(join(baked, "..", "packages.txt"), "utf8")).toBe("tree\n");
 
-    const again = inNs(["bash", scriptPath("host/image.sh"), "up"], env);
+    const again = image(env);
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout.trim()).toBe(baked);
     expect(again.stderr).not.toContain("baking");
@@ -88,9 +101,9 @@ describe("a built image baked again as a downloaded one", () => {
   });
 
   it("boots from its own disk through its boot loader on SATA as a new machine: the bake's package and service state, none of the builder's identity", () => {
-    const image = baked;
-
-    const [nat] = planNics(lab, "dev", lab.nodes[0]);
+    // The controller's NAT NIC as the plan makes it (its MAC, DHCP on it in the seed).
+    const [nat] = devPlan().nodes[0].nics;
+    expect(nat.kind).toBe("nat");
     spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(scratch, "key")]);
     const seed = renderSeed({ hostname: "imageboot", user: "stack", sshPublicKey: readFileSync(join(scratch, "key.pub"), "utf8"), nics: [nat] });
     writeFileSync(join(scratch, "user-data"), seed.userData);
@@ -99,7 +112,7 @@ describe("a built image baked again as a downloaded one", () => {
     const disk = join(scratch, "disk.qcow2");
     for (const argv of [
       ["cloud-localds", "-N", join(scratch, "network-config"), join(scratch, "seed.img"), join(scratch, "user-data"), join(scratch, "meta-data")],
-      ["qemu-img", "create", "-q", "-f", "qcow2", "-b", image, "-F", "qcow2", disk, "6G"],
+      ["qemu-img", "create", "-q", "-f", "qcow2", "-b", baked, "-F", "qcow2", disk, "6G"],
     ]) {
       const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8" });
       expect(r.status, r.stderr).toBe(0);

@@ -1,0 +1,135 @@
+// A lab to live in: checkpoints of every node taken together and restored in seconds, a lab
+// stopped to give its RAM and CPU back and started where it was, and a lab brought back after its
+// host rebooted. Checkpoints are the hypervisor's own (QEMU's snapshots in each node's disk,
+// VirtualBox's snapshots), so `pulumi destroy` takes them with the disks, and none of this changes
+// the stack: a plain `pulumi up` afterwards has nothing to do.
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname } from "node:path";
+import { localPath, stoppedMarker } from "../plan/lab.js";
+import { provisioning } from "../plan/scripts.js";
+import type { LabPlan, NodePlan } from "../plan/types.js";
+import { type CheckResult, runChecks } from "./checks.js";
+import { failureOf, type Session } from "./session.js";
+
+export type Say = (line: string) => void;
+
+function vmPlan(session: Session): LabPlan {
+  if (session.plan === undefined) throw new Error(`lab ${session.name} has no VMs of its own (a ${session.lab.kind} lab)`);
+  return session.plan;
+}
+
+/** `args` on every node's VM at once; throws naming the nodes that failed. */
+async function onEveryVm(session: Session, args: string[]): Promise<Map<string, string>> {
+  const plan = vmPlan(session);
+  const results = await Promise.all(plan.nodes.map(async (node) => [node, await session.onVm(node, args)] as const));
+  const failed = results.filter(([, r]) => r.code !== 0);
+  if (failed.length > 0) throw new Error(failed.map(([node, r]) => `${node.name}: ${failureOf(r)}`).join("\n"));
+  return new Map(results.map(([node, r]) => [node.name, r.stdout]));
+}
+
+/** A name the hypervisors take for a snapshot, checked here so nothing starts half-way. */
+function checkpointName(name: string): string {
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(name)) throw new Error(`a checkpoint is named with lower-case letters, digits, . _ - (got '${name}')`);
+  return name;
+}
+
+export async function saveCheckpoint(session: Session, name: string, say: Say): Promise<void> {
+  await onEveryVm(session, ["checkpoint", "save", checkpointName(name)]);
+  say(
+    `saved checkpoint ${name} of ${vmPlan(session)
+      .nodes.map((n) => n.name)
+      .join(", ")}`,
+  );
+}
+
+export interface Checkpoint {
+  readonly name: string;
+  /** MiB of RAM and device state it keeps, by node ("?" where the hypervisor does not say). */
+  readonly sizes: Readonly<Record<string, string>>;
+  /** Every node has it: it can be restored. */
+  readonly complete: boolean;
+}
+
+export async function listCheckpoints(session: Session): Promise<Checkpoint[]> {
+  const lists = await onEveryVm(session, ["checkpoint", "list"]);
+  const nodes = [...lists.keys()];
+  const sizes = new Map<string, Record<string, string>>();
+  for (const [node, text] of lists) {
+    for (const line of text.split("\n").filter(Boolean)) {
+      const [name, size] = line.split(" ");
+      sizes.set(name, { ...(sizes.get(name) ?? {}), [node]: size });
+    }
+  }
+  return [...sizes].map(([name, s]) => ({ name, sizes: s, complete: nodes.every((n) => n in s) }));
+}
+
+export async function deleteCheckpoint(session: Session, name: string, say: Say): Promise<void> {
+  await onEveryVm(session, ["checkpoint", "delete", checkpointName(name)]);
+  say(`deleted checkpoint ${name}`);
+}
+
+/** The guests' clocks, after they resumed from a saved state. */
+async function stepClocks(session: Session): Promise<void> {
+  const step = { script: provisioning("node/clock.sh"), env: { EPOCH: String(Math.floor(Date.now() / 1000)) } };
+  await Promise.all(vmPlan(session).nodes.map((n) => session.onNode(n.name, step, ["up"], 60_000)));
+}
+
+/** Every node back to checkpoint `name`, or none: a node rebuilt since it was taken has a new disk
+ * without it, and then nothing is restored. Then the clocks and the checks. */
+export async function restoreCheckpoint(session: Session, name: string, say: Say): Promise<CheckResult[]> {
+  const plan = vmPlan(session);
+  checkpointName(name);
+  const has = await Promise.all(plan.nodes.map(async (node) => [node.name, await session.onVm(node, ["checkpoint", "has", name])] as const));
+  const missing = has.filter(([, r]) => r.code !== 0).map(([node]) => node);
+  if (missing.length > 0) {
+    throw new Error(
+      `checkpoint ${name} cannot be restored: ${missing.join(", ")} ${missing.length === 1 ? "has" : "have"} no such checkpoint (a node rebuilt since it was taken has a new disk, or it was never taken: labstack checkpoint ${session.name} list); nothing was changed`,
+    );
+  }
+  await onEveryVm(session, ["checkpoint", "restore", name]);
+  await stepClocks(session);
+  say(`restored checkpoint ${name} of ${plan.nodes.map((n) => n.name).join(", ")}`);
+  return runChecks(session);
+}
+
+/** The marker that tells `pulumi up` the lab is stopped (a local lab host's state folder). */
+const markerOf = (plan: LabPlan) => (plan.config.host.kind === "local" ? localPath(stoppedMarker(plan.stateDir), homedir()) : undefined);
+
+/** Every VM's state saved to its disk and its QEMU (or VirtualBox VM) ended: RAM and CPU back to the host. */
+export async function stopLab(session: Session, say: Say): Promise<void> {
+  const plan = vmPlan(session);
+  await onEveryVm(session, ["stop"]);
+  const marker = markerOf(plan);
+  if (marker !== undefined) {
+    mkdirSync(dirname(marker), { recursive: true });
+    writeFileSync(marker, "stopped by labstack stop: labstack start brings it back\n");
+  }
+  say(`stopped ${plan.nodes.map((n: NodePlan) => n.name).join(", ")} (their state saved to disk)`);
+}
+
+/** Back where it was: `pulumi up --refresh` finds the stopped VMs (and anything else a reboot
+ * took: bridges, taps, the APT cache) and starts exactly those, resuming saved states; then the
+ * clocks and the checks. The same after the lab host rebooted. */
+export async function startLab(session: Session, say: Say): Promise<CheckResult[]> {
+  const plan = vmPlan(session);
+  const marker = markerOf(plan);
+  if (marker !== undefined && existsSync(marker)) rmSync(marker);
+  // The engine prints a step's output as it runs and again in its summary: each change once.
+  const said = new Set<string>();
+  const up = await session.stack.up({
+    refresh: true,
+    onOutput: (text) => {
+      for (const line of text.split("\n").filter((l) => /labstack: changed/.test(l))) {
+        const change = line.slice(line.indexOf("labstack: changed"));
+        if (!said.has(change)) {
+          said.add(change);
+          say(change);
+        }
+      }
+    },
+  });
+  if (up.summary.result !== "succeeded") throw new Error(`pulumi up --refresh did not succeed: ${up.summary.result}`);
+  await stepClocks(session);
+  return runChecks(session);
+}

@@ -1,0 +1,40 @@
+// The checkpoint a lab keeps of itself: `ready`, every node as `up` made it, taken once the checks
+// are green and taken again when what a node is made of changed (a rebuilt VM, a step that ran with
+// new parameters), not when a refresh repaired something. Restored in seconds by the CLI
+// (`labstack checkpoint STACK restore ready`); a node's checkpoints live in its disk, so destroy
+// takes them all.
+import type * as pulumi from "@pulumi/pulumi";
+import { provisioning } from "../../plan/scripts.js";
+import type { LabPlan } from "../../plan/types.js";
+import type { LabHostConnection } from "../host/connection.js";
+import { hostObject } from "./hostObject.js";
+import { digest, type NodeStep } from "./NodeStep.js";
+import type { ProvisionedNode } from "./ProvisionedNode.js";
+
+export const READY_CHECKPOINT = "ready";
+
+/** One `ready` checkpoint per node, after `after` (the checks); `steps` are what each node is made of. */
+export function readyCheckpoints(
+  name: string,
+  parent: pulumi.Resource,
+  args: { plan: LabPlan; host: LabHostConnection; nodes: ReadonlyMap<string, ProvisionedNode>; steps: ReadonlyMap<string, readonly NodeStep[]> },
+  after: pulumi.Resource[],
+): void {
+  const { plan, host } = args;
+  if (!plan.config.readyCheckpoint) return;
+  const vm = plan.hypervisor.vmScript;
+  const script = provisioning("host/checkpoint.sh", [vm]);
+  for (const node of plan.nodes) {
+    const labNode = args.nodes.get(node.name)!;
+    hostObject(
+      host,
+      `${name}-${node.name}-checkpoint-${READY_CHECKPOINT}`,
+      {
+        script,
+        environment: { VM_SCRIPT: vm.path, CHECKPOINT: READY_CHECKPOINT, ...plan.hypervisor.vmIdentity(plan, node) },
+        identity: digest([labNode.vmId, ...(args.steps.get(node.name) ?? []).map((s) => s.identity)]),
+      },
+      { parent, dependsOn: after },
+    );
+  }
+}
