@@ -412,12 +412,8 @@ export function checkHost(host: HostConfig, needed: number, what: string, facts:
       }
     });
   }
-  if (host.kind === "digitalocean" && facts.dropletSize === undefined && dropletSize(host.size) === undefined) {
-    issues.push({
-      path: ["host", "size"],
-      message: `${host.size} does not say its vCPUs and memory, so the lab cannot check its VMs fit: choose a size slug that does, like s-8vcpu-16gb (doctl compute size list)`,
-    });
-  }
+  // A size whose slug does not say its figures (c-4) is checked against the API's sizes before the
+  // droplet is created (plan/droplet.ts checkDropletSize, in components/host/DropletHost.ts).
   const capacity = hostCapacity(host, facts);
   if (capacity.memoryMiB !== undefined && needed > capacity.memoryMiB) {
     issues.push({

@@ -1,14 +1,17 @@
-// A DigitalOcean droplet made for the lab, as its lab host: the lab's SSH key, the droplet
-// (cloud-init installs the hypervisor and apt-cacher-ng), a firewall admitting SSH only from the
-// configured networks, and a readiness gate (SSH up, cloud-init done). Every host script of the
-// lab waits for the gate and is deleted with the droplet rather than run against it.
+// A DigitalOcean droplet made for the lab, as its lab host: the lab's SSH key, the droplet's size
+// checked against the API's sizes (memory and vCPUs for the lab, offered in the region) before
+// the droplet exists, the droplet (cloud-init installs the hypervisor and apt-cacher-ng), a
+// firewall admitting SSH only from the configured networks, and a readiness gate (SSH up,
+// cloud-init done). Every host script of the lab waits for the gate and is deleted with the
+// droplet rather than run against it.
 
 import * as command from "@pulumi/command";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
+import { formatPath } from "../../model/parse.js";
 import type { DropletHostSchema } from "../../model/schema.js";
-import { dropletUserData, type HostKeyPair } from "../../plan/droplet.js";
+import { checkDropletSize, type DropletNeeds, type DropletSize, dropletUserData, type HostKeyPair } from "../../plan/droplet.js";
 import { HOST_KEY_SECRETS } from "../../plan/secrets.js";
 import { generateSecrets } from "../lab/Credentials.js";
 import { SshHost } from "./SshHost.js";
@@ -18,6 +21,8 @@ export interface DropletHostArgs {
   readonly host: z.infer<typeof DropletHostSchema>;
   /** What cloud-init installs on the droplet for the lab (its hypervisor, the APT cache). */
   readonly packages: readonly string[];
+  /** What the lab's VMs need of the droplet: its size must have it. */
+  readonly needs: DropletNeeds;
   /** Bump to make the droplet's host key again (with the lab's credentials). */
   readonly rotation: number;
   /** The lab's generated key pair: the droplet admits its public half for root. */
@@ -31,6 +36,8 @@ export const DROPLET_READY_COMMAND = "cloud-init status --wait >/dev/null 2>&1 |
 
 export class DropletHost extends pulumi.ComponentResource {
   readonly ipv4Address: pulumi.Output<string>;
+  /** The droplet's size as the API lists it, checked against the lab. */
+  readonly size: pulumi.Output<DropletSize>;
   readonly connection: SshHost;
 
   constructor(name: string, args: DropletHostArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -42,12 +49,29 @@ export class DropletHost extends pulumi.ComponentResource {
     // to the droplet is already verified, never a trust-on-first-use.
     const hostKey = generateSecrets<HostKeyPair>(`${name}-host-key`, HOST_KEY_SECRETS, args.rotation, this);
     const hostPublicKey = pulumi.unsecret(hostKey.apply((k) => k.publicKey.trim()));
+    // The size as the API has it, not as its slug reads: the droplet's size input is the checked
+    // size, so the droplet is not created (nor billed) before the check passed, and a preview
+    // refuses the same.
+    this.size = digitalocean.getSizesOutput({}, { parent: this }).sizes.apply((listed) => {
+      const sizes = listed.map((s): DropletSize => ({ ...s, regions: [...s.regions] }));
+      const issues = checkDropletSize(host, sizes, args.needs);
+      if (issues.length > 0) {
+        const lines = issues.map((i) => `  - ${formatPath(i.path)}: ${i.message}`);
+        // Attached to this component, without a stack trace: the learner's fix is in the config.
+        throw new pulumi.ResourceError(
+          `the droplet is not created: its size fails the check against the sizes the DigitalOcean API lists:\n${lines.join("\n")}`,
+          this,
+          true,
+        );
+      }
+      return sizes.find((s) => s.slug === host.size)!;
+    });
     const droplet = new digitalocean.Droplet(
       `${name}-droplet`,
       {
         name: tag,
         region: host.region,
-        size: host.size,
+        size: this.size.slug,
         image: host.image,
         sshKeys: [key.fingerprint],
         tags: [tag],
@@ -92,6 +116,6 @@ export class DropletHost extends pulumi.ComponentResource {
       dependsOn: [ready],
       deletedWith: droplet,
     });
-    this.registerOutputs({ ipv4Address: this.ipv4Address });
+    this.registerOutputs({ ipv4Address: this.ipv4Address, size: this.size });
   }
 }

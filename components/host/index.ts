@@ -3,6 +3,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import type { HostConfig } from "../../model/schema.js";
+import type { DropletNeeds } from "../../plan/droplet.js";
 import type { JumpHost } from "../../plan/outputs.js";
 import type { LabHostConnection } from "./connection.js";
 import { DropletHost } from "./DropletHost.js";
@@ -16,6 +17,8 @@ export interface LabHostArgs {
   readonly stateDir: string;
   /** What a droplet gets installed by cloud-init for the lab. */
   readonly dropletPackages: readonly string[];
+  /** What the lab's VMs need of a droplet (its size is checked against the API's sizes). */
+  readonly dropletNeeds: DropletNeeds;
   /** Bump to make a droplet's host key again. */
   readonly rotation: number;
   /** The lab's generated key pair (a droplet admits it for root). */
@@ -62,6 +65,7 @@ export function labHost(name: string, parent: pulumi.Resource, args: LabHostArgs
           labName,
           host,
           packages: args.dropletPackages,
+          needs: args.dropletNeeds,
           rotation: args.rotation,
           sshPublicKey: args.sshPublicKey,
           sshPrivateKey: args.sshPrivateKey,

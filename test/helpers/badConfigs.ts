@@ -669,11 +669,6 @@ export const BAD_CONFIGS: [name: string, make: () => unknown, error: string][] =
     "labstack:lab.nodes[1].diskGiB: 8 GiB cannot hold the built image (image.build.sizeGiB: 9): give node 'compute1' at least 9",
   ],
   [
-    "droplet size whose slug has no figures",
-    changed(droplet, (l) => (l.host.size = "c-4")),
-    "labstack:lab.host.size: c-4 does not say its vCPUs and memory, so the lab cannot check its VMs fit: choose a size slug that does, like s-8vcpu-16gb (doctl compute size list)",
-  ],
-  [
     "droplet with fewer vCPUs than a node asks for",
     changed(droplet, (l) => {
       l.host.size = "m-2vcpu-16gb";

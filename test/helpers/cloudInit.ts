@@ -2,8 +2,11 @@
 // offline (the cloud-init package, from scripts/install-deps.sh), and a test's SSH server in its
 // own network namespace is set up from the parts a lab host needs, as cloud-init would on the
 // droplet: the host keys from `ssh_keys`, root's authorized keys (those the API put into the
-// droplet's metadata and any the user data adds), and the packages it would install, reported.
+// droplet's metadata and any the user data adds), and the packages it would install, which must
+// already be on this machine (the test host installs nothing; scripts/install-deps.sh does).
 // Anything else the user data asks of a lab host is refused, so a new key is noticed here first.
+// Its SSH sessions see cloud-init as done (`cloud-init status`), as a droplet's would once the
+// user data is applied: this machine's own cloud-init never ran, and `--wait` would wait forever.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +18,19 @@ export interface SchemaResult {
   readonly valid: boolean;
   /** cloud-init's own words: "Valid cloud-config: …" or its schema errors. */
   readonly output: string;
+}
+
+/** Whether `cloud-init` is installed here (its schema check needs it). */
+export function cloudInitInstalled(): boolean {
+  return spawnSync("cloud-init", ["--version"]).status === 0;
+}
+
+/** Packages (Debian names) not installed on this machine. */
+export function missingPackages(packages: readonly string[]): string[] {
+  return packages.filter((p) => {
+    const r = spawnSync("dpkg-query", ["-W", "-f", `\${db:Status-Abbrev}`, p], { encoding: "utf8" });
+    return r.status !== 0 || !r.stdout.startsWith("ii");
+  });
 }
 
 /** Validates a user-data text with cloud-init's schema, offline. Throws when cloud-init is missing. */
@@ -91,8 +107,10 @@ export interface CloudInitHost {
   readonly port: number;
   /** The host's public keys as the server offers them (ssh-keyscan), one line each. */
   readonly offeredKeys: readonly string[];
-  /** What the user data would have installed. */
+  /** What the user data would have installed (all of it already here). */
   readonly packages: readonly string[];
+  /** cloud-init's schema check of the user data; undefined when cloud-init is not installed. */
+  readonly schema: SchemaResult | undefined;
   stop(): void;
 }
 
@@ -108,8 +126,18 @@ export async function startCloudInitHost(
   apiKeys: readonly string[],
   port = 22,
 ): Promise<CloudInitHost> {
+  const schema = cloudInitInstalled() ? cloudConfigSchema(userData) : undefined;
+  if (schema !== undefined && !schema.valid) throw new Error(`cloud-init refuses the user data:\n${schema.output}`);
   const config = labHostConfig(userData);
+  const missing = missingPackages(config.packages);
+  if (missing.length > 0)
+    throw new Error(`the user data installs ${missing.join(", ")}, which this test host lacks (it installs nothing): bash scripts/install-deps.sh`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // cloud-init as the droplet's sessions see it once the user data is applied; anything but
+  // `status` goes to the real one.
+  const bin = join(dir, "bin");
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, "cloud-init"), '#!/bin/sh\n[ "$1" = status ] || exec /usr/bin/cloud-init "$@"\necho "status: done"\n', { mode: 0o755 });
   const hostKeyFiles: string[] = [];
   for (const [type, pair] of config.hostKeys) {
     const file = join(dir, `ssh_host_${type}_key`);
@@ -138,6 +166,7 @@ export async function startCloudInitHost(
       // A lab host is the jump host to its nodes.
       "AllowTcpForwarding yes",
       "StrictModes no",
+      `SetEnv PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
       "",
     ].join("\n"),
   );
@@ -151,7 +180,7 @@ export async function startCloudInitHost(
       .split("\n")
       .filter((l) => l && !l.startsWith("#"))
       .map((l) => l.split(" ").slice(1).join(" "));
-    if (offeredKeys.length > 0) return { address, port, offeredKeys, packages: config.packages, stop: () => daemon.kill() };
+    if (offeredKeys.length > 0) return { address, port, offeredKeys, packages: config.packages, schema, stop: () => daemon.kill() };
     await new Promise((r) => setTimeout(r, 200));
   }
   daemon.kill();

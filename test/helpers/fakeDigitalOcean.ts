@@ -3,11 +3,13 @@
 // endpoints that provider calls for SSH keys, droplets and firewalls, found by logging its
 // requests, with the API's JSON shapes, status codes, pagination and error bodies. Any other
 // endpoint is answered 501 and recorded as unserved, so a test sees what the provider asked that
-// this API does not know, instead of a silently empty answer. Every call is recorded.
+// this API does not know, instead of a silently empty answer. Every call is recorded. It listens
+// on loopback, or inside a test's network namespace (`listen.namespace`).
 
+import { spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server } from "node:net";
 
 export interface FakeSize {
   readonly slug: string;
@@ -52,13 +54,17 @@ export interface FakeCall {
 export interface FakeDigitalOceanOptions {
   /** The only bearer token the API accepts. */
   readonly token: string;
-  /** Where to listen: loopback by default; the port is chosen by the system unless given. */
-  readonly listen?: { readonly host?: string; readonly port?: number };
+  /** Where to listen: loopback by default; the port is chosen by the system unless given. With
+   * `namespace`, the listening socket is made inside that network namespace (root only): the API
+   * is then served there, to the namespace and its link, while this process answers it. */
+  readonly listen?: { readonly host?: string; readonly port?: number; readonly namespace?: string };
   readonly sizes?: readonly FakeSize[];
   readonly regions?: readonly FakeRegion[];
   readonly images?: readonly string[];
   /** Called when a droplet is created; may give its public IPv4 address (default: one of TEST-NET-1, which nothing routes). */
   readonly onDropletCreated?: (droplet: FakeDroplet) => undefined | { ipv4Address?: string } | Promise<undefined | { ipv4Address?: string }>;
+  /** Called when a droplet is deleted, before the API answers: what was on it goes with it. */
+  readonly onDropletDeleted?: (droplet: FakeDroplet) => void | Promise<void>;
   /** Reads of a new droplet that still find it `new` before it is `active` (the provider polls). */
   readonly pollsUntilActive?: number;
 }
@@ -392,9 +398,12 @@ export async function startFakeDigitalOcean(options: FakeDigitalOceanOptions): P
     [
       "DELETE",
       /^\/v2\/droplets\/(\d+)$/,
-      (m) => {
+      async (m) => {
         const id = Number(m[1]);
-        if (!droplets.delete(id)) throw notFound();
+        const d = droplets.get(id);
+        if (!d) throw notFound();
+        await options.onDropletDeleted?.(d.record);
+        droplets.delete(id);
         // As the API does: a deleted droplet leaves the firewalls that named it.
         for (const f of firewalls.values()) f.droplet_ids = f.droplet_ids.filter((x) => x !== id);
         return [204];
@@ -501,11 +510,13 @@ export async function startFakeDigitalOcean(options: FakeDigitalOceanOptions): P
 
   const server = createServer((req, res) => void handle(req, res));
   const host = options.listen?.host ?? "127.0.0.1";
+  const where = options.listen?.namespace === undefined ? undefined : await listenInNamespace(options.listen.namespace, host, options.listen?.port ?? 0);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.listen?.port ?? 0, host, resolve);
+    if (where === undefined) server.listen(options.listen?.port ?? 0, host, resolve);
+    else server.listen(where, resolve);
   });
-  const { port } = server.address() as AddressInfo;
+  const { port } = (where?.address() ?? server.address()) as AddressInfo;
   base = `http://${host}:${port}`;
 
   return {
@@ -527,4 +538,33 @@ export async function startFakeDigitalOcean(options: FakeDigitalOceanOptions): P
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A listening socket made inside network namespace `namespace` and handed to this process: a
+ * short-lived child enters the namespace (`ip netns exec`), listens, sends the socket back over its
+ * IPC channel and closes its own copy (else it would accept connections too, and never answer).
+ * The socket stays in the namespace it was made in; only this process holds it.
+ */
+async function listenInNamespace(namespace: string, host: string, port: number): Promise<Server> {
+  const child = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      namespace,
+      process.execPath,
+      "-e",
+      "const s = require('node:net').createServer(); s.listen(Number(process.argv[2]), process.argv[1], () => process.send('listening', s, () => { s.close(); process.disconnect(); }));",
+      host,
+      String(port),
+    ],
+    { stdio: ["ignore", "ignore", "pipe", "ipc"] },
+  );
+  let log = "";
+  child.stderr?.on("data", (d) => (log += d));
+  return new Promise<Server>((resolve, reject) => {
+    child.once("message", (_message, handle) => resolve(handle as Server));
+    child.once("exit", (code) => reject(new Error(`could not listen on ${host}:${port} in namespace ${namespace} (exit ${code}): ${log.trim()}`)));
+  });
 }

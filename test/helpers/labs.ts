@@ -1,8 +1,10 @@
 // Lab configs for tests, built from the real stack files so tests exercise what users run.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { expect } from "vitest";
 import { parse } from "yaml";
 import { hypervisorOf } from "../../components/hypervisor/registry.js";
+import { LabConfigError } from "../../model/parse.js";
 import type { LabConfig } from "../../model/schema.js";
 import { planLab } from "../../plan/lab.js";
 import { PROVISIONING_DIR } from "../../plan/scripts.js";
@@ -25,3 +27,14 @@ export function labPlan(raw: unknown, stack = "dev"): LabPlan {
 
 /** A provisioning script in this checkout, to run it directly as a test does. */
 export const scriptPath = (path: string) => join(PROVISIONING_DIR, path);
+
+/** The issues of the one LabConfigError `run` throws (it must throw one: an accepted config fails the test). */
+export function configIssues(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (e) {
+    expect(e).toBeInstanceOf(LabConfigError);
+    return [...(e as LabConfigError).issues];
+  }
+  throw new Error("config was accepted");
+}

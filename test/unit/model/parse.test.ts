@@ -3,17 +3,10 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { CONFIG_KEY, formatPath, LabConfigError, parseWith } from "../../../model/parse.js";
 import type { LabIssue } from "../../../model/rules.js";
+import { configIssues } from "../../helpers/labs.js";
 
 const schema = z.strictObject({ name: z.string(), nodes: z.array(z.strictObject({ port: z.number().int() })) });
-const issuesOf = (f: () => unknown): string[] => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LabConfigError);
-    return [...(e as LabConfigError).issues];
-  }
-  throw new Error("config was accepted");
-};
+const issuesOf = configIssues;
 
 describe("formatPath", () => {
   it("names a key as the learner writes it under labstack:lab", () => {

@@ -3,22 +3,16 @@
 // test/unit/stacks/index.test.ts); so are the good configs each principle must leave alone.
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { LabConfigError } from "../../../model/parse.js";
+import type { LabConfigError } from "../../../model/parse.js";
 import type { HostFacts } from "../../../model/rules.js";
 import { parseStack } from "../../../stacks/index.js";
 import { BAD_CONFIGS_GIVEN_FACTS } from "../../helpers/badConfigs.js";
-import { ROOT, stackLab } from "../../helpers/labs.js";
+import { configIssues, ROOT, stackLab } from "../../helpers/labs.js";
 
 const STACKS = readdirSync(ROOT).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
 
 function issuesOf(raw: unknown, facts: HostFacts = {}): string[] {
-  try {
-    parseStack(raw, facts);
-  } catch (e) {
-    expect(e).toBeInstanceOf(LabConfigError);
-    return [...(e as LabConfigError).issues];
-  }
-  throw new Error("config was accepted");
+  return configIssues(() => parseStack(raw, facts));
 }
 
 const changed = (stack: string, edit: (lab: Record<string, any>) => void) => {

@@ -211,11 +211,11 @@ describe("capacity before creation", () => {
     expect(checkHostCpus(host({ kind: "local" }), requests, {})).toEqual([]);
   });
 
-  it("refuses a droplet size whose figures nobody knows", () => {
-    const slug =
-      "labstack:lab.host.size: c-4 does not say its vCPUs and memory, so the lab cannot check its VMs fit: choose a size slug that does, like s-8vcpu-16gb (doctl compute size list)";
-    expect(text(checkHost(droplet("c-4"), 1024, "nodes", {}))).toEqual([slug]);
-    expect(checkHost(droplet("c-4"), 1024, "nodes", { dropletSize: { vcpus: 4, memoryMiB: 8192 } })).toEqual([]);
+  it("leaves a droplet size whose slug says no figures to the API's sizes, checked before the droplet (plan/droplet.ts)", () => {
+    expect(checkHost(droplet("c-4"), 1024, "nodes", {})).toEqual([]);
+    expect(text(checkHost(droplet("c-4"), 9000, "nodes", { dropletSize: { vcpus: 4, memoryMiB: 8192 } }))).toEqual([
+      "labstack:lab.nodes: the nodes need 9000 MiB of memory but a c-4 droplet has 8192 MiB",
+    ]);
   });
 
   it("checks every node's disk against the image it starts from", () => {

@@ -2,7 +2,6 @@
 // defaulted in one place, paths on the lab host taken as given.
 import { describe, expect, it } from "vitest";
 import { parseCidr, parseIpv4 } from "../../../model/ipv4.js";
-import { LabConfigError } from "../../../model/parse.js";
 import {
   cidr,
   downloadUrl,
@@ -22,7 +21,7 @@ import {
 import { vmLabModel } from "../../../model/vmLab.js";
 import { qemuSpec } from "../../../plan/hypervisors/qemu.js";
 import { virtualboxSpec } from "../../../plan/hypervisors/virtualbox.js";
-import { stackLab } from "../../helpers/labs.js";
+import { configIssues, stackLab } from "../../helpers/labs.js";
 
 // A lab kind with nothing of its own: what parses is the shared shape alone.
 const bare = vmLabModel("bare", {}, { rules: [] });
@@ -33,15 +32,7 @@ function bareLab(stack: string): Record<string, any> {
   return { ...rest, kind: "bare" };
 }
 const parse = (raw: unknown) => bare.parse(raw, context);
-const issuesOf = (raw: unknown): string[] => {
-  try {
-    parse(raw);
-  } catch (e) {
-    expect(e).toBeInstanceOf(LabConfigError);
-    return [...(e as LabConfigError).issues];
-  }
-  throw new Error("config was accepted");
-};
+const issuesOf = (raw: unknown): string[] => configIssues(() => parse(raw));
 
 describe("networks and addresses", () => {
   it("parses a CIDR once into a Network: its address, prefix and text as written", () => {

@@ -3,12 +3,11 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { HypervisorModel } from "../../../model/hypervisor.js";
-import { LabConfigError } from "../../../model/parse.js";
 import type { LabConfig } from "../../../model/schema.js";
 import { hypervisorSchema, vmLabModel } from "../../../model/vmLab.js";
 import { qemuSpec } from "../../../plan/hypervisors/qemu.js";
 import { virtualboxSpec } from "../../../plan/hypervisors/virtualbox.js";
-import { stackLab } from "../../helpers/labs.js";
+import { configIssues, stackLab } from "../../helpers/labs.js";
 
 const HYPERVISORS = [virtualboxSpec, qemuSpec];
 
@@ -31,15 +30,7 @@ function widgetsLab(stack = "dev"): Record<string, any> {
   return { ...rest, kind: "widgets", widgets: [{ node: "controller" }] };
 }
 
-const issuesOf = (f: () => unknown): string[] => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LabConfigError);
-    return [...(e as LabConfigError).issues];
-  }
-  throw new Error("config was accepted");
-};
+const issuesOf = configIssues;
 
 describe("hypervisorSchema", () => {
   it("names the hypervisors it knows when the kind is none of them", () => {

@@ -2,24 +2,17 @@
 // registered hypervisors), the lab kinds' registry, and what a built lab exports.
 import { readdirSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { LabConfigError } from "../../../model/parse.js";
 import type { AnyLabConfig } from "../../../model/schema.js";
 import type { Topology } from "../../../plan/topology.js";
 import { buildLab, parseStack, registerLabKind } from "../../../stacks/index.js";
 import type { LabKind } from "../../../stacks/kind.js";
 import { BAD_CONFIGS } from "../../helpers/badConfigs.js";
-import { ROOT, stackLab } from "../../helpers/labs.js";
+import { configIssues, ROOT, stackLab } from "../../helpers/labs.js";
 
 const STACKS = readdirSync(ROOT).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
 
 function issuesOf(raw: unknown, facts = {}): string[] {
-  try {
-    parseStack(raw, facts);
-  } catch (e) {
-    expect(e).toBeInstanceOf(LabConfigError);
-    return [...(e as LabConfigError).issues];
-  }
-  throw new Error("config was accepted");
+  return configIssues(() => parseStack(raw, facts));
 }
 
 describe("parseStack", () => {

@@ -4,7 +4,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseIpv4 } from "../../../model/ipv4.js";
-import { LabConfigError } from "../../../model/parse.js";
 import { LAB_HOST, reach } from "../../../model/reach.js";
 import type { LabPlan } from "../../../plan/types.js";
 import { buildLab, parseStack } from "../../../stacks/index.js";
@@ -19,20 +18,14 @@ import {
   type PlannedCheck,
   planChecks,
 } from "../../../stacks/network/plan.js";
-import { labPlan, stackLab } from "../../helpers/labs.js";
+import { configIssues, labPlan, stackLab } from "../../helpers/labs.js";
 import { installMocks, recorded, recordingOptions, registrations, reset, settle, unwrap } from "../../helpers/mocks.js";
 
 const LABS = ["net-lab1", "net-lab2", "net-lab3", "net-lab4", "net-lab5", "net-lab6", "net-lab7", "net-lab8", "net-lab9", "net-lab10", "net-tunnels"];
 const planOf = (stack: string, raw: Record<string, any> = stackLab(stack)) => labPlan(raw, stack) as LabPlan<NetworkLabConfig>;
 
 function errorsOf(raw: unknown): string[] {
-  try {
-    parseStack(raw);
-  } catch (e) {
-    expect(e).toBeInstanceOf(LabConfigError);
-    return [...(e as LabConfigError).issues];
-  }
-  throw new Error("accepted");
+  return configIssues(() => parseStack(raw));
 }
 
 describe("networking lab model", () => {
