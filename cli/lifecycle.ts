@@ -6,8 +6,8 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname } from "node:path";
+import { clockStep } from "../plan/checkpoint.js";
 import { localPath, stoppedMarker } from "../plan/lab.js";
-import { provisioning } from "../plan/scripts.js";
 import type { LabPlan, NodePlan } from "../plan/types.js";
 import { type CheckResult, runChecks } from "./checks.js";
 import { failureOf, type Session } from "./session.js";
@@ -71,7 +71,7 @@ export async function deleteCheckpoint(session: Session, name: string, say: Say)
 
 /** The guests' clocks, after they resumed from a saved state. */
 async function stepClocks(session: Session): Promise<void> {
-  const step = { script: provisioning("node/clock.sh"), env: { EPOCH: String(Math.floor(Date.now() / 1000)) } };
+  const step = clockStep(Math.floor(Date.now() / 1000));
   await Promise.all(vmPlan(session).nodes.map((n) => session.onNode(n.name, step, ["up"], 60_000)));
 }
 

@@ -14,10 +14,18 @@ export const fileName = (secret: string) => secret.replace(/[A-Z]/g, (c) => `_${
 
 export const CREDENTIALS_FILE_SCRIPT = provisioning("host/credentials-file.sh");
 
-/** The step's parameters: they hold secrets, so the component keeps them secret. */
-export function credentialsFileEnvironment(directory: string, values: CredentialValues): Record<string, string> {
+/** The step's parameters: they hold secrets, so the component keeps them secret. `lab` (the
+ * stack's name) is written into credentials.yaml, so that a folder two stacks share knows whose
+ * file is whose (the script refuses to overwrite, and never removes, another lab's). */
+export function credentialsFileEnvironment(directory: string, values: CredentialValues, lab?: string): Record<string, string> {
   const passwords = Object.entries(values)
     .filter(([name]) => name !== SSH_PRIVATE_KEY && name !== SSH_PUBLIC_KEY)
     .map(([name, value]) => ({ name: fileName(name), value }));
-  return { CREDENTIALS_DIR: directory, PASSWORDS: records(passwords), SSH_PRIVATE_KEY: values[SSH_PRIVATE_KEY], SSH_PUBLIC_KEY: values[SSH_PUBLIC_KEY] };
+  return {
+    CREDENTIALS_DIR: directory,
+    PASSWORDS: records(passwords),
+    SSH_PRIVATE_KEY: values[SSH_PRIVATE_KEY],
+    SSH_PUBLIC_KEY: values[SSH_PUBLIC_KEY],
+    ...(lab === undefined ? {} : { LAB: lab }),
+  };
 }

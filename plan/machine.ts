@@ -2,7 +2,8 @@
 import { dirname, join } from "node:path";
 import type { LabConfig } from "../model/schema.js";
 import { NAT } from "../model/schema.js";
-import type { MachineEnvironmentArgs } from "./types.js";
+import { provisioning } from "./scripts.js";
+import type { HostStep, MachineEnvironmentArgs, NodePlan } from "./types.js";
 
 // VirtualBox's PCI layout puts NICs 1-4 at slots 3, 8, 9, 10 and 5-8 at 16-19, which systemd names
 // enp0s3, enp0s8, ...: the names the posts use. QEMU VMs get the same slots (qemu/vm.sh), so the
@@ -44,3 +45,6 @@ export function commonMachineEnvironment(a: MachineEnvironmentArgs): Record<stri
     NAT_GUEST: NAT.guest,
   };
 }
+
+/** host/wait-ssh.sh on the lab host: the node's SSH forward answers with an SSH banner. */
+export const waitSshStep = (node: NodePlan): HostStep => ({ script: provisioning("host/wait-ssh.sh"), environment: { PORT: String(node.sshPort) } });

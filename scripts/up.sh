@@ -91,14 +91,24 @@ ensure_backend() {
 ensure_passphrase() {
   [[ -n "${PULUMI_CONFIG_PASSPHRASE+set}" || -n "${PULUMI_CONFIG_PASSPHRASE_FILE+set}" ]] && return 0
   local config=${XDG_CONFIG_HOME:-$HOME/.config}
-  local dir=$config/labstack file=$config/labstack/passphrase
+  local dir=$config/labstack file=$config/labstack/passphrase tmp
   if [[ ! -d "$dir" ]]; then
     mkdir -p "$config"
-    mkdir -m 0700 "$dir"
+    # Another first run may make it at the same moment.
+    mkdir -m 0700 "$dir" 2>/dev/null || [[ -d "$dir" ]] || die "could not make $dir"
   fi
   if [[ ! -f "$file" ]]; then
-    (umask 077 && head -c 24 /dev/urandom | base64 > "$file.new" && mv "$file.new" "$file")
-    log "changed generated the secrets passphrase into $file (keep it: it decrypts the stack's secrets)"
+    # Two first runs at the same moment (two stacks brought up at once) must end with one
+    # passphrase that both use: each writes its own file whole, and only the first link to the
+    # name wins (ln never replaces a file); the other run uses the winner's.
+    tmp=$(umask 077 && mktemp "$file.XXXXXX")
+    if ! head -c 24 /dev/urandom | base64 > "$tmp"; then rm -f "$tmp"; die "could not write $tmp"; fi
+    # (A file system without hard links: mv -n, which replaces no file either.)
+    if ln "$tmp" "$file" 2>/dev/null || { [[ ! -e "$file" ]] && mv -n "$tmp" "$file" && [[ ! -e "$tmp" ]]; }; then
+      log "changed generated the secrets passphrase into $file (keep it: it decrypts the stack's secrets)"
+    fi
+    rm -f "$tmp"
+    [[ -s "$file" ]] || die "$file is empty: remove it and run again"
   elif [[ $(stat -c %a "$file") != 600 ]]; then
     chmod 0600 "$file"
     log "changed $file to mode 0600"

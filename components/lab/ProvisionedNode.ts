@@ -6,7 +6,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderSeed } from "../../plan/cloudinit.js";
 import type { CredentialValues } from "../../plan/credentials.js";
-import { provisioning } from "../../plan/scripts.js";
+import { waitSshStep } from "../../plan/machine.js";
 import type { Step } from "../../plan/steps.js";
 import type { LabPlan, NodePlan } from "../../plan/types.js";
 import type { LabHostConnection } from "../host/connection.js";
@@ -72,7 +72,7 @@ export class ProvisionedNode extends pulumi.ComponentResource {
     const { command: sshUp } = hostObject(
       args.host,
       `${name}-ssh`,
-      { script: provisioning("host/wait-ssh.sh"), environment: { PORT: String(node.sshPort) }, identity: [this.vmId], repair },
+      { ...waitSshStep(node), identity: [this.vmId], repair },
       { parent: this, dependsOn: [machine] },
     );
     this.ready = new command.remote.Command(

@@ -4,14 +4,12 @@
 // (`labstack checkpoint STACK restore ready`); a node's checkpoints live in its disk, so destroy
 // takes them all.
 import type * as pulumi from "@pulumi/pulumi";
-import { provisioning } from "../../plan/scripts.js";
+import { checkpointStep, READY_CHECKPOINT } from "../../plan/checkpoint.js";
 import type { LabPlan } from "../../plan/types.js";
 import type { LabHostConnection } from "../host/connection.js";
 import { hostObject } from "./hostObject.js";
 import { digest, type NodeStep } from "./NodeStep.js";
 import type { ProvisionedNode } from "./ProvisionedNode.js";
-
-export const READY_CHECKPOINT = "ready";
 
 /** One `ready` checkpoint per node, after `after` (the checks); `steps` are what each node is made of. */
 export function readyCheckpoints(
@@ -22,16 +20,13 @@ export function readyCheckpoints(
 ): void {
   const { plan, host } = args;
   if (!plan.config.readyCheckpoint) return;
-  const vm = plan.hypervisor.vmScript;
-  const script = provisioning("host/checkpoint.sh", [vm]);
   for (const node of plan.nodes) {
     const labNode = args.nodes.get(node.name)!;
     hostObject(
       host,
       `${name}-${node.name}-checkpoint-${READY_CHECKPOINT}`,
       {
-        script,
-        environment: { VM_SCRIPT: vm.path, CHECKPOINT: READY_CHECKPOINT, ...plan.hypervisor.vmIdentity(plan, node) },
+        ...checkpointStep(plan, node, READY_CHECKPOINT),
         identity: digest([labNode.vmId, ...(args.steps.get(node.name) ?? []).map((s) => s.identity)]),
       },
       { parent, dependsOn: after },

@@ -51,6 +51,9 @@ export function vboxNetworkName(labName: string, net: NetworkPlan): string {
   return net.kind === "internal" ? vboxGlobalName(labName, net.name) : (net.config.device ?? "");
 }
 
+/** The host-only interfaces' script. */
+export const VBOX_NETWORK_SCRIPT = provisioning("virtualbox/network.sh");
+
 /** Parameters of provisioning/virtualbox/network.sh. VirtualBox names new host-only interfaces
  * itself, so the script records the one it made in STATE_FILE to find it again (and to remove
  * only what the lab created). */

@@ -7,7 +7,11 @@
 # own there and the service serves their union (a lab's `down` takes only its own addresses and
 # archives away); after the last lab the service is left as it was before the first. Without
 # systemd (or with ACNG_MODE=daemon) a private instance runs from RUN_DIR with its own pidfile,
-# config and cache. `status` says whether it still serves the lab.
+# config and cache. `status` says whether it still serves the lab (runs, and listens on the lab's
+# address: after a reboot it may run for another lab whose network came back first).
+# Several labs' `up`s and `down`s may overlap: each holds a lock on the service's configuration
+# folder (/etc/apt-cacher-ng) from reading the labs' wishes to the service's restart, so none loses
+# another's address and the last one out leaves the service as the first one found it.
 # Usage: apt-cache.sh up|down|status
 # Environment:
 #   LAB             the lab's name (systemd mode: names its file in the shared folder)
@@ -24,6 +28,7 @@
 #   ACNG_MODE       auto | systemd | daemon
 #   RUN_DIR         daemon mode: the instance's folder (made and removed by the lab; ~/ allowed)
 #   CACHE_DIR       daemon mode: default RUN_DIR/cache, removed on down unless set elsewhere
+#   HOST_ROOT       systemd mode: the host's /etc is under this folder (default /; for tests)
 set -euo pipefail
 # shellcheck source=../lib/common.sh
 source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
@@ -32,6 +37,27 @@ action=${1:?usage: apt-cache.sh up|down|status}
 UPSTREAM_PROXY=$(upstream_proxy)
 [[ -z "${RUN_DIR:-}" ]] || RUN_DIR=$(expand_home "$RUN_DIR")
 port=${PORT:-3142}
+
+# Every value below ends up on a line of a configuration file (acng.conf, the labs' wishes): one
+# with a line break or a control character would add a line of its own (BindAddress: 0.0.0.0), so
+# it is refused here, at the file, whatever the config's checks let through.
+# The value is not printed: the proxy's may hold a password.
+one_line() { # NAME VALUE [PATTERN WHAT]
+  if [[ "$2" == *[[:cntrl:]]* ]] || { [[ -n "${3:-}" ]] && ! [[ "$2" =~ $3 ]]; }; then
+    echo "apt-cache.sh: $1 must be ${4:-one line without control characters}: a line break would add a line of its own to the cache's configuration" >&2
+    exit 2
+  fi
+}
+one_line PORT "$port" '^[0-9]{1,5}$' "a port number"
+((10#$port >= 1 && 10#$port <= 65535)) || { echo "apt-cache.sh: PORT $port is not a port (1-65535)" >&2; exit 2; }
+one_line BIND_ADDRESS "${BIND_ADDRESS:-}" '^[0-9A-Za-z:.,% ]*$' "IP addresses separated by spaces or commas"
+# A proxy URL is one token: no spaces (apt-cacher-ng would read only its first word).
+one_line UPSTREAM_PROXY "$UPSTREAM_PROXY" '^(http://[^[:space:]]+)?$' "an http:// URL without spaces"
+one_line DEBIAN_MIRROR "${DEBIAN_MIRROR:-}" '^[^[:space:]]*$' "a URL without spaces"
+one_line UBUNTU_MIRROR "${UBUNTU_MIRROR:-}" '^[^[:space:]]*$' "a URL without spaces"
+one_line DISTROS "${DISTROS:-}"
+one_line RUN_DIR "${RUN_DIR:-}"
+one_line CACHE_DIR "${CACHE_DIR:-}"
 IFS=', ' read -ra binds <<< "${BIND_ADDRESS:-}"
 ((${#binds[@]})) || binds=(127.0.0.1)
 for b in "${binds[@]}"; do
@@ -114,8 +140,11 @@ backends() {
   return "$changed"
 }
 
-systemd_conf=/etc/apt-cacher-ng/labstack
-dropin=/etc/systemd/system/apt-cacher-ng.service.d/labstack.conf
+etc=${HOST_ROOT:-}/etc
+systemd_conf=$etc/apt-cacher-ng/labstack
+dropin=$etc/systemd/system/apt-cacher-ng.service.d/labstack.conf
+# zz_labstack.conf: what labs made before the cache had a configuration folder of its own.
+legacy_conf=$etc/apt-cacher-ng/zz_labstack.conf
 labs_dir=$systemd_conf/labs
 before=$systemd_conf/service-before
 lab=${LAB:-default}
@@ -158,7 +187,17 @@ compose() {
   mapfile -t distros < <(printf '%s\n' "${all_distros[@]}" | sort -u)
 }
 
-# Configures and (re)starts the service for the labs' union; restarts only when something changed.
+# Holds the lock on the service's configuration until the script ends. The folder itself is
+# locked: it is there as long as apt-cacher-ng is installed, and no lock file outlives the last lab.
+lock_shared() {
+  exec 9<"$etc/apt-cacher-ng"
+  flock 9
+}
+
+# Configures and (re)starts the service for the labs' union; restarts only when something changed
+# or, with `serve` (a lab joining), when the service does not run or does not listen on this lab's
+# address: after a reboot the service may have started before the lab's network was back, and a
+# lab whose wishes were already there changes nothing.
 apply() {
   local changed=0
   put_private "$systemd_conf/acng.conf" "$(settings /var/cache/apt-cacher-ng /var/log/apt-cacher-ng)" && changed=1
@@ -170,7 +209,7 @@ apply() {
   put_private "$dropin" "[Service]
 ExecStart=
 ExecStart=/usr/sbin/apt-cacher-ng -c $systemd_conf ForeGround=1" && changed=1
-  if (( changed )) || ! systemctl is-active --quiet apt-cacher-ng; then
+  if (( changed )) || ! systemctl is-active --quiet apt-cacher-ng || { [[ "${1:-}" == serve ]] && ! listening "$listen_at"; }; then
     systemctl daemon-reload
     systemctl enable --quiet apt-cacher-ng
     systemctl restart apt-cacher-ng
@@ -186,8 +225,7 @@ retire() {
   fi
   # Labs made before there was a record of the service ran it enabled, with its default config.
   state=$(cat "$before" 2>/dev/null || echo "enabled active")
-  # zz_labstack.conf: what labs made before the cache had a configuration folder of its own.
-  rm -f "$dropin" /etc/apt-cacher-ng/zz_labstack.conf
+  rm -f "$dropin" "$legacy_conf"
   remove_own_dir "$systemd_conf"
   systemctl daemon-reload
   if [[ "$state" == *" active" ]]; then systemctl restart apt-cacher-ng || true; else systemctl stop apt-cacher-ng || true; fi
@@ -197,6 +235,8 @@ retire() {
 case "$mode:$action" in
   systemd:up)
     command -v apt-cacher-ng >/dev/null || [[ -x /usr/sbin/apt-cacher-ng ]] || { echo "apt-cacher-ng is not installed; run host preparation" >&2; exit 1; }
+    # From the state before the first lab to the restart, one lab at a time.
+    lock_shared
     if [[ ! -d "$systemd_conf" ]]; then
       own_dir "$systemd_conf"
       enabled=disabled active=inactive
@@ -209,14 +249,16 @@ case "$mode:$action" in
     [[ -f "$labs_dir/$lab" ]] || joined=1
     put_private "$labs_dir/$lab" "$(wishes)" >/dev/null || true
     # A lab that cannot join leaves the others' service as it was: Pulumi records nothing to destroy.
-    if ! { compose && apply && wait_listening; }; then
+    if ! { compose && apply serve && wait_listening; }; then
       if (( joined )); then rm -f "$labs_dir/$lab"; retire; fi
       exit 1
     fi
     ;;
   systemd:down)
+    # (Without the package's folder there is no service left to share.)
+    if [[ -d "$etc/apt-cacher-ng" ]]; then lock_shared; fi
     rm -f "$labs_dir/$lab"
-    if [[ -d "$systemd_conf" ]] || [[ -f "$dropin" ]] || [[ -f /etc/apt-cacher-ng/zz_labstack.conf ]]; then retire; fi
+    if [[ -d "$systemd_conf" ]] || [[ -f "$dropin" ]] || [[ -f "$legacy_conf" ]]; then retire; fi
     ;;
   daemon:up)
     : "${RUN_DIR:?RUN_DIR is required without systemd}"
@@ -224,7 +266,7 @@ case "$mode:$action" in
     cache_dir=${CACHE_DIR:-$RUN_DIR/cache}
     fresh=0
     [[ -d "$RUN_DIR" ]] || fresh=1
-    own_dir "$RUN_DIR"
+    own_dir "$RUN_DIR" 0700
     mkdir -p "$RUN_DIR/conf" "$cache_dir" "$RUN_DIR/log"
     changed=0
     backends "$RUN_DIR/conf" && changed=1
@@ -253,6 +295,7 @@ case "$mode:$action" in
   systemd:status)
     [[ -f "$labs_dir/$lab" ]] || drifted "the APT cache has forgotten lab $lab ($labs_dir/$lab is gone)"
     systemctl is-active --quiet apt-cacher-ng || drifted "the APT cache's service apt-cacher-ng is not running"
+    listening "$listen_at" || drifted "the APT cache's service apt-cacher-ng does not listen on $listen_at:$port"
     ;;
   daemon:status)
     : "${RUN_DIR:?RUN_DIR is required without systemd}"

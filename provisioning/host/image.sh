@@ -48,14 +48,34 @@ fi
 file="$cache/$sha.img"
 if [[ ! -f "$file" ]]; then
   mkdir -p "$cache"
+  # Stacks on one host share the cache and may want the same file at the same moment: one
+  # downloads, the others wait for it here and then find it cached. The lock file stays (as the
+  # bake's do): removing it would let a late comer lock a new file while a waiter holds the old.
+  exec 9>"$file.lock"
+  flock 9
+fi
+if [[ ! -f "$file" ]]; then
+  # Whatever .part is left now is a killed run's: nobody else downloads this file while we hold
+  # the lock. Each download still writes a file of its own.
+  rm -f "$file".part*
+  part=$(mktemp "$file.part.XXXXXX")
+  trap 'rm -f "$part"' EXIT
   echo "downloading $IMAGE_URL" >&2
-  curl -fL --retry 3 --progress-bar -o "$file.part" "$IMAGE_URL"
-  actual=$(sha256sum "$file.part" | cut -d' ' -f1)
-  if [[ "$actual" != "$sha" ]]; then
-    rm -f "$file.part"
-    echo "$what.sha256: $IMAGE_URL has SHA-256 $actual, expected $sha" >&2
+  if ! curl -fL --retry 3 --progress-bar -o "$part" "$IMAGE_URL"; then
+    echo "$what.url: the download of $IMAGE_URL failed (see curl's message above); nothing was cached" >&2
     exit 1
   fi
-  mv "$file.part" "$file"
+  actual=$(sha256sum "$part" | cut -d' ' -f1)
+  if [[ "$actual" != "$sha" ]]; then
+    # The whole file came, and it is not the one the config pins: the image at the URL changed
+    # (a new build under the same name) or something between altered it.
+    echo "$what.sha256: checksum mismatch: $IMAGE_URL downloaded whole ($(stat -c %s "$part") bytes) has SHA-256 $actual, but $sha was expected; pin the image's current SHA-256 if it changed at its origin, else do not trust what this network serves" >&2
+    exit 1
+  fi
+  chmod 0644 "$part"
+  mv -f "$part" "$file"
+  trap - EXIT
 fi
+# The lock guards the download only, not a bake that may follow.
+exec 9>&-
 use "$file"

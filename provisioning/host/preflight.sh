@@ -4,7 +4,8 @@
 # droplet, where TCG would be unusably slow); the hypervisor's own needs (HOST_CHECKS);
 # password-less sudo for the steps that need root; the files and host interfaces the config
 # names; SSH forward ports that are free; lab networks that take no range the host routes already;
-# a package mirror that answers, for an image built from it.
+# a package mirror that answers, for an image built from it. What another labstack lab on the host
+# holds (a forward port of its VM, a range of its network) is refused naming that lab.
 # Changes nothing, so it can run again at every update. Runs as the user running Pulumi.
 # `down` removes the lab's state folder once it is empty: everything the lab builds on the host
 # depends on this step, so destroy runs it last, after each part removed its own folder.
@@ -86,26 +87,106 @@ done < <(records "${DEVICES:-}")
 
 # A built image comes from a package mirror: one that does not answer from here would fail the
 # build minutes later. (Without curl the image build finds out itself.)
-proxy=() via=""
+# The proxy reaches curl in a config read on stdin, never on its command line: its URL may hold a
+# password, and any local user reads command lines (ps).
+curl_config="" via="" check_mirrors=1
 mirror_proxy=$(UPSTREAM_PROXY=${MIRROR_PROXY:-} upstream_proxy)
-if [[ -n "$mirror_proxy" ]]; then proxy=(--proxy "$mirror_proxy") via=" through the lab's upstream proxy"; fi
+if [[ -n "$mirror_proxy" ]]; then
+  via=" through the lab's upstream proxy"
+  if [[ "$mirror_proxy" == *[[:cntrl:]]* ]]; then
+    problem "aptCache.upstreamProxy (or the host's http_proxy) is not one line: a URL holds no line breaks or control characters"
+    check_mirrors=0
+  else
+    # A quoted value of curl's config: backslashes and quotes escaped.
+    quoted=${mirror_proxy//\\/\\\\}
+    curl_config="proxy = \"${quoted//\"/\\\"}\""
+  fi
+fi
 while read -r line; do
   record "$line"
   command -v curl >/dev/null || break
+  ((check_mirrors)) || break
   url=${field[url]:-$(default_mirror "${field[distro]}")}
   release="${url%/}/dists/${field[release]}/Release"
-  if ! error=$(curl -fsS --max-time 30 "${proxy[@]}" -o /dev/null "$release" 2>&1); then
+  if ! error=$(curl -fsS --max-time 30 -K - -o /dev/null "$release" 2>&1 <<< "$curl_config"); then
     problem "${field[key]}: $where cannot fetch $release$via (${error:-no answer}), so the image cannot be built from that mirror; set image.build.mirror to a mirror the host reaches, or a proxy that reaches it (http_proxy when running pulumi, or aptCache.upstreamProxy)"
   fi
 done < <(records "${MIRRORS:-}")
 
 # A forward binds 127.0.0.1:<port>; a listener there or on every address takes it.
+listeners() { ss -Hltn "sport = :$1" | awk '{ a = $4; sub(/:[0-9]+$/, "", a); sub(/%.*/, "", a) } a ~ /^(127\.0\.0\.1|0\.0\.0\.0|\*|\[::\]|\[::ffff:127\.0\.0\.1\])$/ { print $4 }'; }
+
+# Where the lab whose VM is in folder $1 (<state folder>/vms/<node>) comes from: "lab STACK's
+# NODE" when the state folder is a stack's own (…/labstack/<stack>), else the folder.
+vm_of_folder() {
+  local node state
+  node=$(basename "$1") state=$(dirname "$(dirname "$1")")
+  if [[ "$(basename "$(dirname "$state")")" == labstack ]]; then
+    echo "lab $(basename "$state")'s $node"
+  else
+    echo "the labstack lab of state folder $state, its $node"
+  fi
+}
+
+# Which other labstack lab's VM holds forward port $1, if one does (nothing printed otherwise).
+lab_holder() {
+  local port=$1 f pidfile name info cfg vm_dir node stack
+  # A QEMU VM: its user network's forward is on its command line (hostfwd=tcp:ADDR:PORT-:22), and
+  # vm.sh's pidfile lies in the VM's folder. Command lines are every user's to read.
+  while read -r f; do
+    pidfile=$(tr '\0' '\n' 2>/dev/null < "$f" | sed -n '/^-pidfile$/ { n; p; q }')
+    [[ "$pidfile" == */vms/*/qemu.pid ]] || continue
+    echo "$(vm_of_folder "$(dirname "$pidfile")") (a QEMU VM)"
+    return 0
+  done < <(grep -lzE -- "^user,.*hostfwd=tcp:[^:,]*:$port-" /proc/[0-9]*/cmdline 2>/dev/null || true)
+  # A VirtualBox VM (of this user's VirtualBox): running, named labstack-<stack>-<node>, with the
+  # port as a NAT forward. Its settings file lies in <VM folder>/<name>/.
+  command -v VBoxManage >/dev/null || return 0
+  while read -r name; do
+    info=$(LC_ALL=C VBoxManage showvminfo "$name" --machinereadable 2>/dev/null) || continue
+    grep -qE "^Forwarding\([0-9]+\)=\"[^,]*,tcp,[^,]*,$port,[^,]*,[0-9]+\"\$" <<< "$info" || continue
+    cfg=$(sed -n 's/^CfgFile="\(.*\)"$/\1/p' <<< "$info")
+    vm_dir=$(dirname "$(dirname "$cfg")") node=$(basename "$vm_dir")
+    stack=${name#labstack-}
+    if [[ "$cfg" == /*/"$name"/"$name".vbox && "$stack" == ?*-"$node" ]]; then
+      echo "lab ${stack%-"$node"}'s $node (VirtualBox VM $name)"
+    else
+      echo "labstack's VirtualBox VM $name"
+    fi
+    return 0
+  done < <(LC_ALL=C VBoxManage list runningvms 2>/dev/null | sed -n 's/^"\(labstack-[^"]*\)" {.*}$/\1/p')
+}
+
+# The lab's own ports, so that a port offered instead is none of them.
+wanted_ports=()
+while read -r line; do
+  record "$line"
+  wanted_ports+=("${field[port]}")
+done < <(records "${SSH_PORTS:-}")
+offered=()
+# A free port above $1 that the lab does not want and that was not offered for another node yet.
+free_port() {
+  local p=$1
+  while ((++p <= 65535)); do
+    [[ " ${wanted_ports[*]} ${offered[*]} " == *" $p "* ]] && continue
+    [[ -z "$(listeners "$p")" ]] && { echo "$p"; return 0; }
+  done
+  return 1
+}
+
 while read -r line; do
   record "$line"
   port=${field[port]}
-  holders=$(ss -Hltn "sport = :$port" | awk '{ a = $4; sub(/:[0-9]+$/, "", a); sub(/%.*/, "", a) } a ~ /^(127\.0\.0\.1|0\.0\.0\.0|\*|\[::\]|\[::ffff:127\.0\.0\.1\])$/ { print $4 }')
+  holders=$(listeners "$port")
   if [[ -n "$holders" ]] && ! lab_vm_running "$(expand_home "${field[vm]}")"; then
-    problem "${field[key]}: port $port on 127.0.0.1 is already in use on $where (listening: ${holders//$'\n'/ }), so the node's SSH forward cannot be set up; pick a free port (ss -ltn shows the used ones) or stop what holds it"
+    holder=$(lab_holder "$port")
+    if [[ -n "$holder" ]]; then
+      free=$(free_port "$port" || true)
+      offered+=("$free")
+      problem "port $port (${field[key]}) is taken by $holder on $where: two labs on one host need different SSH forward ports; give this stack other ports (pulumi config set --path '${field[key]}' ${free:-PORT}, and so on for its other nodes)"
+    else
+      problem "${field[key]}: port $port on 127.0.0.1 is already in use on $where (listening: ${holders//$'\n'/ }), so the node's SSH forward cannot be set up; pick a free port (ss -ltn shows the used ones) or stop what holds it"
+    fi
   fi
 done < <(records "${SSH_PORTS:-}")
 
@@ -119,6 +200,24 @@ overlaps() {
   local bits=$((${a#*/} < ${b#*/} ? ${a#*/} : ${b#*/}))
   local mask=$(((0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF))
   (((($(ip2int "${a%/*}") ^ $(ip2int "${b%/*}")) & mask) == 0))
+}
+# The labstack lab whose network device $1 is, if any: a bridge carries the alias "labstack
+# <stack>" (host/bridge.sh), a VirtualBox host-only interface is recorded in its lab's state
+# folder (virtualbox/network.sh), a sibling of this lab's.
+lab_of_device() {
+  local alias record
+  [[ -n "$1" ]] || return 0
+  alias=$(ip link show dev "$1" 2>/dev/null | sed -n 's/^ *alias //p' || true)
+  if [[ "$alias" =~ ^labstack\ ([A-Za-z0-9._-]+)$ ]]; then
+    echo "${BASH_REMATCH[1]}"
+    return 0
+  fi
+  [[ -n "${STATE_DIR:-}" ]] || return 0
+  for record in "$(dirname "$(expand_home "$STATE_DIR")")"/*/virtualbox/*.hostonlyif; do
+    [[ -f "$record" && "$(cat "$record" 2>/dev/null)" == "$1" ]] || continue
+    basename "$(dirname "$(dirname "$record")")"
+    return 0
+  done
 }
 while read -r line; do
   record "$line"
@@ -134,7 +233,12 @@ while read -r line; do
     for ((j = 0; j < ${#f[@]} - 1; j++)); do [[ "${f[j]}" == dev ]] && dev=${f[j + 1]}; done
     [[ -n "$own" && "$dev" == "$own" ]] && continue
     if overlaps "$cidr" "$dest"; then
-      problem "$key: $cidr overlaps the route '$route' that $where already has; a lab network there would take that range from the host (its LAN, gateway or VPN). Pick a range the host does not route (ip -4 route shows them), e.g. an unused 10.x.y.0/24, and change the nodes' addresses on it to match"
+      other=$(lab_of_device "$dev")
+      if [[ -n "$other" ]]; then
+        problem "$key: $cidr overlaps lab $other's network on $where (its route '$route'): two labs on one host need ranges of their own. Give this stack another range (pulumi config set --path '$key' 10.x.y.0/24, an unused one: ip -4 route shows the used ones) and change the nodes' addresses on it to match, or destroy lab $other first"
+      else
+        problem "$key: $cidr overlaps the route '$route' that $where already has; a lab network there would take that range from the host (its LAN, gateway or VPN). Pick a range the host does not route (ip -4 route shows them), e.g. an unused 10.x.y.0/24, and change the nodes' addresses on it to match"
+      fi
     fi
   done < <(ip -4 route show table main)
 done < <(records "${NETWORKS:-}")

@@ -6,9 +6,27 @@
 
 LAB_MARKER=.labstack-owned
 
-# Makes folder $1 for the lab, mode $2 (default 0755), marked as the lab's. An existing folder is
-# used as it is (never chmod-ed), and only if it is the lab's or empty, and the running user's (a
-# folder in /tmp may have been made by anyone).
+# Makes the folders missing above folder $1, 0700: a lab's state folder holds its disks, seeds and
+# keys, which no other local user may read. A script that runs as root for the lab's user (sudo)
+# makes them that user's, as the lab's own steps would have: the user's steps and `labstack` read
+# and write there too. Folders that exist are left as they are. Two labs may make the same folder
+# at the same moment: one that appeared meanwhile is fine.
+make_parents() {
+  local parent missing=() d
+  parent=$(dirname "$1")
+  while [[ ! -d "$parent" ]]; do
+    missing=("$parent" "${missing[@]}")
+    parent=$(dirname "$parent")
+  done
+  for d in "${missing[@]}"; do
+    mkdir -m 0700 "$d" 2>/dev/null || [[ -d "$d" ]] || { echo "could not make folder $d" >&2; return 1; }
+    if ((EUID == 0)) && [[ "${SUDO_UID:-0}" =~ ^[1-9][0-9]*$ ]]; then chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$d"; fi
+  done
+}
+
+# Makes folder $1 for the lab, mode $2 (default 0755; a state folder passes 0700), marked as the
+# lab's. An existing folder is used as it is (never chmod-ed), and only if it is the lab's or empty,
+# and the running user's (a folder in /tmp may have been made by anyone).
 own_dir() {
   if [[ -d "$1" ]]; then
     [[ -O "$1" ]] || { echo "$1 exists and belongs to another user: refusing to use it" >&2; return 1; }
@@ -18,11 +36,14 @@ own_dir() {
       return 1
     fi
   else
-    mkdir -p "$(dirname "$1")"
+    make_parents "$1"
     mkdir -m "${2:-0755}" "$1"
   fi
   : > "$1/$LAB_MARKER"
 }
+
+# Whether folder $1 carries the lab's marker (own_dir made it).
+owns_dir() { [[ -f "$1/$LAB_MARKER" ]]; }
 
 # Removes folder $1 and everything in it, only if the lab made it.
 remove_own_dir() {

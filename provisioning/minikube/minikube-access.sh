@@ -12,4 +12,5 @@ source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 BIN_DIR=$(expand_home "$BIN_DIR")
 ip=$("$BIN_DIR/minikube" -p "$PROFILE" ip)
 kubeconfig=$("$BIN_DIR/kubectl" config view --context "$PROFILE" --flatten --minify)
-python3 -c 'import json, sys; print(json.dumps({"ip": sys.argv[1], "kubeconfig": sys.argv[2]}))' "$ip" "$kubeconfig"
+# The kubeconfig (its client key) goes to python on stdin: a command line is anyone's to read (ps).
+printf '%s' "$kubeconfig" | python3 -c 'import json, sys; print(json.dumps({"ip": sys.argv[1], "kubeconfig": sys.stdin.read()}))' "$ip"

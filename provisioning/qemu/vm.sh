@@ -24,6 +24,9 @@
 # QEMU starts with a clean environment (none of `pulumi up`'s secrets), and an `up` that fails
 # removes what it made (taps, the VM's folder) before it exits: Pulumi records no failed create,
 # so no `destroy` would.
+# The VM's folder is 0700 and its disk, seed, cloud-init documents and serial log 0600, root's:
+# they hold the lab's secrets (keys, the services' data). QEMU opens them all as root before it
+# drops to RUNAS (-runas takes effect once the machine is set up), so it still reads them.
 set -euo pipefail
 # shellcheck source=../lib/common.sh
 source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
@@ -33,6 +36,7 @@ action=${1:?usage: vm.sh up|down|status|stop|checkpoint}
 as_root "$@"
 : "${VM_DIR:?}" "${NAME:?}"
 VM_DIR=$(expand_home "$VM_DIR")
+umask 077
 pidfile="$VM_DIR/qemu.pid"
 qmp_socket="$VM_DIR/qmp.sock"
 # The state `stop` saved, in the VM's disk; `up` resumes from it.
@@ -149,6 +153,14 @@ esac
 : "${BASE_IMAGE:?}" "${MEMORY_MIB:?}" "${CPUS:?}" "${DISK_GIB:?}" "${USER_DATA:?}" "${META_DATA:?}" "${NETWORK_CONFIG:?}" "${NICS:?}"
 : "${NAT_NETWORK:?}" "${NAT_GATEWAY:?}" "${NAT_GUEST:?}"
 KERNEL=$(expand_home "${KERNEL:-}") INITRD=$(expand_home "${INITRD:-}")
+# A VM made before its files were private: the lab's own folder is tightened (QEMU keeps the
+# files it has open).
+if owns_dir "$VM_DIR"; then
+  chmod 0700 "$VM_DIR"
+  for f in disk.qcow2 seed.img user-data meta-data network-config serial.log; do
+    if [[ -f "$VM_DIR/$f" ]]; then chmod 0600 "$VM_DIR/$f"; fi
+  done
+fi
 if running; then exit 0; fi
 [[ -f "$BASE_IMAGE" ]] || { echo "base image $BASE_IMAGE not found" >&2; exit 1; }
 
@@ -161,7 +173,7 @@ undo() {
 }
 trap undo EXIT
 [[ -d "$VM_DIR" ]] || made_dir=1
-own_dir "$VM_DIR"
+own_dir "$VM_DIR" 0700
 
 # A VM keeps the PCI layout its disk was made with: its guest's network config names its NICs.
 # Disks made before this file existed are `legacy` (NICs on slots 3, 4, ... with ACPI hotplug,

@@ -55,8 +55,9 @@ case "$action" in
       fi
       device=$created
       fresh=1
-      mkdir -p "$(dirname "$STATE_FILE")"
-      printf '%s\n' "$device" > "$STATE_FILE"
+      # In the lab's state folder, which only its user may enter.
+      make_parents "$STATE_FILE"
+      put "$STATE_FILE" "$device" 0600 >/dev/null || true
       echo "labstack: changed created $device" >&2
     fi
     if [[ "$(address "$device")" != "$HOST_ADDRESS/$NETMASK" ]]; then

@@ -7,6 +7,9 @@
 # first lab came is kept beside the file (networks.conf.labstack-orig, or networks.conf.labstack-none
 # when there was no file), not in a lab's state folder: the file is the host's, shared by every lab
 # on it, and is restored exactly when the last lab's line goes.
+# Several labs may come and go at the same moment: each holds a lock on the file's folder while it
+# reads and rewrites the file, so none loses another's line. The file is replaced whole (a full
+# disk leaves it as it was), with the mode it had.
 # Usage: networks-conf.sh up|down
 # Environment: VBOX_NETWORKS (space-separated CIDRs to allow), OWNER (e.g. "labstack dev": marks
 #              the lab's line), VBOX_NETWORKS_CONF (default /etc/vbox/networks.conf, where
@@ -22,23 +25,46 @@ none="$conf.labstack-none"
 : "${OWNER:?}"
 marker="# $OWNER"
 VBOX_DEFAULT_RANGE=192.168.56.0/21
-# /etc is root's: as a user, through password-less sudo (the preflight checked it is there).
-sudo=(); ((EUID == 0)) || sudo=(sudo -n)
+# The lab's line is one line: a line break in a value would add lines of its own to the file.
+for value in "$OWNER" "${VBOX_NETWORKS:-}"; do
+  [[ "$value" != *[[:cntrl:]]* ]] || { echo "networks-conf.sh: OWNER and VBOX_NETWORKS must be one line each" >&2; exit 2; }
+done
+[[ "${VBOX_NETWORKS:-}" =~ ^[0-9./\ ]*$ ]] || { echo "networks-conf.sh: VBOX_NETWORKS must be CIDRs separated by spaces (got '$VBOX_NETWORKS')" >&2; exit 2; }
+# /etc is root's: as a user, run again through password-less sudo (the preflight checked it is there).
+as_root "$@"
 
 # The file without this lab's line (the marker and the line after it).
 others() { awk -v m="$marker" '$0 == m { skip = 2 } skip { skip--; next } { print }' "$conf"; }
-# Writes these lines as the file.
-write() { printf '%s' "${1:+$1$'\n'}" | "${sudo[@]}" tee "$conf" >/dev/null; }
+# Writes these lines as the file, whole, keeping its mode (VirtualBox reads it as the user: 0644
+# for a new one).
+write() {
+  local mode=0644
+  [[ -f "$conf" ]] && mode=$(stat -c %a "$conf")
+  put "$conf" "$1" "$mode" >/dev/null || true
+}
+# Puts the host's own file back as it was (mode included), whole.
+restore() {
+  local tmp
+  tmp=$(mktemp "$conf.XXXXXX")
+  if ! { cp -p "$orig" "$tmp" && sync -d "$tmp" && mv -f "$tmp" "$conf"; }; then
+    rm -f "$tmp"
+    echo "could not restore $conf from $orig (disk full?): left as it was" >&2
+    exit 1
+  fi
+  rm -f "$orig"
+}
 
 if [[ "$action" == down ]]; then
+  [[ -d "$(dirname "$conf")" ]] || exit 0
+  exec 9<"$(dirname "$conf")"
+  flock 9
   # Only this lab's line goes.
   if [[ -f "$conf" ]] && grep -qxF "$marker" "$conf"; then
     rest=$(others)
     if [[ -f "$orig" ]] && ! grep -q '^# labstack ' <<< "$rest"; then
-      "${sudo[@]}" cp -p "$orig" "$conf"
-      "${sudo[@]}" rm -f "$orig"
+      restore
     elif [[ -f "$none" ]] && ! grep -q '^# labstack ' <<< "$rest"; then
-      "${sudo[@]}" rm -f "$conf" "$none"
+      rm -f "$conf" "$none"
     else
       # Other labs' lines (or the learner's, when the record of before is gone) stay.
       write "$rest"
@@ -49,14 +75,17 @@ if [[ "$action" == down ]]; then
 fi
 
 : "${VBOX_NETWORKS:?}"
+mkdir -p "$(dirname "$conf")"
+# The folder is locked, not a file in it: nothing is left behind when the last lab goes.
+exec 9<"$(dirname "$conf")"
+flock 9
 if [[ ! -f "$orig" && ! -f "$none" ]]; then
   # Before the first lab's line: remember what the host had. A file made by labstack before
   # lines were per lab ("# labstack" alone on its first line) counts as none.
   if [[ -f "$conf" ]] && [[ "$(head -n1 "$conf")" != "# labstack" ]]; then
-    "${sudo[@]}" cp -p "$conf" "$orig"
+    cp -p "$conf" "$orig"
   else
-    "${sudo[@]}" mkdir -p "$(dirname "$conf")"
-    "${sudo[@]}" touch "$none"
+    touch "$none"
   fi
 fi
 ranges=$VBOX_NETWORKS

@@ -13,6 +13,9 @@
 #         forward), or kind=hostonly|intnet|bridged mac= to= (vboxnetN, network name, host
 #         device) promisc=allow-all|deny
 #   SSH_BIND  host address of the SSH forward (default 127.0.0.1)
+# The VM's folder is made by the lab (marked as its own, lib/owned.sh) and only such a folder is
+# ever removed; it is 0700 and its disk, seed and serial log 0600: they hold the lab's secrets
+# (the seed's keys, the services' data), and no other local user may read them.
 set -euo pipefail
 # shellcheck source=../lib/common.sh
 source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
@@ -22,6 +25,7 @@ export LC_ALL=C
 action=${1:?usage: vm.sh up|down|status|stop|checkpoint}
 : "${VM_DIR:?}" "${NAME:?}"
 VM_DIR=$(expand_home "$VM_DIR")
+umask 077
 
 registered() { VBoxManage list vms | grep -q "^\"$NAME\" "; }
 # Stopped, and no session left on it. Right after `controlvm poweroff` VMState already reads
@@ -37,6 +41,13 @@ released() {
 snapshots() { VBoxManage snapshot "$NAME" list --machinereadable 2>/dev/null | sed -n 's/^SnapshotName[-0-9]*="\(.*\)"$/\1/p'; }
 has_snapshot() { registered && snapshots | grep -qxF -- "$1"; }
 vm_state() { VBoxManage showvminfo "$NAME" --machinereadable | sed -n 's/^VMState="\(.*\)"$/\1/p'; }
+# Whether VM_DIR is the lab's: it carries the lab's marker, or (made by a labstack that marked
+# nothing) VirtualBox registers this VM's settings file in it, where createvm --basefolder put it.
+# A folder of the learner's that the VM's path happens to name is neither.
+ours() {
+  owns_dir "$VM_DIR" && return 0
+  registered && VBoxManage showvminfo "$NAME" --machinereadable | grep -qxF "CfgFile=\"$VM_DIR/$NAME/$NAME.vbox\""
+}
 
 case "$action" in
   stop)
@@ -76,13 +87,15 @@ case "$action" in
     esac
     exit 0 ;;
   down)
+    mine=0
+    if [[ -d "$VM_DIR" ]] && ours; then mine=1; fi
     if registered; then
       VBoxManage controlvm "$NAME" poweroff >/dev/null 2>&1 || true
       for _ in $(seq 150); do released && break; sleep 0.2; done
       VBoxManage unregistervm "$NAME" --delete \
         || { echo "VirtualBox still holds $NAME 30 s after poweroff; run destroy again once it has stopped (VBoxManage showvminfo $NAME --machinereadable)" >&2; exit 1; }
     fi
-    rm -rf "$VM_DIR"
+    if ((mine)); then rm -rf -- "$VM_DIR"; fi
     { rmdir "$(dirname "$VM_DIR")" && rmdir "$(dirname "$(dirname "$VM_DIR")")"; } 2>/dev/null || true
     exit 0 ;;
   status)
@@ -93,14 +106,19 @@ case "$action" in
 esac
 
 : "${BASE_IMAGE:?}" "${MEMORY_MIB:?}" "${CPUS:?}" "${DISK_GIB:?}" "${USER_DATA:?}" "${META_DATA:?}" "${NETWORK_CONFIG:?}" "${NICS:?}"
+# A VM made by a labstack that did not mark its folder: marked now, so `down` knows it as the lab's.
+if [[ -d "$VM_DIR" ]] && ! owns_dir "$VM_DIR" && ours; then : > "$VM_DIR/$LAB_MARKER"; fi
 if registered && VBoxManage showvminfo "$NAME" --machinereadable | grep -q '^VMState="running"'; then exit 0; fi
-mkdir -p "$VM_DIR"
+own_dir "$VM_DIR" 0700
 
 if ! registered; then
   # A VM that failed or was cancelled half-way would pass for made on the next run: unmake it
   # instead. unregistervm --delete also drops the attached disk from VirtualBox's media registry,
   # where a re-made disk.vdi (same path, new UUID) would be refused on every retry.
-  undo() { VBoxManage unregistervm "$NAME" --delete >/dev/null 2>&1 || true; rm -rf "$VM_DIR"; }
+  undo() {
+    VBoxManage unregistervm "$NAME" --delete >/dev/null 2>&1 || true
+    remove_own_dir "$VM_DIR"
+  }
   trap 'undo; exit 1' ERR INT TERM HUP
   VBoxManage createvm --name "$NAME" --ostype Ubuntu_64 --basefolder "$VM_DIR" --register >/dev/null
   VBoxManage modifyvm "$NAME" --memory "$MEMORY_MIB" --cpus "$CPUS" --ioapic on --boot1 disk --boot2 none \

@@ -157,7 +157,8 @@ describe.sequential("first run: the README's first command on a clean clone", ()
     console.log(JSON.stringify({ figure: "first_run", command, value: Math.round(first.seconds), unit: "s" }));
     expect(first.status, failure(first)).toBe(0);
     expect(first.stdout).toMatch(/^Lab dev is up\. Next:$/m);
-    for (const node of OPENSTACK_NODES) expect(first.stdout).toContain(`\n  ssh -F ~/.ssh/labstack-dev.conf ${node}\n`);
+    expect(first.stdout).toContain("\n  npx labstack ssh-config dev ");
+    for (const node of OPENSTACK_NODES) expect(first.stdout).toContain(`\n  ssh ${node}\n`);
 
     const passphrase = join(HOME, ".config", "labstack", "passphrase");
     expect(statSync(passphrase).mode & 0o777).toBe(0o600);

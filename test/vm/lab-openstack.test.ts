@@ -1,26 +1,40 @@
-// The dev OpenStack lab of this release through the real engine, inside a namespace this suite
-// makes, as a learner lives with it: up with every check green; a second `up` that does nothing;
-// stopped (memory back to the host) and started where it was; a checkpoint saved, the lab broken
-// and restored; a one-node change that rebuilds that node alone (and refuses a checkpoint taken
-// before it); a dead VM and a stopped service that `pulumi preview --refresh` names exactly and
-// `pulumi up --refresh` repairs; a simulated reboot and `labstack recover`; a destroy that leaves
-// nothing. test/vm/lab-openstack-upgrade.test.ts starts from a lab of the previous release.
+// The dev OpenStack lab through the real engine, inside a namespace this suite makes, as a learner
+// lives with it from one release to the next. Made by the previous release
+// (test/fixtures/release-0.1.tar.gz) with every check green, then upgraded to this release: no new
+// credentials, no replaced VM (the same QEMU processes), its NICs answering to the posts' names as
+// well. Then: a second `up` that runs nothing; the same stack from a moved checkout and another
+// home that plans nothing; the pull-request preview script on a clean clone; stopped (memory back
+// to the host) and started where it was; a checkpoint saved, the lab broken and restored; a
+// one-node change that rebuilds that node alone, the way this release makes nodes (and refuses a
+// checkpoint taken before it); a dead VM and a stopped service that `pulumi preview --refresh`
+// names exactly and `pulumi up --refresh` repairs; a simulated reboot and `labstack recover`;
+// secrets never in clear in the backend or the engine's log; a destroy that leaves nothing.
+// One lab for all of it: an OpenStack lab is the costliest thing the tests boot (test/vm/first-run
+// brings up a new one from the README's first command).
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { changed, type EngineLab, openEngineLab } from "../helpers/engineLab.js";
+import { parse, stringify } from "yaml";
+import { changed, type EngineLab, type EngineRun, filesUnder, openEngineLab, type StackOps } from "../helpers/engineLab.js";
+import { ROOT } from "../helpers/labs.js";
 import { namespaceLinks } from "../helpers/netns.js";
 import { expectOpenStackChecksGreen } from "../helpers/openstackChecks.js";
 
+const LEGACY_RELEASE = join(ROOT, "test", "fixtures", "release-0.1.tar.gz");
 const figure = (name: string, run: { seconds: number }, extra: Record<string, unknown> = {}) =>
   console.log(JSON.stringify({ figure: name, value: Math.round(run.seconds * 10) / 10, unit: "s", ...extra }));
 
-describe.sequential("dev OpenStack lab through the engine", () => {
+describe.sequential("dev OpenStack lab, from the previous release through a learner's weeks", () => {
   let lab: EngineLab;
+  /** This release's program, on the stack the previous release made. */
+  let current: StackOps;
+  let first: EngineRun;
+  let credentials: Record<string, string>;
 
   beforeAll(async () => {
-    lab = await openEngineLab("openstack", "dev", 1);
+    lab = await openEngineLab("openstack", "dev", 1, undefined, { legacy: LEGACY_RELEASE });
+    current = await lab.at(lab.projectDir);
   });
   afterAll(() => lab?.close());
 
@@ -30,22 +44,96 @@ describe.sequential("dev OpenStack lab through the engine", () => {
   const qemuPid = (node: string) => readFileSync(join(lab.stateDir, "vms", node, "qemu.pid"), "utf8").trim();
   const verify = () => lab.inNamespace(["bash", "scripts/verify.sh", "dev"], lab.env);
 
-  it("comes up with every check green, its NICs named as in the posts", async () => {
+  it("a lab made by the previous release comes up with every check green", async () => {
     const up = await lab.up();
+    first = up;
+    figure("legacy_up", up);
     expect(up.summary.result).toBe("succeeded");
     expectOpenStackChecksGreen(await checksOf());
-    figure("openstack_up", up);
-    expect(ssh("controller", "ls /sys/class/net").stdout.split(/\s+/)).toEqual(expect.arrayContaining(["enp0s3", "enp0s8", "enp0s9"]));
-    expect(ssh("controller", "ip -br addr show enp0s8").stdout).toMatch(/^enp0s8\s+UP\s+192\.168\.1\.11\/24/);
-    // The lab keeps its `ready` checkpoint itself.
+    credentials = (await lab.stack.outputs()).credentials.value;
+    expect(credentials.mariadbRootPassword).toMatch(/^[A-Za-z0-9]{24}$/);
+  });
+
+  it("upgrades to this release without new credentials or a replaced VM", async () => {
+    const pids = Object.keys(ports).map(qemuPid);
+    const preview = await current.preview();
+    const planned = changed(preview);
+    const replaced = Object.entries(planned).filter(([, op]) => op === "replace" || op === "delete");
+    expect(replaced, JSON.stringify(planned, null, 1)).toEqual([]);
+    expect(planned["dev-credentials-generate"]).toBeUndefined();
+    const up = await current.up();
+    expect(up.summary.result).toBe("succeeded");
+    expect(Object.values(changed(up)).filter((op) => op === "replace" || op === "delete")).toEqual([]);
+    expect(Object.keys(ports).map(qemuPid)).toEqual(pids);
+    expect((await current.stack.outputs()).credentials.value).toEqual(credentials);
+    expectOpenStackChecksGreen((await current.stack.outputs()).checks.value);
+    // The previous release's VMs keep their NICs' names (ens4) and answer to the posts' too, also
+    // after a reboot: a udev rule gives the name again when the NIC appears.
+    const mgmt = ssh("controller", "ip -br addr show enp0s8");
+    expect(mgmt.stdout, mgmt.stderr).toMatch(/^ens4\s+UP\s+192\.168\.1\.11\/24/);
+    const again = ssh(
+      "controller",
+      "sudo ip link property del dev ens4 altname enp0s8 && sudo udevadm trigger --action=add --subsystem-match=net && sudo udevadm settle && ip -br link show enp0s8",
+    );
+    expect(again.stdout, again.stderr).toMatch(/^ens4\s+UP/);
+    // The learner's files are where the previous release put them, still private to their owner.
+    for (const f of ["credentials.yaml", "lab-key"]) expect(statSync(join(lab.credentialsDir, f)).mode & 0o777).toBe(0o600);
+    // The upgraded lab keeps its `ready` checkpoint, as a new one does.
     expect(lab.cli("checkpoint", "list", "dev").stdout).toMatch(/^ready: controller [\d.]+ MiB, compute1 [\d.]+ MiB, compute2 [\d.]+ MiB$/m);
   });
 
   it("a second up changes nothing and runs no command", async () => {
-    const again = await lab.up();
+    const again = await current.up();
     expect(Object.keys(again.summary.resourceChanges ?? {})).toEqual(["same"]);
     expect(changed(again)).toEqual({});
     figure("noop_up", again);
+  });
+
+  it("the same stack from a moved checkout and another home plans nothing and runs nothing", async () => {
+    const moved = await lab.at(lab.copyProject("moved"), { HOME: join(lab.stateDir, "..", "another-home") });
+    const preview = await moved.preview();
+    expect(changed(preview)).toEqual({});
+    const up = await moved.up();
+    expect(changed(up)).toEqual({});
+  });
+
+  it("a pull request's preview, on a clean clone elsewhere: a README change plans nothing, a node's memory that node", async () => {
+    const clone = lab.copyProject("pull-request");
+    await lab.at(clone);
+    const inClone = (command: string) =>
+      spawnSync("ip", ["netns", "exec", lab.ns.name, "bash", "-c", command], {
+        cwd: clone,
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          ...lab.env,
+          HOME: join(lab.stateDir, "..", "runner-home"),
+          // A runner's commits: no identity in this HOME.
+          GIT_AUTHOR_NAME: "ci",
+          GIT_AUTHOR_EMAIL: "ci@example.invalid",
+          GIT_COMMITTER_NAME: "ci",
+          GIT_COMMITTER_EMAIL: "ci@example.invalid",
+        },
+      });
+    const git = (args: string) => inClone(`git ${args}`);
+    expect(git("init -q && git add -A && git commit -qm base").status).toBe(0);
+    const preview = () => {
+      const r = inClone("bash scripts/preview.sh --base HEAD~1");
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      return r.stdout;
+    };
+    expect(git("commit -qam readme --allow-empty && echo >> README.md && git commit -qam 'README only'").status).toBe(0);
+    expect(preview()).toMatch(/^labstack-preview: dev 0$/m);
+    const template = join(clone, "Pulumi.dev.yaml");
+    const doc = parse(readFileSync(template, "utf8"));
+    doc.config["labstack:lab"].nodes.find((n: { name: string }) => n.name === "compute2").memoryMiB += 256;
+    writeFileSync(template, stringify(doc));
+    expect(git("commit -qam 'compute2 gets more memory'").status).toBe(0);
+    const out = preview();
+    const planned = [...out.matchAll(/^ {2}(\S+) (\S+)$/gm)].map((m) => [m[2], m[1]]);
+    expect(planned.length).toBeGreaterThan(0);
+    expect(planned.filter(([name]) => !name.startsWith("dev-compute2") && name !== "dev-preflight-run")).toEqual([]);
+    expect(Object.fromEntries(planned)["dev-compute2-machine-vm"]).toBe("replace");
   });
 
   it("stops, giving the host its memory back, refuses a plain up while stopped, and starts again with every check green", async () => {
@@ -61,7 +149,7 @@ describe.sequential("dev OpenStack lab through the engine", () => {
     expect(spawnSync("pgrep", ["-f", `${lab.stateDir}/vms`]).status).toBe(1);
     // What the guests held went back to the host (give or take what else the machine did meanwhile).
     expect(free() - before).toBeGreaterThan(held / 2);
-    const refused = await lab.up().then(
+    const refused = await current.up().then(
       () => "up succeeded",
       (e: Error) => e.message,
     );
@@ -70,7 +158,7 @@ describe.sequential("dev OpenStack lab through the engine", () => {
     expect(start.status, start.stdout + start.stderr).toBe(0);
     expect(start.stdout).toMatch(/every check green \(\d+\)/);
     figure("lab_start", start, { note: "every VM resumed from its saved state (QEMU loadvm), clocks set, every check run" });
-    expect(changed(await lab.up())).toEqual({});
+    expect(changed(await current.up())).toEqual({});
   });
 
   it("a checkpoint brings back a stopped service, a deleted file and a dropped table, with every check green", async () => {
@@ -98,7 +186,7 @@ describe.sequential("dev OpenStack lab through the engine", () => {
     expect(ssh("controller", "cat notes.txt").stdout.trim()).toBe("my notes");
     expect(ssh("controller", "sudo mysql -N -e 'SELECT x FROM learner.t'").stdout.trim()).toBe("42");
     // Pulumi's state knows nothing of it: the lab is what it says.
-    expect(changed(await lab.up())).toEqual({});
+    expect(changed(await current.up())).toEqual({});
     expect(lab.cli("checkpoint", "save", "dev", "before-change").status).toBe(0);
   });
 
@@ -120,6 +208,9 @@ describe.sequential("dev OpenStack lab through the engine", () => {
     expect(checks.compute2.chrony).toMatch(/^\^\* controller /m);
     expect(checks.compute2.memcached).toContain("stored and returned labstack-check-compute2");
     figure("one_node_change", up);
+    // Rebuilt by this release, compute2's NICs carry the posts' names themselves.
+    expect(ssh("compute2", "ls /sys/class/net").stdout.split(/\s+/)).toEqual(expect.arrayContaining(["enp0s3", "enp0s8", "enp0s9"]));
+    expect(ssh("compute2", "ip -br addr show enp0s8").stdout).toMatch(/^enp0s8\s+UP\s+192\.168\.1\.22\/24/);
   });
 
   it("refuses a checkpoint taken before compute2 was rebuilt, changing nothing", async () => {
@@ -133,7 +224,7 @@ describe.sequential("dev OpenStack lab through the engine", () => {
   });
 
   it("a healthy lab's refresh changes nothing", async () => {
-    const refresh = await lab.refresh();
+    const refresh = await current.refresh();
     expect(Object.keys(refresh.summary.resourceChanges ?? {})).toEqual(["same"]);
     figure("refresh_healthy", refresh);
   });
@@ -143,8 +234,8 @@ describe.sequential("dev OpenStack lab through the engine", () => {
     execFileSync("kill", ["-9", pid]);
     expect(ssh("controller", "sudo systemctl stop memcached").status).toBe(0);
     // A plain preview knows nothing of it: Pulumi's state says the lab is fine.
-    expect(changed(await lab.preview())).toEqual({});
-    const preview = await lab.preview({ refresh: true, diff: true });
+    expect(changed(await current.preview())).toEqual({});
+    const preview = await current.preview({ refresh: true, diff: true });
     expect(Object.keys(changed(preview)).sort()).toEqual(
       [
         "dev-compute2-machine-vm-health",
@@ -157,7 +248,7 @@ describe.sequential("dev OpenStack lab through the engine", () => {
     );
     expect(preview.stdout).toContain("compute2's VM is not running");
     expect(preview.stdout).toContain("memcached is inactive on controller");
-    const repair = await lab.up({ refresh: true });
+    const repair = await current.up({ refresh: true });
     expect(repair.summary.result).toBe("succeeded");
     expect(Object.keys(changed(repair)).sort()).toEqual(Object.keys(changed(preview)).sort());
     expect(qemuPid("compute2")).not.toBe(pid);
@@ -168,7 +259,7 @@ describe.sequential("dev OpenStack lab through the engine", () => {
     expect(checked.status, checked.stdout + checked.stderr).toBe(0);
     expect(checked.stdout).toMatch(/What verify repaired on dev \(and \d+ checks run again\):\n {2}nothing/);
     expectOpenStackChecksGreen(await checksOf());
-    expect(changed(await lab.up())).toEqual({});
+    expect(changed(await current.up())).toEqual({});
   });
 
   it("comes back after a reboot of its host (every process, tap and bridge gone, the disks kept) with one command", async () => {
@@ -187,16 +278,46 @@ describe.sequential("dev OpenStack lab through the engine", () => {
     // No package step runs: the nodes' disks have everything, only their VMs are started.
     expect(recover.stdout).not.toContain("installed");
     figure("reboot_recover", recover, { note: "cold boot of the three nodes from their disks, under TCG" });
-    expect(changed(await lab.up())).toEqual({});
+    expect(changed(await current.up())).toEqual({});
+  });
+
+  it("keeps every generated secret out of the backend and the engine's log in clear", async () => {
+    // A private key's first lines are the same for every OpenSSH ed25519 key (format header and
+    // public half); the lines after them carry the secret.
+    const secrets = Object.entries(credentials)
+      .filter(([k]) => k !== "sshPublicKey")
+      .flatMap(([k, v]) =>
+        v.includes("PRIVATE KEY")
+          ? v
+              .split("\n")
+              .slice(2, -2)
+              .map((line, i) => [`${k} line ${i + 3}`, line])
+          : [[k, v]],
+      );
+    expect(secrets.length).toBeGreaterThan(5);
+    // The CLI's export, as a user runs it: the Automation API's exportStack decrypts for its caller.
+    const exportRun = lab.inNamespace(["pulumi", "stack", "export", "-s", "dev"], lab.env);
+    expect(exportRun.status, exportRun.stderr).toBe(0);
+    const exported = exportRun.stdout;
+    expect(exported).toContain('"ciphertext"');
+    // Not the Automation API's in-process event stream: since Pulumi 3.206 it hands the calling
+    // program the decrypted value of every secret output, as `stack output --show-secrets` would;
+    // nothing of ours keeps it.
+    const texts: [string, string][] = [
+      ["exported stack", exported],
+      ["engine output of up", first.output],
+    ];
+    for (const f of filesUnder(lab.backendDir)) texts.push([f, readFileSync(f, "utf8")]);
+    for (const [where, text] of texts) for (const [name, value] of secrets) expect(text.includes(value), `${where} holds ${name} in clear`).toBe(false);
   });
 
   it("destroy leaves no VM, tap, bridge, checkpoint, state folder, credentials file or cache daemon", async () => {
-    await lab.destroy();
+    await current.destroy();
     expect(spawnSync("pgrep", ["-f", lab.stateDir]).status).toBe(1);
     expect(namespaceLinks(lab.ns)).toEqual([]);
     expect(existsSync(lab.stateDir)).toBe(false);
     expect(existsSync(join(lab.credentialsDir, "credentials.yaml"))).toBe(false);
-    const state = await lab.stack.exportStack();
+    const state = await current.stack.exportStack();
     expect(state.deployment.resources ?? []).toEqual([]);
   });
 });

@@ -2,8 +2,8 @@
 // DHCP off, removed on destroy: the seed's createVBoxNetworks.sh, declaratively). Internal networks
 // are only a name the VMs share, and bridged networks name an existing host interface.
 import * as pulumi from "@pulumi/pulumi";
-import { vboxNetworkEnvironment, vboxNetworkName } from "../../../plan/hypervisors/virtualbox.js";
-import { provisioning } from "../../../plan/scripts.js";
+import { VBOX_NETWORK_SCRIPT, vboxNetworkEnvironment, vboxNetworkName } from "../../../plan/hypervisors/virtualbox.js";
+
 import { hostObject } from "../../lab/hostObject.js";
 import { hostBridge } from "../hostBridge.js";
 import type { NetworkArgs } from "../hypervisor.js";
@@ -21,7 +21,7 @@ export class VirtualBoxNetwork extends pulumi.ComponentResource {
       const { command } = hostObject(
         args.host,
         `${name}-hostonlyif`,
-        { script: provisioning("virtualbox/network.sh"), environment, identity: environment, status: environment },
+        { script: VBOX_NETWORK_SCRIPT, environment, identity: environment, status: environment },
         { parent: this, deleteBeforeReplace: true },
       );
       this.device = command.stdout;

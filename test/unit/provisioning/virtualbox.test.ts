@@ -497,3 +497,120 @@ describe("VirtualBox scripts for the seed's Lab1 (VBoxManage stand-in)", { timeo
     expect(run("virtualbox/vm.sh", "down", machineEnvironment(plan.nodes[0]).env).status).toBe(0);
   });
 });
+
+// What several labs on one host share, and what a lab's `down` may remove.
+describe("VirtualBox scripts with other labs and the learner's folders", { timeout: 120_000 }, () => {
+  /** Lab `a`'s or `b`'s line in a networks.conf of the test's own. */
+  const conf = join(tmp, "shared-etc-vbox", "networks.conf");
+  const learners = "# mine\n* 10.0.0.0/8\n";
+  const setupEnv = (lab: "a" | "b", bin: string) => ({
+    ...env,
+    PATH: `${bin}:${env.PATH}`,
+    OWNER: `labstack ${lab}`,
+    VBOX_NETWORKS: lab === "a" ? "10.20.1.0/24" : "10.20.2.0/24",
+    VBOX_NETWORKS_CONF: conf,
+  });
+  function start(script: string, action: string, processEnv: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr: string }> {
+    const child = spawn("bash", [scriptPath(script), action], { env: processEnv, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr += d));
+    return new Promise((resolve) => child.on("close", (status) => resolve({ status, stderr })));
+  }
+
+  it("two labs adding and removing their networks.conf lines at the same moment lose neither line, and the last restores the file", async () => {
+    mkdirSync(dirname(conf));
+    writeFileSync(conf, learners, { mode: 0o644 });
+    // Lab a reads the file, then takes its time before writing it back: without a lock, lab b's
+    // line, written meanwhile, would be lost.
+    const bin = join(tmp, "slow-awk");
+    mkdirSync(bin);
+    const awk = spawnSync("bash", ["-c", "command -v awk"], { encoding: "utf8" }).stdout.trim();
+    writeFileSync(join(bin, "awk"), `#!/bin/bash\n${awk} "$@"\nstatus=$?\n[[ "$OWNER" == "labstack a" ]] && sleep 1\nexit $status\n`);
+    chmodSync(join(bin, "awk"), 0o755);
+    const ups = await Promise.all([
+      start("virtualbox/networks-conf.sh", "up", setupEnv("a", bin)),
+      start("virtualbox/networks-conf.sh", "up", setupEnv("b", bin)),
+    ]);
+    for (const r of ups) expect(r.status, r.stderr).toBe(0);
+    const lines = readFileSync(conf, "utf8");
+    expect(lines.startsWith(learners)).toBe(true);
+    expect(lines).toContain("# labstack a\n* 10.20.1.0/24\n");
+    expect(lines).toContain("# labstack b\n* 10.20.2.0/24\n");
+    const downs = await Promise.all([
+      start("virtualbox/networks-conf.sh", "down", setupEnv("a", bin)),
+      start("virtualbox/networks-conf.sh", "down", setupEnv("b", bin)),
+    ]);
+    for (const r of downs) expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(conf, "utf8")).toBe(learners);
+    expect(statSync(conf).mode & 0o777).toBe(0o644);
+    expect(readdirSync(dirname(conf))).toEqual(["networks.conf"]);
+  });
+
+  it("refuses a networks.conf range with a line break: it never adds a line of its own", () => {
+    const r = run("virtualbox/networks-conf.sh", "up", { OWNER: "labstack c", VBOX_NETWORKS: "10.20.3.0/24\n* 0.0.0.0/0", VBOX_NETWORKS_CONF: conf });
+    expect(r.status).toBe(2);
+    expect(readFileSync(conf, "utf8")).toBe(learners);
+  });
+
+  // The VMs below need the lab's host-only interfaces (and its networks.conf line), which the suite
+  // above removed at its end.
+  const withNetworks = (body: () => void) => () => {
+    expect(run(hostSetup(plan).script, "up", hostSetup(plan).environment).status).toBe(0);
+    for (const net of hostOnly) {
+      const r = run("virtualbox/network.sh", "up", networkEnvironment(net));
+      expect(r.status, r.stderr).toBe(0);
+      devices[net.name] = r.stdout;
+    }
+    try {
+      body();
+    } finally {
+      for (const net of hostOnly) run("virtualbox/network.sh", "down", networkEnvironment(net));
+      run(hostSetup(plan).script, "down", hostSetup(plan).environment);
+    }
+  };
+
+  it(
+    "makes a VM's folder 0700 and its disk and seed 0600, in a state folder only the user can enter",
+    withNetworks(() => {
+      const node = plan.nodes[0];
+      const params = { ...machineEnvironment(node).env, NAME: "labstack-perm-lab-controller", VM_DIR: "~/.local/share/labstack/perm-lab/vms/controller" };
+      const vmDir = onHost(params.VM_DIR);
+      const up = run("virtualbox/vm.sh", "up", params);
+      expect(up.status, up.stderr).toBe(0);
+      expect(mode(vmDir)).toBe("700");
+      for (const file of ["disk.vdi", "seed.iso", "user-data", "meta-data", "network-config"]) expect(mode(join(vmDir, file)), file).toBe("600");
+      expect(mode(dirname(vmDir))).toBe("700");
+      expect(mode(join(home, ".local", "share", "labstack", "perm-lab"))).toBe("700");
+      expect(run("virtualbox/vm.sh", "down", params).status).toBe(0);
+      expect(existsSync(join(home, ".local", "share", "labstack", "perm-lab"))).toBe(false);
+    }),
+  );
+
+  it("`down` removes a VM's folder only if the lab made it: never a folder of the learner's the VM's path names", () => {
+    const folder = join(tmp, "learners-folder");
+    mkdirSync(folder);
+    writeFileSync(join(folder, "thesis.tex"), "years of work");
+    const params = { ...machineEnvironment(plan.nodes[1]).env, NAME: "labstack-other-lab-compute1", VM_DIR: folder };
+    expect(run("virtualbox/vm.sh", "down", params).status).toBe(0);
+    expect(readFileSync(join(folder, "thesis.tex"), "utf8")).toBe("years of work");
+    // Nor is a VM made into it.
+    const up = run("virtualbox/vm.sh", "up", params);
+    expect(up.status).not.toBe(0);
+    expect(up.stderr).toContain(`${folder} exists, is not empty and was not made by labstack`);
+    expect(host().vms.map((v) => v.name)).not.toContain(params.NAME);
+    expect(readFileSync(join(folder, "thesis.tex"), "utf8")).toBe("years of work");
+  });
+
+  it(
+    "`down` still removes the folder of a VM an older labstack made without marking it (VirtualBox registers its settings there)",
+    withNetworks(() => {
+      const params = { ...machineEnvironment(plan.nodes[2]).env, NAME: "labstack-old-lab-compute2", VM_DIR: "~/.local/share/labstack/old-lab/vms/compute2" };
+      expect(run("virtualbox/vm.sh", "up", params).status).toBe(0);
+      rmSync(join(onHost(params.VM_DIR), ".labstack-owned"));
+      expect(run("virtualbox/vm.sh", "down", params).status).toBe(0);
+      expect(existsSync(onHost(params.VM_DIR))).toBe(false);
+      expect(host().vms.map((v) => v.name)).not.toContain(params.NAME);
+    }),
+  );
+});
+const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);

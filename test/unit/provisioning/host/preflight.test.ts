@@ -233,7 +233,10 @@ describe("host preflight", () => {
       expect(rerun.status, rerun.stderr).toBe(0);
       // ...but not another lab's.
       const other = preflight(qemuPlan);
-      expect(other.stderr).toContain("overlaps the route '192.168.1.0/24 dev vboxnet1");
+      expect(other.status).toBe(1);
+      // It names the lab that holds the range, and the two ways out.
+      expect(other.stderr).toContain("192.168.1.0/24 overlaps lab openstack-lab's network on the local host vm (its route '192.168.1.0/24 dev vboxnet1");
+      expect(other.stderr).toContain("or destroy lab openstack-lab first");
       // A QEMU lab's own bridges.
       hostNetwork([
         ...HOME_LAN,
