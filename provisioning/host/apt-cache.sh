@@ -193,6 +193,10 @@ lock_shared() {
   exec 9<"$etc/apt-cacher-ng"
   flock 9
 }
+# The lock's descriptor stays with this script: a service started through a systemctl that runs it
+# as a child (a host or container without a service manager) would hold the lock for its lifetime
+# and every other lab would wait on it.
+systemctl() { command systemctl "$@" 9>&-; }
 
 # Configures and (re)starts the service for the labs' union; restarts only when something changed
 # or, with `serve` (a lab joining), when the service does not run or does not listen on this lab's

@@ -83,7 +83,8 @@ if [[ -n "${KERNEL:-}" ]]; then args+=(-kernel "$KERNEL" -initrd "${INITRD:?INIT
 accel=${ACCEL:-auto}
 # KVM and running VirtualBox VMs cannot both hold the CPU's virtualization extensions (a re-bake
 # runs while the lab's VMs are still up): then the builder runs under TCG.
-if [[ "$accel" == auto ]] && command -v VBoxManage >/dev/null && [[ -n "$(VBoxManage list runningvms 2>/dev/null)" ]]; then accel=tcg; fi
+# (VBoxManage may start VirtualBox's service daemon, which must not inherit the bake's lock.)
+if [[ "$accel" == auto ]] && command -v VBoxManage >/dev/null && [[ -n "$(VBoxManage list runningvms 2>/dev/null 9>&-)" ]]; then accel=tcg; fi
 accel=$(KERNEL="${KERNEL:-}" INITRD="${INITRD:-}" BASE_IMAGE="$base" "$LABSTACK_DIR/qemu/accel.sh" "$accel")
 # A free port for the SSH forward; another process may take it before QEMU binds it, so a failed
 # start tries another.

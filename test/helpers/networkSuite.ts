@@ -1,13 +1,14 @@
 // The networking labs through the real engine on QEMU, each in a namespace of its own: `up` with
 // every check green, a second `up` that does nothing, breakages that must make `up` (or the
-// verify command) fail naming the check, the repair, and a destroy that leaves nothing. The VM
-// suite runs two files at a time, so the labs are split over two files (lab-network-*.test.ts),
-// each on a namespace link of its own.
+// verify command) fail naming the check, the repair, and a destroy that leaves nothing. The labs
+// are split over files (lab-network-*.test.ts), each on a namespace link of its own: labs 5 and 8,
+// where the learner's everyday commands are tested, run in CI; the others in the full VM run.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostBridgeName } from "../../plan/bridge.js";
+import { shellQuote } from "../../plan/scripts.js";
 import { changed, cleanStale, type EngineLab, openEngineLab } from "./engineLab.js";
 import { labPlan, ROOT } from "./labs.js";
 import { namespaceLinks, THROWAWAY_SSH } from "./netns.js";
@@ -31,6 +32,8 @@ interface Breakage {
   break(lab: EngineLab): void;
   repair(lab: EngineLab): void;
   readonly byHand?: boolean;
+  /** The same fault made in the config: the model refuses it, naming both ends, before anything changes. */
+  readonly inConfig?: { readonly what: string; apply(lab: EngineLab): void; undo(lab: EngineLab): void; readonly refusal: string };
 }
 
 /** Sets `values` on the raw config items that `which` picks. */
@@ -52,21 +55,36 @@ const breakages: Record<string, Breakage> = {
     break: (lab) => execFileSync("ip", ["-n", lab.ns.name, "addr", "add", "192.168.50.1/24", "dev", hostBridge(lab, 1)]),
     repair: (lab) => execFileSync("ip", ["-n", lab.ns.name, "addr", "del", "192.168.50.1/24", "dev", hostBridge(lab, 1)]),
   },
-  // Breakages the model accepts (it refuses a check naming a VLAN a box lacks, or a VNI the peer
-  // does not share, before anything is built): only the wire can tell.
+  // A VLAN id or a VXLAN port that only one end has is a config error now (both ends must agree):
+  // the wire breaks by hand instead, where no config can see it (a node that stops answering).
   "net-lab8": {
-    what: "boxB's VLAN 200 device becomes VLAN 201 in the config",
+    what: "boxB stops answering pings on its VLANs",
     check: "2-ping-boxc",
     expected: "ping 192.168.70.5 from boxC: no answer",
-    break: (lab) => setOn(lab.raw.guest.vlans, (v) => v.node === "boxB" && v.id === 200, { id: 201 }),
-    repair: (lab) => setOn(lab.raw.guest.vlans, (v) => v.node === "boxB" && v.id === 201, { id: 200 }),
+    byHand: true,
+    break: (lab) => expect(lab.onNode(2200, "sudo sysctl -qw net.ipv4.icmp_echo_ignore_all=1").status).toBe(0),
+    repair: (lab) => expect(lab.onNode(2200, "sudo sysctl -qw net.ipv4.icmp_echo_ignore_all=0").status).toBe(0),
+    inConfig: {
+      what: "boxB's VLAN 200 device becomes VLAN 201",
+      apply: (lab) => setOn(lab.raw.guest.vlans, (v) => v.node === "boxB" && v.id === 200, { id: 201 }),
+      undo: (lab) => setOn(lab.raw.guest.vlans, (v) => v.node === "boxB" && v.id === 201, { id: 200 }),
+      refusal:
+        "labstack:lab.checks[1].expect: reach, but node 'boxC' shares no network, VLAN or overlay with 192.168.70.5 (node 'boxB', labstack:lab.guest.vlans[2].ip)",
+    },
   },
   "net-lab9": {
-    what: "boxB's VXLAN listens on UDP 4790 in the config",
+    what: "boxB stops answering pings on its VXLAN",
     check: "1-ping-boxa",
     expected: "ping 192.168.60.5 from boxA: no answer",
-    break: (lab) => setOn(lab.raw.guest.vxlans, (v) => v.node === "boxB", { port: 4790 }),
-    repair: (lab) => setOn(lab.raw.guest.vxlans, (v) => v.node === "boxB", { port: 4789 }),
+    byHand: true,
+    break: (lab) => expect(lab.onNode(2200, "sudo sysctl -qw net.ipv4.icmp_echo_ignore_all=1").status).toBe(0),
+    repair: (lab) => expect(lab.onNode(2200, "sudo sysctl -qw net.ipv4.icmp_echo_ignore_all=0").status).toBe(0),
+    inConfig: {
+      what: "boxB's VXLAN listens on UDP 4790",
+      apply: (lab) => setOn(lab.raw.guest.vxlans, (v) => v.node === "boxB", { port: 4790 }),
+      undo: (lab) => setOn(lab.raw.guest.vxlans, (v) => v.node === "boxB", { port: 4789 }),
+      refusal: "labstack:lab.guest.vxlans[1].port: 4790 differs from the other end's labstack:lab.guest.vxlans[0].port (4789)",
+    },
   },
 };
 
@@ -123,6 +141,25 @@ export function networkLabSuite(labs: readonly string[], link: number): void {
         }
       });
     }
+    const inConfig = breakage?.inConfig;
+    if (inConfig !== undefined) {
+      it(`refuses the config where ${inConfig.what}, naming both ends, and changes nothing`, async () => {
+        inConfig.apply(lab);
+        lab.writeConfig();
+        try {
+          const refused = await lab.up().then(
+            () => "up succeeded",
+            (e: Error) => e.message,
+          );
+          expect(refused).toContain("invalid stack config");
+          expect(refused).toContain(inConfig.refusal);
+        } finally {
+          inConfig.undo(lab);
+          lab.writeConfig();
+        }
+        expect(changed(await lab.up())).toEqual({});
+      });
+    }
 
     if (stack === "net-lab5") {
       it("answers the everyday commands: status, graph, ssh-config then plain ssh, ssh, labs", () => {
@@ -177,7 +214,7 @@ export function networkLabSuite(labs: readonly string[], link: number): void {
           "ip link set enp0s8 master myBridge ; ip link set enp0s9 master myBridge",
           "ip link set myBridge up",
         ];
-        const built = lab.onNode(2200, `sudo bash -euc ${JSON.stringify(byHand.join("\n"))}`);
+        const built = lab.onNode(2200, `sudo bash -euc ${shellQuote(byHand.join("\n"))}`);
         expect(built.status, built.stderr).toBe(0);
         expect(lab.onNode(2222, "ping -c 2 -W 5 192.168.60.4").status).toBe(0);
         // The lab's own checks see the bridge the learner built.
@@ -203,7 +240,7 @@ export function networkLabSuite(labs: readonly string[], link: number): void {
           "ip link add link enp0s8 name enp0s8.100 type vlan id 100",
           "ip addr add 192.168.60.4/24 dev enp0s8.100 && ip link set enp0s8.100 up",
         ];
-        const built = lab.onNode(2222, `sudo bash -euc ${JSON.stringify(byHand.join("\n"))}`);
+        const built = lab.onNode(2222, `sudo bash -euc ${shellQuote(byHand.join("\n"))}`);
         expect(built.status, built.stderr).toBe(0);
         expect(lab.onNode(2222, "cat /proc/net/vlan/config").stdout).toMatch(/^enp0s8\.100\s+\| 100\s+\| enp0s8$/m);
         expect(lab.onNode(2222, "ip -d link show enp0s8.100").stdout).toContain("vlan protocol 802.1Q id 100");

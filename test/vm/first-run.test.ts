@@ -2,11 +2,14 @@
 // with an empty home and no `pulumi` anywhere, on a machine whose only way out is a package mirror
 // (the namespace's link to the CI's APT cache). It must end with the dev lab's checks green and
 // the `next` steps printed; verify and the plain `pulumi destroy -s dev` the README promises then
-// work, and none of it ever changes a tracked file (`git status` stays clean: a `git pull` never
+// work, as do the next steps it prints and a fresh start from the lab's `ready` checkpoint; none of
+// it ever changes a tracked file (`git status` stays clean: a `git pull` never
 // conflicts with the learner's lab). The engine build and the built image come from the shared
-// cache, so CI compiles nothing twice.
+// cache, so CI compiles nothing twice. The first command runs in a terminal (tmux, 120x40), as a
+// reader runs it: Pulumi's live display and labstack's progress lines are what they see, and the
+// screen is captured as the run goes (printed, and kept in the suite's folder).
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,6 +27,9 @@ const HOME = join(SCRATCH, "home");
 const CLONE = join(SCRATCH, "clone");
 // `ip netns exec` bind-mounts the files of this folder over /etc's (see setAccountHome).
 const NETNS_ETC = join("/etc/netns", NS);
+// The suite's own tmux server (its socket name is the marker a later run finds it by).
+const TMUX = ["-L", NS, "-f", "/dev/null"];
+const SCREENS = join(SCRATCH, "first-run-screens.txt");
 
 /** The README's first command, as a reader would copy it: its first code block's first line. */
 function readmeFirstCommand(): string {
@@ -33,6 +39,7 @@ function readmeFirstCommand(): string {
 }
 
 function removeStale(): void {
+  spawnSync("tmux", [...TMUX, "kill-server"], { stdio: "ignore" });
   cleanStale(SUITE, LINK);
   rmSync(NETNS_ETC, { recursive: true, force: true });
 }
@@ -123,6 +130,31 @@ describe.sequential("first run: the README's first command on a clean clone", ()
       child.on("error", reject);
       child.on("close", (status) => resolve({ status, stdout, stderr, seconds: (performance.now() - started) / 1000 }));
     });
+  /** A command as the new user types it in a terminal: the visible screen is captured every few
+   * seconds while it runs (each new one kept); its output is the terminal's whole history. */
+  const inTerminal = async (command: string): Promise<Run & { screens: string[] }> => {
+    const started = performance.now();
+    const statusFile = join(SCRATCH, "first.status");
+    rmSync(statusFile, { force: true });
+    const tmux = (...args: string[]) => spawnSync("tmux", [...TMUX, ...args], { env, encoding: "utf8" });
+    const inner = `cd ${CLONE} && ${command}; echo $? > ${statusFile}`;
+    const made = tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", "first", "ip", "netns", "exec", NS, "bash", "-c", inner);
+    if (made.status !== 0) throw new Error(`tmux: ${made.stderr}`);
+    tmux("set-option", "-g", "history-limit", "200000");
+    tmux("set-option", "-g", "remain-on-exit", "on");
+    const screens: string[] = [];
+    while (!existsSync(statusFile)) {
+      await new Promise((r) => setTimeout(r, 5000));
+      const screen = tmux("capture-pane", "-p", "-t", "first").stdout.trimEnd();
+      if (screen !== "" && screen !== screens.at(-1)) {
+        screens.push(screen);
+        appendFileSync(SCREENS, `--- ${Math.round((performance.now() - started) / 1000)} s\n${screen}\n`);
+      }
+    }
+    const stdout = tmux("capture-pane", "-p", "-J", "-S", "-", "-E", "-", "-t", "first").stdout;
+    tmux("kill-server");
+    return { status: Number(readFileSync(statusFile, "utf8")), stdout, stderr: "", seconds: (performance.now() - started) / 1000, screens };
+  };
   /** Plain `pulumi` afterwards, in a new shell that ran the export line the first run printed. */
   const pulumi = (args: string) => sh(`export ${exports}; pulumi ${args}`);
   const failure = (r: Run) => `exit ${r.status}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-6000)}`;
@@ -150,12 +182,22 @@ describe.sequential("first run: the README's first command on a clean clone", ()
 
   it("brings the dev lab up with every check green and says what to do next", async () => {
     const command = readmeFirstCommand();
-    first = await sh(command);
+    const terminal = await inTerminal(command);
+    first = terminal;
     up = true;
     // Printed also after a failed up, so that afterAll can destroy what it made.
     exports = first.stdout.match(/first: export (.*)$/m)?.[1] ?? "";
     console.log(JSON.stringify({ figure: "first_run", command, value: Math.round(first.seconds), unit: "s" }));
+    console.log(
+      `the first run's screens, as the reader saw them (all in ${SCREENS}):\n${terminal.screens.filter((_, i, all) => i % Math.ceil(all.length / 6) === 0 || i === all.length - 1).join("\n---\n")}`,
+    );
     expect(first.status, failure(first)).toBe(0);
+    // The reader saw it go: the engine's live display with resources being created, labstack's
+    // progress lines while it waits, and the end.
+    expect(terminal.screens.length).toBeGreaterThan(5);
+    expect(terminal.screens.some((screen) => /creating \(\d+s\)/.test(screen))).toBe(true);
+    expect(terminal.screens.some((screen) => /labstack: /.test(screen))).toBe(true);
+    expect(terminal.screens.at(-1)).toContain("To drive this lab with plain pulumi from a new shell");
     expect(first.stdout).toMatch(/^Lab dev is up\. Next:$/m);
     expect(first.stdout).toContain("\n  npx labstack ssh-config dev ");
     for (const node of OPENSTACK_NODES) expect(first.stdout).toContain(`\n  ssh ${node}\n`);
@@ -167,6 +209,33 @@ describe.sequential("first run: the README's first command on a clean clone", ()
     const out = await pulumi("stack output checks --json --show-secrets -s dev");
     expect(out.status, failure(out)).toBe(0);
     expectOpenStackChecksGreen(JSON.parse(out.stdout));
+    expect(trackedChanges()).toBe("");
+  });
+
+  it("the next steps work as printed: ssh-config once, then plain `ssh controller`, with the posts' NIC names", async () => {
+    expect(first?.status).toBe(0);
+    const config = await sh(`export ${exports}; npx labstack ssh-config dev`);
+    expect(config.status, failure(config)).toBe(0);
+    // The account's home is the new user's (see setAccountHome): ssh reads its ~/.ssh/config there.
+    const mgmt = await sh("ssh controller ip -br addr show enp0s8");
+    expect(mgmt.status, failure(mgmt)).toBe(0);
+    expect(mgmt.stdout).toMatch(/^enp0s8\s+UP\s+192\.168\.1\.11\/24/);
+    const nics = await sh("ssh compute1 ls /sys/class/net");
+    expect(nics.stdout.split(/\s+/)).toEqual(expect.arrayContaining(["enp0s3", "enp0s8", "enp0s9"]));
+    expect(trackedChanges()).toBe("");
+  });
+
+  it("starts over from the `ready` checkpoint the lab keeps itself, as the README says", async () => {
+    expect(first?.status).toBe(0);
+    const broken = await sh("ssh controller 'sudo systemctl stop memcached && echo mine > notes.txt'");
+    expect(broken.status, failure(broken)).toBe(0);
+    const restore = await sh(`export ${exports}; npx labstack checkpoint restore dev ready`);
+    expect(restore.status, failure(restore)).toBe(0);
+    expect(restore.stdout).toContain("restored checkpoint ready of controller, compute1, compute2");
+    expect(restore.stdout).toMatch(/every check green \(\d+\)/);
+    console.log(JSON.stringify({ figure: "first_run_restore_ready", value: Math.round(restore.seconds), unit: "s" }));
+    expect((await sh("ssh controller systemctl is-active memcached")).stdout.trim()).toBe("active");
+    expect((await sh("ssh controller 'test -e notes.txt && echo kept || echo gone'")).stdout.trim()).toBe("gone");
     expect(trackedChanges()).toBe("");
   });
 
