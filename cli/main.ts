@@ -22,7 +22,9 @@ const timed = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
 
 const program = new Command("labstack")
   .description("Reproducible virtualization labs as Pulumi stacks: bring one up with `pulumi up -s STACK`, then live in it with these commands.")
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // A node's command keeps its own options (`labstack ssh dev controller ip -br addr`).
+  .enablePositionalOptions();
 
 program
   .command("status")
@@ -63,6 +65,7 @@ program
   .argument("<stack>")
   .argument("<node>")
   .argument("[command...]", "a command to run instead of a login shell")
+  .passThroughOptions()
   .action(async (stack: string, node: string, command: string[]) => {
     process.exitCode = await sshNode(await openSession(stack), node, command);
   });

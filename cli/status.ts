@@ -29,7 +29,9 @@ export interface LabStatus {
   readonly stopped: boolean;
 }
 
-const STATUS_TIMEOUT_MS = 10_000;
+// A node emulated on a busy host can take this long to answer a probe (its sudo waits on a name
+// lookup first); on a quiet machine status answers in seconds.
+const STATUS_TIMEOUT_MS = 30_000;
 
 const probe = (name: string, ok: boolean, said: string): Probe => ({ name, ok, said });
 

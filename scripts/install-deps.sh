@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the tests need on the machine that runs them (CI, a developer's machine):
 # QEMU, the image builder (mmdebstrap, and what writes its disk and boot loader), cloud-init seed tools, apt-cacher-ng, shellcheck,
-# cloud-init (its `cloud-init schema` checks a droplet's user data offline), tmux (the first run is typed in a
+# cloud-init (its `cloud-init schema` checks a droplet's user data offline), tcpdump (reads the pcap files
+# `labstack capture` writes), tmux (the first run is typed in a
 # terminal and its screens captured). Idempotent and quick when everything is there.
 set -euo pipefail
 
-packages=(qemu-system-x86 qemu-utils mmdebstrap fdisk dosfstools mtools syslinux syslinux-common cloud-image-utils apt-cacher-ng shellcheck iproute2 e2fsprogs openssh-client openssh-server curl procps iputils-ping python3 cloud-init tmux)
+packages=(qemu-system-x86 qemu-utils mmdebstrap fdisk dosfstools mtools syslinux syslinux-common cloud-image-utils apt-cacher-ng shellcheck iproute2 e2fsprogs openssh-client openssh-server curl procps iputils-ping python3 cloud-init tmux tcpdump)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")

@@ -60,6 +60,14 @@ trap 'rm -rf "$work"' EXIT
 # apt reads the proxy from the environment, so it never lands in the image's own apt config.
 if [[ -n "${APT_PROXY:-}" ]]; then export http_proxy=$APT_PROXY; fi
 echo "building $DISTRO $RELEASE image from $mirror with: ${PACKAGES:-no extra packages}" >&2
+# mmdebstrap hands apt a pipe by its number (`cat >&N`, run by dash), and dash takes one-digit
+# descriptors only: descriptors this script inherited (from a terminal's session, the engine) can
+# push that pipe to 10 and fail the build ("Bad fd number"). Only the standard ones and the lock
+# stay open.
+for fd in "/proc/$$/fd"/*; do
+  fd=${fd##*/}
+  if ((fd > 2 && fd != 9)); then eval "exec $fd>&-"; fi
+done
 SERVICES_OFF=${SERVICES_OFF:-} progress "building the $DISTRO $RELEASE image" mmdebstrap --variant=minbase --components="$components" --include="$packages" \
   --customize-hook="$hook" "$RELEASE" "$work/root" "$mirror" >&2
 

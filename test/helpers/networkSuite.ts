@@ -189,7 +189,8 @@ export function networkLabSuite(labs: readonly string[], link: number): void {
       it("another Pulumi program reads the lab's typed outputs through a StackReference", async () => {
         const dir = join(lab.learnerHome, "consumer");
         mkdirSync(dir, { recursive: true });
-        for (const file of ["Pulumi.yaml", "index.ts"]) copyFileSync(join(ROOT, "test", "fixtures", "stack-reference", file), join(dir, file));
+        // Its own package.json: without one the language host runs the program without its runtime options.
+        for (const file of ["Pulumi.yaml", "package.json", "index.ts"]) copyFileSync(join(ROOT, "test", "fixtures", "stack-reference", file), join(dir, file));
         symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
         const consumer = await lab.at(dir);
         expect((await consumer.up()).summary.result).toBe("succeeded");
@@ -242,7 +243,7 @@ export function networkLabSuite(labs: readonly string[], link: number): void {
         ];
         const built = lab.onNode(2222, `sudo bash -euc ${shellQuote(byHand.join("\n"))}`);
         expect(built.status, built.stderr).toBe(0);
-        expect(lab.onNode(2222, "cat /proc/net/vlan/config").stdout).toMatch(/^enp0s8\.100\s+\| 100\s+\| enp0s8$/m);
+        expect(lab.onNode(2222, "sudo cat /proc/net/vlan/config").stdout).toMatch(/^enp0s8\.100\s+\| 100\s+\| enp0s8$/m);
         expect(lab.onNode(2222, "ip -d link show enp0s8.100").stdout).toContain("vlan protocol 802.1Q id 100");
         const pcap = join(lab.learnerHome, "vlan100.pcap");
         const pinging = spawn("ip", ["netns", "exec", lab.ns.name, "ssh", ...nodeSsh(lab, 2222), "ping -c 120 -i 0.5 192.168.60.5"]);
@@ -250,6 +251,7 @@ export function networkLabSuite(labs: readonly string[], link: number): void {
         pinging.kill();
         expect(capture.status, capture.stderr).toBe(0);
         const read = spawnSync("tcpdump", ["-e", "-n", "-r", pcap], { encoding: "utf8" });
+        expect(read.status, read.error?.message ?? read.stderr).toBe(0);
         expect(read.stdout.trim().split("\n")).toHaveLength(4);
         expect(read.stdout).toMatch(/ethertype 802\.1Q \(0x8100\), length \d+: vlan 100, p 0, ethertype IPv4/);
         const check = lab.cli("check", stack);
