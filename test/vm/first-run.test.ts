@@ -137,8 +137,14 @@ describe.sequential("first run: the README's first command on a clean clone", ()
     const statusFile = join(SCRATCH, "first.status");
     rmSync(statusFile, { force: true });
     const tmux = (...args: string[]) => spawnSync("tmux", [...TMUX, ...args], { env, encoding: "utf8" });
-    const inner = `cd ${CLONE} && ${command}; echo $? > ${statusFile}`;
-    const made = tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", "first", "ip", "netns", "exec", NS, "bash", "-c", inner);
+    // The account's home must be the new user's (setAccountHome) before anything runs: a shell
+    // without it would find Pulumi's state in the real home, or wait at Pulumi's login prompt.
+    const inner = `[ "$(getent passwd "$(id -u)" | cut -d: -f6)" = "$HOME" ] || { echo "the terminal's account home is not $HOME"; echo 97 > ${statusFile}; exit; }; cd ${CLONE} && ${command}; echo $? > ${statusFile}`;
+    // The server starts in the namespace (with its /etc files), and the session's shell with it.
+    const made = spawnSync("ip", ["netns", "exec", NS, "tmux", ...TMUX, "new-session", "-d", "-x", "120", "-y", "40", "-s", "first", "bash", "-c", inner], {
+      env,
+      encoding: "utf8",
+    });
     if (made.status !== 0) throw new Error(`tmux: ${made.stderr}`);
     tmux("set-option", "-g", "history-limit", "200000");
     tmux("set-option", "-g", "remain-on-exit", "on");
