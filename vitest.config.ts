@@ -12,7 +12,7 @@ const vm = { testTimeout: 45 * 60_000, hookTimeout: 30 * 60_000, fileParallelism
 // kind through the paths a learner takes first: the README's first run (the OpenStack lab of this
 // release, its next steps, verify, destroy), the droplet, the networking labs with the everyday
 // commands, and the host scripts. `npm run test:vm:full` runs every suite (docs/testing.md says
-// when); the list is longest first, the order in which the two workers take them.
+// when).
 const CI_VM = [
   "test/vm/first-run.test.ts",
   "test/vm/lab-droplet.test.ts",

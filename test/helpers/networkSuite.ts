@@ -46,6 +46,10 @@ const hostBridge = (lab: EngineLab, network: number) => {
   return hostBridgeName(plan.name, plan.networks[network]);
 };
 
+/** boxB (SSH forward 2200) answers pings, or ignores them all: a wire fault no config can see. */
+const boxBAnswersPings = (lab: EngineLab, answers: boolean) =>
+  expect(lab.onNode(2200, `sudo sysctl -qw net.ipv4.icmp_echo_ignore_all=${answers ? 0 : 1}`).status).toBe(0);
+
 const breakages: Record<string, Breakage> = {
   "net-lab4": {
     what: "the host gets an address on the internal network",
@@ -62,8 +66,8 @@ const breakages: Record<string, Breakage> = {
     check: "2-ping-boxc",
     expected: "ping 192.168.70.5 from boxC: no answer",
     byHand: true,
-    break: (lab) => expect(lab.onNode(2200, "sudo sysctl -qw net.ipv4.icmp_echo_ignore_all=1").status).toBe(0),
-    repair: (lab) => expect(lab.onNode(2200, "sudo sysctl -qw net.ipv4.icmp_echo_ignore_all=0").status).toBe(0),
+    break: (lab) => boxBAnswersPings(lab, false),
+    repair: (lab) => boxBAnswersPings(lab, true),
     inConfig: {
       what: "boxB's VLAN 200 device becomes VLAN 201",
       apply: (lab) => setOn(lab.raw.guest.vlans, (v) => v.node === "boxB" && v.id === 200, { id: 201 }),
@@ -77,8 +81,8 @@ const breakages: Record<string, Breakage> = {
     check: "1-ping-boxa",
     expected: "ping 192.168.60.5 from boxA: no answer",
     byHand: true,
-    break: (lab) => expect(lab.onNode(2200, "sudo sysctl -qw net.ipv4.icmp_echo_ignore_all=1").status).toBe(0),
-    repair: (lab) => expect(lab.onNode(2200, "sudo sysctl -qw net.ipv4.icmp_echo_ignore_all=0").status).toBe(0),
+    break: (lab) => boxBAnswersPings(lab, false),
+    repair: (lab) => boxBAnswersPings(lab, true),
     inConfig: {
       what: "boxB's VXLAN listens on UDP 4790",
       apply: (lab) => setOn(lab.raw.guest.vxlans, (v) => v.node === "boxB", { port: 4790 }),

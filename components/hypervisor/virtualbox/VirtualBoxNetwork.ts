@@ -3,7 +3,6 @@
 // are only a name the VMs share, and bridged networks name an existing host interface.
 import * as pulumi from "@pulumi/pulumi";
 import { VBOX_NETWORK_SCRIPT, vboxNetworkEnvironment, vboxNetworkName } from "../../../plan/hypervisors/virtualbox.js";
-
 import { hostObject } from "../../lab/hostObject.js";
 import { hostBridge } from "../hostBridge.js";
 import type { NetworkArgs } from "../hypervisor.js";
