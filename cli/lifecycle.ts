@@ -6,8 +6,10 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname } from "node:path";
+import { aptCacheStep } from "../plan/aptCache.js";
 import { clockStep } from "../plan/checkpoint.js";
 import { localPath, stoppedMarker } from "../plan/lab.js";
+import type { Step } from "../plan/steps.js";
 import type { LabPlan, NodePlan } from "../plan/types.js";
 import { type CheckResult, runChecks } from "./checks.js";
 import { failureOf, type Session } from "./session.js";
@@ -96,10 +98,35 @@ export async function restoreCheckpoint(session: Session, name: string, say: Say
 /** The marker that tells `pulumi up` the lab is stopped (a local lab host's state folder). */
 const markerOf = (plan: LabPlan) => (plan.config.host.kind === "local" ? localPath(stoppedMarker(plan.stateDir), homedir()) : undefined);
 
-/** Every VM's state saved to its disk and its QEMU (or VirtualBox VM) ended: RAM and CPU back to the host. */
+/** The lab's own APT cache, `start`ed and `stop`ped with the lab (a daemon of its own; the host's
+ * shared service stays for the other labs). */
+const cacheOf = (plan: LabPlan): Step | undefined => {
+  const cache = aptCacheStep(plan);
+  return cache === undefined ? undefined : { script: cache.script, env: cache.environment };
+};
+
+/** What a host script said it changed, each line once. */
+function sayChanges(text: string, said: Set<string>, say: Say): void {
+  for (const line of text.split("\n").filter((l) => /labstack: changed/.test(l))) {
+    const change = line.slice(line.indexOf("labstack: changed"));
+    if (!said.has(change)) {
+      said.add(change);
+      say(change);
+    }
+  }
+}
+
+/** Every VM's state saved to its disk and its QEMU (or VirtualBox VM) ended, and the lab's own
+ * APT cache stopped: RAM and CPU back to the host. */
 export async function stopLab(session: Session, say: Say): Promise<void> {
   const plan = vmPlan(session);
   await onEveryVm(session, ["stop"]);
+  const cache = cacheOf(plan);
+  if (cache !== undefined) {
+    const r = await session.onHost(cache, ["stop"]);
+    if (r.code !== 0) throw new Error(`the VMs stopped, the APT cache did not: ${failureOf(r)}`);
+    sayChanges(r.stdout, new Set(), say);
+  }
   const marker = markerOf(plan);
   if (marker !== undefined) {
     mkdirSync(dirname(marker), { recursive: true });
@@ -108,28 +135,40 @@ export async function stopLab(session: Session, say: Say): Promise<void> {
   say(`stopped ${plan.nodes.map((n: NodePlan) => n.name).join(", ")} (their state saved to disk)`);
 }
 
-/** Back where it was: `pulumi up --refresh` finds the stopped VMs (and anything else a reboot
- * took: bridges, taps, the APT cache) and starts exactly those, resuming saved states; then the
- * clocks and the checks. The same after the lab host rebooted. */
-export async function startLab(session: Session, say: Say): Promise<CheckResult[]> {
+/** After `labstack stop`: every VM runs again from its own saved state and the lab's APT cache
+ * from its configuration, without the engine (the stack did not change: a plain `pulumi up`
+ * afterwards has nothing to do). False, with why, when a VM cannot (a reboot took its taps, it has
+ * no saved state): `pulumi up --refresh` then brings back what is missing. */
+async function resumeInPlace(session: Session, say: Say): Promise<boolean> {
+  const plan = vmPlan(session);
+  const cache = cacheOf(plan);
+  const said = new Set<string>();
+  const runs = await Promise.all([
+    ...plan.nodes.map(async (node) => [node.name, await session.onVm(node, ["resume"])] as const),
+    ...(cache === undefined ? [] : [(async () => ["the APT cache", await session.onHost(cache, ["start"])] as const)()]),
+  ]);
+  for (const [, r] of runs) sayChanges(r.stdout, said, say);
+  const failed = runs.filter(([, r]) => r.code !== 0);
+  for (const [what, r] of failed) say(`${what}: ${failureOf(r)}`);
+  return failed.length === 0;
+}
+
+/** Back where it was, then the clocks and the checks. `start` resumes the stopped VMs in place
+ * when it can; `recover` (the lab host rebooted) and a start that cannot run `pulumi up --refresh`,
+ * which finds what is gone (VMs, bridges, taps, the APT cache) and brings back exactly that,
+ * resuming saved states. */
+export async function startLab(session: Session, say: Say, how: "start" | "recover" = "start"): Promise<CheckResult[]> {
   const plan = vmPlan(session);
   const marker = markerOf(plan);
+  const inPlace = how === "start" && (await resumeInPlace(session, say));
   if (marker !== undefined && existsSync(marker)) rmSync(marker);
-  // The engine prints a step's output as it runs and again in its summary: each change once.
-  const said = new Set<string>();
-  const up = await session.stack.up({
-    refresh: true,
-    onOutput: (text) => {
-      for (const line of text.split("\n").filter((l) => /labstack: changed/.test(l))) {
-        const change = line.slice(line.indexOf("labstack: changed"));
-        if (!said.has(change)) {
-          said.add(change);
-          say(change);
-        }
-      }
-    },
-  });
-  if (up.summary.result !== "succeeded") throw new Error(`pulumi up --refresh did not succeed: ${up.summary.result}`);
+  if (!inPlace) {
+    if (how === "start") say("resuming through the engine: pulumi up --refresh");
+    const said = new Set<string>();
+    // The engine prints a step's output as it runs and again in its summary: each change once.
+    const up = await session.stack.up({ refresh: true, onOutput: (text) => sayChanges(text, said, say) });
+    if (up.summary.result !== "succeeded") throw new Error(`pulumi up --refresh did not succeed: ${up.summary.result}`);
+  }
   await stepClocks(session);
   return runChecks(session);
 }

@@ -139,14 +139,16 @@ program
   .argument("<stack>")
   .action(async (stack: string) => timed("stopped", async () => stopLab(await openSession(stack), say)));
 for (const [name, what] of [
-  ["start", "resume a stopped lab where it was (pulumi up --refresh), then the checks"],
+  ["start", "resume a stopped lab where it was (each VM from its saved state; pulumi up --refresh for what a reboot took), then the checks"],
   ["recover", "bring a lab back after its host rebooted (pulumi up --refresh: VMs, bridges, the APT cache), then the checks"],
 ] as const) {
   program
     .command(name)
     .description(what)
     .argument("<stack>")
-    .action(async (stack: string) => report(await timed(name === "start" ? "started" : "recovered", async () => startLab(await openSession(stack), say))));
+    .action(async (stack: string) =>
+      report(await timed(name === "start" ? "started" : "recovered", async () => startLab(await openSession(stack), say, name))),
+    );
 }
 
 program.parseAsync().catch((e: Error) => {

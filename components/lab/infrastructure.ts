@@ -162,7 +162,7 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
       host,
       step: {
         script: CREDENTIALS_FILE_SCRIPT,
-        environment: credentials.values.apply((v) => credentialsFileEnvironment(plan.credentialsDir, v)),
+        environment: credentials.values.apply((v) => credentialsFileEnvironment(plan.credentialsDir, v, plan.name)),
       },
       secretEnvironment: true,
       identity: plan.credentialsDir,

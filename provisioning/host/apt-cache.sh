@@ -12,7 +12,10 @@
 # Several labs' `up`s and `down`s may overlap: each holds a lock on the service's configuration
 # folder (/etc/apt-cacher-ng) from reading the labs' wishes to the service's restart, so none loses
 # another's address and the last one out leaves the service as the first one found it.
-# Usage: apt-cache.sh up|down|status
+# `stop` and `start` (a lab stopped for the evening, labstack stop/start): the lab's own instance
+# ends and starts again from the configuration its last `up` wrote; the host's shared service is
+# left running for the other labs (and it starts with the host).
+# Usage: apt-cache.sh up|down|status|stop|start
 # Environment:
 #   LAB             the lab's name (systemd mode: names its file in the shared folder)
 #   PORT            3142
@@ -33,7 +36,7 @@ set -euo pipefail
 # shellcheck source=../lib/common.sh
 source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
-action=${1:?usage: apt-cache.sh up|down|status}
+action=${1:?usage: apt-cache.sh up|down|status|stop|start}
 UPSTREAM_PROXY=$(upstream_proxy)
 [[ -z "${RUN_DIR:-}" ]] || RUN_DIR=$(expand_home "$RUN_DIR")
 port=${PORT:-3142}
@@ -236,6 +239,23 @@ retire() {
   if [[ "$state" == disabled* ]]; then systemctl disable --quiet apt-cacher-ng || true; fi
 }
 
+if [[ "$mode" == daemon ]]; then
+  : "${RUN_DIR:?RUN_DIR is required without systemd}"
+  pidfile="$RUN_DIR/apt-cacher-ng.pid"
+  # The pidfile's path on the command line is how a pidfile's PID is known as ours.
+  marker="PidFile=$pidfile"
+fi
+# The lab's own instance from the configuration in RUN_DIR/conf, detached with no stdio: whatever
+# waits for this script's output must not wait for the daemon.
+start_instance() {
+  "${CLEAN_ENV[@]}" setsid /usr/sbin/apt-cacher-ng -c "$RUN_DIR/conf" ForeGround=0 "$marker" "SocketPath=$RUN_DIR/socket" </dev/null >/dev/null 2>&1
+  if ! wait_listening; then
+    stop_daemon "$pidfile" "$marker"
+    return 1
+  fi
+  echo "labstack: changed started apt-cacher-ng on ${binds[*]} port $port"
+}
+
 case "$mode:$action" in
   systemd:up)
     command -v apt-cacher-ng >/dev/null || [[ -x /usr/sbin/apt-cacher-ng ]] || { echo "apt-cacher-ng is not installed; run host preparation" >&2; exit 1; }
@@ -265,8 +285,6 @@ case "$mode:$action" in
     if [[ -d "$systemd_conf" ]] || [[ -f "$dropin" ]] || [[ -f "$legacy_conf" ]]; then retire; fi
     ;;
   daemon:up)
-    : "${RUN_DIR:?RUN_DIR is required without systemd}"
-    pidfile="$RUN_DIR/apt-cacher-ng.pid"
     cache_dir=${CACHE_DIR:-$RUN_DIR/cache}
     fresh=0
     [[ -d "$RUN_DIR" ]] || fresh=1
@@ -275,24 +293,28 @@ case "$mode:$action" in
     changed=0
     backends "$RUN_DIR/conf" && changed=1
     put_private "$RUN_DIR/conf/acng.conf" "$(settings "$cache_dir" "$RUN_DIR/log")" && changed=1
-    # The pidfile's path on the command line is how a pidfile's PID is known as ours.
-    marker="PidFile=$pidfile"
     if daemon_pid "$pidfile" "$marker" >/dev/null; then
       (( changed )) || exit 0
       stop_daemon "$pidfile" "$marker"
     fi
-    # Detached, with no stdio: whatever waits for this script's output must not wait for the daemon.
-    "${CLEAN_ENV[@]}" setsid /usr/sbin/apt-cacher-ng -c "$RUN_DIR/conf" ForeGround=0 "$marker" "SocketPath=$RUN_DIR/socket" </dev/null >/dev/null 2>&1
-    if ! wait_listening; then
-      stop_daemon "$pidfile" "$marker"
+    if ! start_instance; then
       (( fresh )) && remove_own_dir "$RUN_DIR"
       exit 1
     fi
-    echo "labstack: changed started apt-cacher-ng on ${binds[*]} port $port"
     ;;
+  daemon:stop)
+    if daemon_pid "$pidfile" "$marker" >/dev/null; then
+      stop_daemon "$pidfile" "$marker"
+      echo "labstack: changed stopped apt-cacher-ng of lab $lab"
+    fi
+    ;;
+  daemon:start)
+    [[ -f "$RUN_DIR/conf/acng.conf" ]] || drifted "the lab's APT cache has no configuration in $RUN_DIR: pulumi up makes it"
+    daemon_pid "$pidfile" "$marker" >/dev/null || start_instance
+    ;;
+  systemd:stop | systemd:start) ;;
   daemon:down)
-    : "${RUN_DIR:?RUN_DIR is required without systemd}"
-    stop_daemon "$RUN_DIR/apt-cacher-ng.pid" "PidFile=$RUN_DIR/apt-cacher-ng.pid"
+    stop_daemon "$pidfile" "$marker"
     remove_own_dir "$RUN_DIR"
     rmdir "$(dirname "$RUN_DIR")" 2>/dev/null || true
     ;;
@@ -302,8 +324,7 @@ case "$mode:$action" in
     listening "$listen_at" || drifted "the APT cache's service apt-cacher-ng does not listen on $listen_at:$port"
     ;;
   daemon:status)
-    : "${RUN_DIR:?RUN_DIR is required without systemd}"
-    daemon_pid "$RUN_DIR/apt-cacher-ng.pid" "PidFile=$RUN_DIR/apt-cacher-ng.pid" >/dev/null || drifted "the lab's APT cache (apt-cacher-ng) is not running"
+    daemon_pid "$pidfile" "$marker" >/dev/null || drifted "the lab's APT cache (apt-cacher-ng) is not running"
     ;;
   *) echo "apt-cache.sh: unknown action or mode '$mode:$action'" >&2; exit 2 ;;
 esac

@@ -4,10 +4,11 @@
 # the posts), daemonized with a pidfile and a serial log.
 # `up` on a VM that died starts it again on its own disk, and one that was stopped resumes where it
 # was; `status` says whether it runs; `stop` saves its state (RAM and devices, into its disk) and
-# ends QEMU. Checkpoints are QEMU's internal snapshots in the VM's own qcow2 (taken through its QMP
-# socket while it runs): `checkpoint save|restore|delete NAME`, `checkpoint has NAME` (exit 3 when
-# the disk has none: a node rebuilt since), `checkpoint list` (NAME SIZE_MIB lines).
-# Usage: vm.sh up|down|status|stop|checkpoint ...
+# ends QEMU; `resume` runs a stopped VM again from there. Checkpoints are QEMU's internal
+# snapshots in the VM's own qcow2 (taken through its QMP socket while it runs): `checkpoint
+# save|restore|delete NAME`, `checkpoint has NAME` (exit 3 when the disk has none: a node rebuilt
+# since), `checkpoint list` (NAME SIZE_MIB lines).
+# Usage: vm.sh up|down|status|stop|resume|checkpoint ...
 # Environment:
 #   VM_DIR        folder for this VM's overlay, seed, pidfile and serial log (~/ allowed)
 #   NAME          VM name (the node's hostname)
@@ -31,7 +32,7 @@ set -euo pipefail
 # shellcheck source=../lib/common.sh
 source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
-action=${1:?usage: vm.sh up|down|status|stop|checkpoint}
+action=${1:?usage: vm.sh up|down|status|stop|resume|checkpoint}
 # Taps need root.
 as_root "$@"
 : "${VM_DIR:?}" "${NAME:?}"
@@ -92,11 +93,37 @@ case "$action" in
       changed "stopped $NAME (no saved state: it boots afresh when started)"
       exit 0
     fi
+    # QEMU's own command line (NUL-separated, as /proc has it): `resume` runs it again. It names
+    # only the VM's files and devices, never a secret.
+    cp "/proc/$(daemon_pid "$pidfile" "-pidfile $pidfile")/cmdline" "$VM_DIR/cmdline"
     hmp "savevm $STOPPED"
     : > "$VM_DIR/stopped"
     hmp quit 2>/dev/null || true
     for _ in $(seq 100); do running || break; sleep 0.1; done
     changed "stopped $NAME (state saved)"
+    exit 0
+    ;;
+  resume)
+    # `labstack start`: the VM `stop` saved runs again, from its own command line and saved state,
+    # in a second or two. What a reboot took (its taps) or a VM without a saved state is left to
+    # `up` (exit 3), which has the whole plan.
+    running && exit 0
+    if [[ ! -f "$VM_DIR/stopped" || ! -s "$VM_DIR/cmdline" ]] || ! has_snapshot "$STOPPED"; then drifted "$NAME has no saved state to resume"; fi
+    mapfile -d '' -t saved < "$VM_DIR/cmdline"
+    args=() skip=0
+    for arg in "${saved[@]:1}"; do
+      # A VM resumed before carries that -loadvm: the state to load is the newest.
+      if ((skip)); then skip=0; continue; fi
+      if [[ "$arg" == -loadvm ]]; then skip=1; continue; fi
+      if [[ "$arg" =~ (^|,)ifname=([^,]+) ]] && ! ip link show dev "${BASH_REMATCH[2]}" >/dev/null 2>&1; then
+        drifted "$NAME's tap ${BASH_REMATCH[2]} is gone (the host rebooted?)"
+      fi
+      args+=("$arg")
+    done
+    "${CLEAN_ENV[@]}" "${saved[0]}" "${args[@]}" -loadvm "$STOPPED" </dev/null
+    hmp "delvm $STOPPED"
+    rm -f "$VM_DIR/stopped"
+    changed "resumed $NAME where it was stopped"
     exit 0
     ;;
   checkpoint)

@@ -3,10 +3,10 @@
 # NICs in config order (NAT with the SSH forward first), promiscuous allow-all where asked, the
 # serial console logged to a file, started headless. `down` powers off and unregisters with disks;
 # `up` on a VM that stopped starts it again (resuming a saved state); `status` says whether it runs;
-# `stop` saves its state (VBoxManage controlvm savestate). Checkpoints are VirtualBox's snapshots,
+# `stop` saves its state (VBoxManage controlvm savestate) and `resume` runs it from there. Checkpoints are VirtualBox's snapshots,
 # taken live (RAM and devices with the disks): `checkpoint save|restore|delete NAME`, `checkpoint
 # has NAME` (exit 3 when the VM has none: a node rebuilt since), `checkpoint list` (NAME SIZE_MIB).
-# Usage: vm.sh up|down|status|stop|checkpoint ...
+# Usage: vm.sh up|down|status|stop|resume|checkpoint ...
 # Environment:
 #   VM_DIR, NAME, BASE_IMAGE, MEMORY_MIB, CPUS, DISK_GIB, USER_DATA, META_DATA, NETWORK_CONFIG
 #   NICS  records (lib/records.sh), one a NIC in adapter order: kind=nat mac= port= (the SSH
@@ -22,7 +22,7 @@ source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 # VBoxManage's output is parsed below: keep it in English whatever the user's locale.
 export LC_ALL=C
 
-action=${1:?usage: vm.sh up|down|status|stop|checkpoint}
+action=${1:?usage: vm.sh up|down|status|stop|resume|checkpoint}
 : "${VM_DIR:?}" "${NAME:?}"
 VM_DIR=$(expand_home "$VM_DIR")
 umask 077
@@ -54,6 +54,17 @@ case "$action" in
     registered && [[ "$(vm_state)" == running ]] || exit 0
     VBoxManage controlvm "$NAME" savestate >/dev/null
     changed "stopped $NAME (state saved)"
+    exit 0 ;;
+  resume)
+    # `labstack start`: a VM that `stop` saved runs again from that state; anything else is left
+    # to `up` (exit 3).
+    registered || drifted "$NAME is not registered in VirtualBox"
+    case "$(vm_state)" in
+      running) exit 0 ;;
+      saved) VBoxManage startvm "$NAME" --type headless >/dev/null ;;
+      *) drifted "$NAME has no saved state to resume" ;;
+    esac
+    changed "resumed $NAME where it was stopped"
     exit 0 ;;
   checkpoint)
     verb=${2:?usage: vm.sh checkpoint save|restore|delete|has|list [NAME]} checkpoint=${3:-}

@@ -85,6 +85,7 @@ export interface EngineLab extends StackOps {
   cli(...args: string[]): { status: number; stdout: string; stderr: string; seconds: number };
   /** The learner's home folder for `cli`. */
   readonly learnerHome: string;
+  /** Destroys the lab (what the engine can); a lab opened alone also takes its suite's namespace. */
   close(): Promise<void>;
 }
 
@@ -157,6 +158,23 @@ async function timed<T>(run: (opts: { onOutput: (s: string) => void; onEvent: (e
   return { ...result, seconds: (performance.now() - started) / 1000, output, events, ...collect(events) };
 }
 
+/** One suite's namespace, engine, project copy and file backend, where one or more stacks' labs
+ * are brought up side by side (several labs on one host). */
+export interface EngineSuite {
+  readonly suite: string;
+  readonly ns: Namespace;
+  readonly sshd?: Sshd;
+  readonly projectDir: string;
+  readonly backendDir: string;
+  readonly learnerHome: string;
+  /** A lab of stack `stack` in this suite: its state and credentials in `folders`, its config
+   * `adapt`ed. @default folders: <scratch>/<stack>/state and .../credentials */
+  lab(stack: string, adapt?: (raw: Record<string, any>) => void, folders?: { stateDir: string; credentialsDir: string }): Promise<EngineLab>;
+  inNamespace(argv: string[], env?: Record<string, string>): { status: number; stdout: string; stderr: string };
+  /** Destroys every lab it opened (what the engine can), then removes the namespace and all in it. */
+  close(): Promise<void>;
+}
+
 /**
  * `stack` names the Pulumi.<stack>.yaml the lab comes from; `adapt` may change its config first
  * (the hypervisor, say). The lab keeps its own config otherwise: only where state, credentials
@@ -169,6 +187,17 @@ export async function openEngineLab(
   adapt: (raw: Record<string, any>) => void = () => undefined,
   options: { remote?: boolean; engineOutside?: boolean; legacy?: string } = {},
 ): Promise<EngineLab> {
+  const opened = await openEngineSuite(suite, linkIndex, options);
+  const scratch = join(SCRATCH_ROOT, suite);
+  const lab = await opened.lab(stack, adapt, { stateDir: join(scratch, "state"), credentialsDir: join(scratch, "credentials") });
+  return { ...lab, close: opened.close };
+}
+
+export async function openEngineSuite(
+  suite: string,
+  linkIndex: number,
+  options: { remote?: boolean; engineOutside?: boolean; legacy?: string } = {},
+): Promise<EngineSuite> {
   cleanStale(suite, linkIndex);
   const scratch = join(SCRATCH_ROOT, suite);
   mkdirSync(scratch, { recursive: true, mode: 0o700 });
@@ -189,18 +218,7 @@ export async function openEngineLab(
     return dir;
   };
   const projectDir = copyProject("project");
-
-  const stateDir = join(scratch, "state");
-  const credentialsDir = join(scratch, "credentials");
-  const upstream = `http://${ns.uplinkAddress}:3142`;
-  const raw = stackLab(stack);
-  raw.host = { ...(raw.host ?? { kind: "local" }), stateDir };
-  // A careful user pins the remote host's key (ssh-keyscan); the provider then checks it.
-  if (sshd !== undefined) raw.host = { kind: "ssh", address: sshd.host.address, port: sshd.host.port, user: sshd.host.user, hostKey: sshd.hostKey, stateDir };
-  raw.credentialsDir = credentialsDir;
-  // The lab host's only way to package mirrors (its APT cache's, or the image build's when the lab has no cache).
-  raw.aptCache = { ...(raw.aptCache ?? {}), upstreamProxy: upstream };
-  adapt(raw);
+  const legacy = options.legacy === undefined ? undefined : copyProject("legacy-project", options.legacy);
 
   // The engine enters the namespace; a remote lab host is reached from outside, like a laptop.
   const engineRoot = join(scratch, "engine");
@@ -215,23 +233,7 @@ export async function openEngineLab(
   const env: Record<string, string> = { ...options_.envVars, PULUMI_HOME: options_.pulumiHome };
   const learnerHome = join(scratch, "learner-home");
   mkdirSync(learnerHome, { recursive: true });
-  // The stack's lab is its template (the project's Pulumi.<stack>.yaml); a previous release read
-  // it from the same file as the stack's own config.
-  const writeConfig = (dir = projectDir) => {
-    const configFile = join(dir, `Pulumi.${stack}.yaml`);
-    const doc = existsSync(configFile) ? parse(readFileSync(configFile, "utf8")) : { config: {} };
-    writeFileSync(configFile, stringify({ ...doc, config: { ...doc.config, "labstack:lab": raw } }));
-  };
-  const at = async (dir: string, extra: Record<string, string> = {}) => {
-    writeConfig(dir);
-    return operations(await LocalWorkspace.createOrSelectStack({ stackName: stack, workDir: dir }, { ...options_, envVars: { ...env, ...extra } }));
-  };
-  const legacy = options.legacy === undefined ? undefined : copyProject("legacy-project", options.legacy);
-  const main = await at(legacy ?? projectDir);
-  const ws = main.stack;
-  if (sshd !== undefined) {
-    await ws.setConfig("labstack:hostPrivateKey", { value: execFileSync("cat", [sshd.host.keyFile], { encoding: "utf8" }), secret: true });
-  }
+  const upstream = `http://${ns.uplinkAddress}:3142`;
 
   const inNamespace = (argv: string[], extra: Record<string, string> = {}) => {
     const r = spawnSync("ip", ["netns", "exec", ns.name, ...argv], {
@@ -244,33 +246,80 @@ export async function openEngineLab(
     return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   };
 
+  const opened: Stack[] = [];
+  const lab = async (
+    stack: string,
+    adapt: (raw: Record<string, any>) => void = () => undefined,
+    folders = { stateDir: join(scratch, stack, "state"), credentialsDir: join(scratch, stack, "credentials") },
+  ): Promise<EngineLab> => {
+    const { stateDir, credentialsDir } = folders;
+    const raw = stackLab(stack);
+    raw.host = { ...(raw.host ?? { kind: "local" }), stateDir };
+    // A careful user pins the remote host's key (ssh-keyscan); the provider then checks it.
+    if (sshd !== undefined) raw.host = { kind: "ssh", address: sshd.host.address, port: sshd.host.port, user: sshd.host.user, hostKey: sshd.hostKey, stateDir };
+    raw.credentialsDir = credentialsDir;
+    // The lab host's only way to package mirrors (its APT cache's, or the image build's when the lab has no cache).
+    raw.aptCache = { ...(raw.aptCache ?? {}), upstreamProxy: upstream };
+    adapt(raw);
+
+    // The stack's lab is its template (the project's Pulumi.<stack>.yaml); a previous release read
+    // it from the same file as the stack's own config.
+    const writeConfig = (dir = projectDir) => {
+      const configFile = join(dir, `Pulumi.${stack}.yaml`);
+      const doc = existsSync(configFile) ? parse(readFileSync(configFile, "utf8")) : { config: {} };
+      writeFileSync(configFile, stringify({ ...doc, config: { ...doc.config, "labstack:lab": raw } }));
+    };
+    const at = async (dir: string, extra: Record<string, string> = {}) => {
+      writeConfig(dir);
+      return operations(await LocalWorkspace.createOrSelectStack({ stackName: stack, workDir: dir }, { ...options_, envVars: { ...env, ...extra } }));
+    };
+    const main = await at(legacy ?? projectDir);
+    opened.push(main.stack);
+    if (sshd !== undefined) {
+      await main.stack.setConfig("labstack:hostPrivateKey", { value: execFileSync("cat", [sshd.host.keyFile], { encoding: "utf8" }), secret: true });
+    }
+    return {
+      suite,
+      ns,
+      ...main,
+      projectDir,
+      stateDir,
+      credentialsDir,
+      backendDir,
+      raw,
+      sshd,
+      env,
+      writeConfig: () => writeConfig(),
+      at,
+      copyProject,
+      inNamespace,
+      learnerHome,
+      cli: (...args) => {
+        const started = performance.now();
+        const r = inNamespace(["node", "cli/labstack.mjs", ...args], { ...env, HOME: learnerHome });
+        return { ...r, seconds: (performance.now() - started) / 1000 };
+      },
+      onNode: (sshPort, command) =>
+        inNamespace(["ssh", "-i", join(credentialsDir, "lab-key"), "-p", String(sshPort), ...THROWAWAY_SSH, "stack@127.0.0.1", command]),
+      close: async () => {
+        await main.stack.destroy().catch(() => undefined);
+      },
+    };
+  };
+
   return {
     suite,
     ns,
-    ...main,
-    projectDir,
-    stateDir,
-    credentialsDir,
-    backendDir,
-    raw,
     sshd,
-    env,
-    writeConfig: () => writeConfig(),
-    at,
-    copyProject,
-    inNamespace,
+    projectDir,
+    backendDir,
     learnerHome,
-    cli: (...args) => {
-      const started = performance.now();
-      const r = inNamespace(["node", "cli/labstack.mjs", ...args], { ...env, HOME: learnerHome });
-      return { ...r, seconds: (performance.now() - started) / 1000 };
-    },
-    onNode: (sshPort, command) =>
-      inNamespace(["ssh", "-i", join(credentialsDir, "lab-key"), "-p", String(sshPort), ...THROWAWAY_SSH, "stack@127.0.0.1", command]),
+    lab,
+    inNamespace,
     async close() {
       // After a failed test the engine may still hold resources: destroy what it can, then
       // remove the namespace (and every process in it) regardless.
-      await ws.destroy().catch(() => undefined);
+      await Promise.all(opened.map((stack) => stack.destroy().catch(() => undefined)));
       sshd?.stop();
       stopCache();
       cleanStale(suite, linkIndex);

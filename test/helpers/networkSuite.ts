@@ -19,7 +19,7 @@ const suite = (stack: string) => stack.replace(/^net-/, "");
 const nodeSsh = (lab: EngineLab, port: number) => ["-i", join(lab.credentialsDir, "lab-key"), "-p", String(port), ...THROWAWAY_SSH, "stack@127.0.0.1"];
 
 /** The posts' labs use VirtualBox and Ubuntu; here QEMU boots a Debian image the lab builds. */
-const onQemu = (raw: Record<string, any>) => {
+export const onQemu = (raw: Record<string, any>) => {
   raw.hypervisor = { kind: "qemu", accel: "auto" };
   raw.image = { build: { distro: "debian", release: "bookworm" } };
 };

@@ -245,6 +245,25 @@ describe.sequential("first run: the README's first command on a clean clone", ()
     expect(trackedChanges()).toBe("");
   });
 
+  it("done for the day, as printed: stop gives everything of the lab back, start resumes it in place, checks green", async () => {
+    expect(first?.status).toBe(0);
+    expect((await sh("ssh controller 'echo evening > notes.txt'")).status).toBe(0);
+    const stop = await sh(`export ${exports}; npx labstack stop dev`);
+    expect(stop.status, failure(stop)).toBe(0);
+    const stateDir = join(HOME, ".local", "share", "labstack", "dev");
+    expect(spawnSync("pgrep", ["-f", stateDir]).status, "a process of the stopped lab").toBe(1);
+    const start = await sh(`export ${exports}; npx labstack start dev`);
+    expect(start.status, failure(start)).toBe(0);
+    expect(start.stdout).toContain("labstack: changed resumed controller where it was stopped");
+    expect(start.stdout).not.toContain("pulumi up --refresh");
+    expect(start.stdout).toMatch(/every check green \(\d+\)/);
+    console.log(JSON.stringify({ figure: "first_run_lab_start", value: Math.round(start.seconds), unit: "s" }));
+    // Where it was: the learner's file, and the stack has nothing to do.
+    expect((await sh("ssh controller cat notes.txt")).stdout.trim()).toBe("evening");
+    expect((await pulumi("up --yes -s dev")).stdout).toMatch(/\d+ unchanged/);
+    expect(trackedChanges()).toBe("");
+  });
+
   it("verify checks the lab again and writes no tracked file", async () => {
     expect(first?.status).toBe(0);
     const verify = await sh(`export ${exports}; npm run verify -- dev`);

@@ -23,7 +23,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 afterAll(() => children.forEach((c) => c.kill("SIGKILL")));
 
-type Action = "up" | "down" | "status";
+type Action = "up" | "down" | "status" | "stop" | "start";
 
 /** A script from this checkout, with the caller's environment and `env` over it. */
 function run(script: string, action: Action, env: Record<string, string>, cwd = dir) {
@@ -218,6 +218,35 @@ describe("host/credentials-file.sh", () => {
     expect(mode(join(folder, "lab-key"))).toBe("600");
     expect(runBundle(CREDENTIALS(), "down", credentialsFileEnvironment(plan.credentialsDir, values), { HOME: home }).status).toBe(0);
     expect(existsSync(folder)).toBe(false);
+  });
+
+  it("names its lab in credentials.yaml, and a second lab sharing the folder neither overwrites nor removes it", () => {
+    const home = join(dir, "home");
+    const shared = "~/shared-credentials";
+    const file = join(home, "shared-credentials", "credentials.yaml");
+    const labA = (action: "up" | "down") => run("host/credentials-file.sh", action, { ...credentialsFileEnvironment(shared, values, "lab-a"), HOME: home });
+    const labB = (action: "up" | "down") =>
+      run("host/credentials-file.sh", action, { ...credentialsFileEnvironment(shared, { ...values, rabbitmqPassword: "other" }, "lab-b"), HOME: home });
+    // A file an older labstack wrote (no lab named) with exactly lab A's values is lab A's: stamped.
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, "MARIADB_ROOT_PASSWORD: m\nRABBITMQ_PASSWORD: r\nOS_ADMIN_PASSWORD: a\nOS_DEMO_PASSWORD: d\nOS_SHARED_SECRET: s\n");
+    expect(labA("up").status).toBe(0);
+    const written = readFileSync(file, "utf8");
+    expect(written.split("\n")[0]).toMatch(/^# labstack lab lab-a /);
+    expect(labA("up").status).toBe(0);
+    expect(readFileSync(file, "utf8")).toBe(written);
+
+    const refused = labB("up");
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`${file} was written by lab lab-a, not by this lab (lab-b)`);
+    expect(readFileSync(file, "utf8")).toBe(written);
+    const down = labB("down");
+    expect(down.status).toBe(0);
+    expect(down.stderr).toContain("lab lab-a wrote it");
+    expect(readFileSync(file, "utf8")).toBe(written);
+
+    expect(labA("down").status).toBe(0);
+    expect(existsSync(file)).toBe(false);
   });
 
   it("leaves the lab's state folder to the preflight's down, which removes it once empty", () => {
@@ -545,6 +574,14 @@ describe("host/apt-cache.sh (its own daemon, without systemd)", () => {
       expect(repair.status, repair.stderr).toBe(0);
       expect(repair.stdout).toContain("labstack: changed started apt-cacher-ng");
       expect(apt("status")).toMatchObject(fine);
+      // labstack stop/start: the instance ends and comes back from the configuration `up` wrote.
+      expect(apt("stop").stdout).toBe("labstack: changed stopped apt-cacher-ng of lab dev\n");
+      expect(apt("status")).toMatchObject(drifted("the lab's APT cache (apt-cacher-ng) is not running"));
+      expect(apt("stop")).toMatchObject({ status: 0, stdout: "" });
+      const start = apt("start", { BIND_ADDRESS: params.BIND_ADDRESS });
+      expect(start.stdout, start.stderr).toContain("labstack: changed started apt-cacher-ng");
+      expect(apt("status")).toMatchObject(fine);
+      expect(apt("start")).toMatchObject({ status: 0, stdout: "" });
     } finally {
       expect(apt("down").status).toBe(0);
     }

@@ -45,7 +45,7 @@ function hostSetup(p: LabPlan) {
   return { script: setup.script.path, environment: setup.environment };
 }
 
-function run(script: string, action: "up" | "down" | "status" | "stop" | readonly string[], params: Record<string, string>) {
+function run(script: string, action: "up" | "down" | "status" | "stop" | "resume" | readonly string[], params: Record<string, string>) {
   const args = typeof action === "string" ? [action] : action;
   const r = spawnSync("bash", [scriptPath(script), ...args], { env: { ...env, ...params }, encoding: "utf8" });
   return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr };
@@ -337,6 +337,8 @@ describe("VirtualBox scripts for the seed's Lab1 (VBoxManage stand-in)", { timeo
     setVmState(params.NAME, "aborted");
     const drifted = run("virtualbox/vm.sh", "status", which);
     expect(drifted).toMatchObject({ status: 3, stdout: "labstack-openstack-lab-compute1 is not running in VirtualBox" });
+    // No saved state: `labstack start` cannot resume it and leaves it to `up`.
+    expect(run("virtualbox/vm.sh", "resume", which)).toMatchObject({ status: 3, stdout: "labstack-openstack-lab-compute1 has no saved state to resume" });
     const before = host().calls.length;
     const repair = run("virtualbox/vm.sh", "up", { ...params, LABSTACK_REPAIR: "1" });
     expect(repair.status, repair.stderr).toBe(0);
@@ -395,6 +397,12 @@ describe("VirtualBox scripts for the seed's Lab1 (VBoxManage stand-in)", { timeo
     expect(host().vms.find((v) => v.name === params.NAME)!.state).toBe("saved");
     expect(run("virtualbox/vm.sh", "status", params).status).toBe(3);
     expect(run("virtualbox/vm.sh", "stop", params)).toMatchObject({ status: 0, stdout: "" });
+    // `labstack start` resumes it without the plan's parameters; a running VM changes nothing.
+    const resume = run("virtualbox/vm.sh", "resume", { VM_DIR: params.VM_DIR, NAME: params.NAME });
+    expect(resume.stdout, resume.stderr).toBe("labstack: changed resumed labstack-openstack-lab-compute2 where it was stopped");
+    expect(host().vms.find((v) => v.name === params.NAME)!.state).toBe("running");
+    expect(run("virtualbox/vm.sh", "resume", params)).toMatchObject({ status: 0, stdout: "" });
+    expect(run("virtualbox/vm.sh", "stop", params).status).toBe(0);
     const up = run("virtualbox/vm.sh", "up", params);
     expect(up.status, up.stderr).toBe(0);
     expect(host().vms.find((v) => v.name === params.NAME)!.state).toBe("running");

@@ -268,6 +268,8 @@ describe("OpenStack lab resource graph", () => {
     const file = runOf("dev-credentials-file");
     expect(isSecretEnvelope(file.inputs.stdin)).toBe(true);
     expect(paramsOf("dev-credentials-file-run").PASSWORDS.split("\n")).toContain("name=RABBITMQ_PASSWORD value=rabbitSecret2");
+    // The file names its lab: another stack sharing the folder is refused, not given these values.
+    expect(paramsOf("dev-credentials-file-run").LAB).toBe("dev");
     // Steps without secrets stay readable in previews.
     expect(isSecretEnvelope(runOf("dev-controller-memcached").inputs.stdin)).toBe(false);
     // ...and what a node step holding secrets prints on either stream stays secret and unlogged,
