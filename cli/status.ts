@@ -29,8 +29,11 @@ export interface LabStatus {
   readonly stopped: boolean;
 }
 
-// A node emulated on a busy host can take this long to answer a probe (its sudo waits on a name
-// lookup first); on a quiet machine status answers in seconds.
+// A node emulated on a busy host once took over 10 s to answer a probe, most of it sudo waiting on
+// DNS for the node's own name; every node now finds it in /etc/hosts (stacks/network/plan.ts
+// networkHostsEntries). Kept at 30 s until the lab-network-everyday suite's `cli_status` figure
+// shows a busy TCG host well under 10 s again: too short a bound reports a slow node as down. On a
+// quiet machine status answers in seconds.
 const STATUS_TIMEOUT_MS = 30_000;
 
 const probe = (name: string, ok: boolean, said: string): Probe => ({ name, ok, said });

@@ -69,6 +69,8 @@ export function labPreflight(plan: LabPlan, memoryMiB: number): HostStep {
       needRoot,
     },
     {
+      // Named in another lab's refusal when this one's claim is in its way.
+      LAB: plan.name,
       SSH_PORTS: records(sshPorts),
       NETWORKS: records(networks),
       FILES: records(files),

@@ -6,12 +6,22 @@
 # names; SSH forward ports that are free; lab networks that take no range the host routes already;
 # a package mirror that answers, for an image built from it. What another labstack lab on the host
 # holds (a forward port of its VM, a range of its network) is refused naming that lab.
-# Changes nothing, so it can run again at every update. Runs as the user running Pulumi.
-# `down` removes the lab's state folder once it is empty: everything the lab builds on the host
-# depends on this step, so destroy runs it last, after each part removed its own folder.
+# Labs whose `up`s overlap would each find the other's ports and ranges still free (no VM or
+# bridge holds them yet): a lab that passes records what it takes, a claim, and a later lab's
+# preflight refuses the same port or an overlapping range naming the lab that claimed it. Claims
+# are read and written under a lock on their folder, one per network namespace (ports and routes
+# are), beside the host user's labs (~/.local/share/labstack/.claims), which the last lab's `down`
+# removes; a claim whose lab's state folder is gone (a lab killed before it made anything) is
+# dropped.
+# Changes nothing but the lab's claim (and its empty state folder), so it can run again at every
+# update. Runs as the user running Pulumi.
+# `down` removes the lab's claim, and its state folder once it is empty: everything the lab
+# builds on the host depends on this step, so destroy runs it last, after each part removed its
+# own folder.
 # Usage: preflight.sh up|down
 # Environment:
 #   STATE_DIR    the lab's state folder on the host (~/ allowed)
+#   LAB          the stack's name, for other labs' messages (default: the state folder's name)
 #   MEMORY_MIB   what the lab's VMs need
 #   HYPERVISOR   what runs the VMs, for the messages
 #   REQUIRE_KVM  1|0
@@ -37,8 +47,20 @@ set -euo pipefail
 source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 
 action=${1:?usage: preflight.sh up|down}
+state=""
+if [[ -n "${STATE_DIR:-}" ]]; then state=$(expand_home "$STATE_DIR"); fi
+lab=${LAB:-$(basename "${state:-lab}")}
+# shellcheck disable=SC2088 # expand_home expands it: the lab user's home, also under sudo
+claims="$(expand_home "~/.local/share/labstack/.claims")/net-$(stat -L -c %i /proc/self/ns/net)"
+claim="$claims/$(printf '%s' "$state" | sha256sum | cut -c1-16)"
 if [[ "$action" == down ]]; then
-  if [[ -n "${STATE_DIR:-}" ]]; then rmdir -- "$(expand_home "$STATE_DIR")" 2>/dev/null || true; fi
+  if [[ -d "$claims" ]]; then
+    exec 8<"$claims"
+    flock 8
+    rm -f "$claim"
+    rmdir "$claims" "$(dirname "$claims")" 2>/dev/null || true
+  fi
+  if [[ -n "$state" ]]; then rmdir -- "$state" 2>/dev/null || true; fi
   exit 0
 fi
 : "${MEMORY_MIB:?}" "${HYPERVISOR:?}"
@@ -243,8 +265,51 @@ while read -r line; do
   done < <(ip -4 route show table main)
 done < <(records "${NETWORKS:-}")
 
+# Other labs' claims, under the lock until this lab's own is written (the script's end). A user
+# without a writable home (nobody, in a test) has no claims to make or read.
+claiming=0
+if [[ -n "$state" ]] && mkdir -p "$claims" 2>/dev/null && exec 8<"$claims"; then
+  claiming=1
+  chmod 0700 "$(dirname "$claims")" "$claims"
+  flock 8
+fi 2>/dev/null
+if ((claiming)); then
+  for other in "$claims"/*; do
+    [[ -f "$other" && "$other" != "$claim" ]] || continue
+    other_state=$(sed -n 's/^state //p' "$other")
+    if [[ ! -d "$other_state" ]]; then
+      rm -f "$other"
+      continue
+    fi
+    other_lab=$(sed -n 's/^lab //p' "$other")
+    while read -r line; do
+      record "$line"
+      if grep -qxF "port ${field[port]}" "$other"; then
+        problem "port ${field[port]} (${field[key]}) is taken by lab $other_lab on $where (its up claimed it; state folder $other_state): two labs on one host need different SSH forward ports; give this stack other ports (pulumi config set --path '${field[key]}' PORT, and so on for its other nodes), or destroy lab $other_lab first"
+      fi
+    done < <(records "${SSH_PORTS:-}")
+    while read -r line; do
+      record "$line"
+      while read -r taken; do
+        if overlaps "${field[cidr]}" "$taken"; then
+          problem "${field[key]}: ${field[cidr]} overlaps lab $other_lab's network $taken on $where (its up claimed it; state folder $other_state): two labs on one host need ranges of their own. Give this stack another range (pulumi config set --path '${field[key]}' 10.x.y.0/24) and change the nodes' addresses on it to match, or destroy lab $other_lab first"
+        fi
+      done < <(sed -n 's/^cidr //p' "$other")
+    done < <(records "${NETWORKS:-}")
+  done
+fi
+
 if ((${#problems[@]})); then
   printf 'preflight: %s\n' "${problems[@]}" >&2
   exit 1
+fi
+if ((claiming)); then
+  mine="state $state"$'\n'"lab $lab"
+  while read -r line; do record "$line"; mine+=$'\n'"port ${field[port]}"; done < <(records "${SSH_PORTS:-}")
+  while read -r line; do record "$line"; mine+=$'\n'"cidr ${field[cidr]}"; done < <(records "${NETWORKS:-}")
+  # The state folder makes the claim live: a lab that never got further leaves a claim, dropped
+  # once its (empty) folder is gone.
+  mkdir -p "$state"
+  put "$claim" "$mine" 0600 >/dev/null || true
 fi
 echo "preflight: ok: ${total} MiB for ${MEMORY_MIB} MiB of VMs, hypervisor $HYPERVISOR"

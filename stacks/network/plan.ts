@@ -75,11 +75,21 @@ export function nodeAddress(plan: Plan, nodeName: string, network?: string): str
   return plan.node(nodeName).nics.find((n) => n.ip !== undefined && (network === undefined || n.network.name === network))?.ip;
 }
 
-/** The name→address lines for /etc/hosts: every node's first static address. */
-export function networkHostsEntries(plan: Plan): string {
+/** The loopback alias Debian's and Ubuntu's installers give a machine's own name when it has no
+ * fixed address to give it. */
+const OWN_NAME_ALIAS = "127.0.1.1";
+
+/**
+ * The name→address lines of `nodeName`'s /etc/hosts (base-setup.sh's HOSTS): every node by its
+ * first static address, and `nodeName` itself, when it has none (a bridge's box, a NAT-only box),
+ * by the loopback alias, so it resolves its own name without DNS: sudo looks the name up before
+ * every command and waited seconds on DNS ("unable to resolve host boxB"). A node with an address
+ * is named by its line already, and no service of a networking lab binds the address a name
+ * resolves to (the OpenStack lab writes its own lines, never the alias).
+ */
+export function networkHostsEntries(plan: Plan, nodeName: string): string {
   return plan.nodes
-    .filter((n) => n.address !== undefined)
-    .map((n) => `${n.address} ${n.name}`)
+    .flatMap((n) => (n.address !== undefined ? [`${n.address} ${n.name}`] : n.name === nodeName ? [`${OWN_NAME_ALIAS} ${n.name}`] : []))
     .join("\n");
 }
 
@@ -196,5 +206,5 @@ export function hostServices(plan: Plan): { name: string; step: Step }[] {
   }));
 }
 
-/** Base setup of a networking lab node: names of the other boxes, unnumbered NICs up; no packages. */
-export const networkBaseStep = (plan: Plan, nodeName: string): Step => baseSetup(plan, plan.node(nodeName), networkHostsEntries(plan));
+/** Base setup of a networking lab node: the boxes' names and its own, unnumbered NICs up; no packages. */
+export const networkBaseStep = (plan: Plan, nodeName: string): Step => baseSetup(plan, plan.node(nodeName), networkHostsEntries(plan, nodeName));

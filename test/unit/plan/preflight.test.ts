@@ -34,6 +34,7 @@ describe("a lab's preflight", () => {
       HOST_CHECKS: "",
       HOST_KIND: "digitalocean",
       STATE_DIR: "/var/lib/labstack/dev",
+      LAB: "dev",
       NEED_ROOT: "QEMU's taps and bridges, the APT cache's system service",
       SSH_PORTS: [
         "port=8222 key=labstack:lab.nodes[0].nics[0].sshPort vm=/var/lib/labstack/dev/vms/controller/qemu.pid",

@@ -247,11 +247,14 @@ describe("networking lab plan", () => {
     expect(hostServices(planOf("net-lab5"))).toEqual([]);
   });
 
-  it("sets every node up with the others' names and its unnumbered NICs, and no packages", () => {
+  it("sets every node up with the boxes' names and its own, its unnumbered NICs, and no packages", () => {
     const lab5 = planOf("net-lab5");
-    expect(networkHostsEntries(lab5)).toBe("192.168.50.4 boxA\n192.168.60.4 boxC");
+    // boxB, the bridge, has no address of its own: its own name is the loopback alias, on boxB only.
+    expect(networkHostsEntries(lab5, "boxB")).toBe("192.168.50.4 boxA\n127.0.1.1 boxB\n192.168.60.4 boxC");
+    expect(networkHostsEntries(lab5, "boxA")).toBe("192.168.50.4 boxA\n192.168.60.4 boxC");
+    expect(networkBaseStep(lab5, "boxC").env.HOSTS).toBe("192.168.50.4 boxA\n192.168.60.4 boxC");
     expect(networkBaseStep(lab5, "boxB").env).toEqual({
-      HOSTS: "192.168.50.4 boxA\n192.168.60.4 boxC",
+      HOSTS: "192.168.50.4 boxA\n127.0.1.1 boxB\n192.168.60.4 boxC",
       APT_PROXY_URL: "",
       CLOUD_ARCHIVE: "",
       UNNUMBERED_DEVICES: "enp0s8 enp0s9",
@@ -261,6 +264,19 @@ describe("networking lab plan", () => {
         .join("\n"),
       PACKAGES: "",
     });
+  });
+
+  it.each(LABS)("%s: every node finds its own name in the /etc/hosts lines it is given, the alias only without an address", (stack) => {
+    const plan = planOf(stack);
+    for (const node of plan.nodes) {
+      const lines = networkBaseStep(plan, node.name)
+        .env.HOSTS.split("\n")
+        .map((l) => l.split(" "));
+      const own = lines.filter(([, name]) => name === node.name);
+      expect(own, node.name).toEqual([[node.address ?? "127.0.1.1", node.name]]);
+      // Another box's name never on loopback: only the box itself answers to the alias.
+      expect(lines.filter(([ip, name]) => ip === "127.0.1.1" && name !== node.name).length, node.name).toBe(0);
+    }
   });
 
   it("runs checks side by side only where they cannot disturb each other", () => {

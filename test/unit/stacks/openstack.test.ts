@@ -107,6 +107,11 @@ describe("OpenStack lab plan", () => {
       PACKAGES: "python3-openstackclient mariadb-client python3-amqp chrony",
     });
     expect(hostsEntries(lab).split("\n")).toHaveLength(3);
+    // Each node resolves its own name too, by its management address: never the 127.0.1.1 alias.
+    for (const node of planOpenStack(lab).nodes) {
+      expect(node.base.env.HOSTS.split("\n")).toContain(`${lab.node(node.node).address} ${node.node}`);
+      expect(node.base.env.HOSTS).not.toContain("127.0.1.1");
+    }
     expect(planOpenStack(planOf(stackLab("openstack-lab"), "openstack-lab")).nodes[0].base.env).toMatchObject({
       CLOUD_ARCHIVE: "caracal",
       UNNUMBERED_DEVICES: "enp0s9",

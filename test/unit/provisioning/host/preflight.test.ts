@@ -5,7 +5,8 @@
 // free ports picked here), the package mirror a web server of the test's own, and a user without
 // root is `nobody` through setpriv. No network namespace: nothing of the machine is changed.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -16,6 +17,7 @@ import { labPreflight } from "../../../../plan/preflight.js";
 import { bundle } from "../../../../plan/scripts.js";
 import type { LabPlan } from "../../../../plan/types.js";
 import { labPlan, ROOT, stackLab } from "../../../helpers/labs.js";
+import { argvHolding, standIns as recordingStandIns } from "../../../helpers/standIns.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "labstack-preflight-"));
 // The home of the user running the lab: the plan's ~/ folders are there.
@@ -102,10 +104,16 @@ interface Run {
   readonly env?: Record<string, string>;
   /** More parameters (the VBoxManage stand-in's state). */
   readonly params?: Record<string, string>;
+  /** Keep the claims earlier runs made (other labs on the host). @default each run on a host with no other lab */
+  readonly keepClaims?: boolean;
 }
+
+/** Where the preflight keeps the labs' claims in the test's home. */
+const claimsRoot = () => join(home, ".local", "share", "labstack", ".claims");
 
 /** The preflight's bundle run by `bash -s up` with the plan's parameters (and HOST_ROOT). */
 function preflight(plan: LabPlan, opts: Run = {}) {
+  if (!opts.keepClaims) rmSync(claimsRoot(), { recursive: true, force: true });
   const { script, environment } = step(plan);
   const program = bundle(script, { ...environment, HOST_ROOT: opts.root ?? kernel("default"), ...opts.params });
   const user = opts.asUser ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
@@ -113,6 +121,21 @@ function preflight(plan: LabPlan, opts: Run = {}) {
   const PATH = [opts.path, standIns, process.env.PATH].filter(Boolean).join(":");
   const r = spawnSync(argv[0], argv.slice(1), { input: program, env: { PATH, HOME: home, ...opts.env }, encoding: "utf8" });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The same run, asynchronous: a server in this process (a proxy) can answer it meanwhile. */
+function preflightAsync(plan: LabPlan, opts: Run = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  if (!opts.keepClaims) rmSync(claimsRoot(), { recursive: true, force: true });
+  const { script, environment } = step(plan);
+  const program = bundle(script, { ...environment, HOST_ROOT: opts.root ?? kernel("default"), ...opts.params });
+  const PATH = [opts.path, standIns, process.env.PATH].filter(Boolean).join(":");
+  const child = spawn("bash", ["-s", "up"], { env: { PATH, HOME: home, ...opts.env } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  child.stdin.end(program);
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
 }
 
 /** A process listening on `address`:port; `argv` ends up on its command line. */
@@ -251,6 +274,36 @@ describe("host preflight", () => {
     }
   });
 
+  it("lets one of two labs whose ups overlap take a port and a range, refusing the other by name until the first is destroyed", async () => {
+    const first = labPlan(raw("dev", mirror), "dev");
+    const second = labPlan(raw("dev", mirror), "dev-copy");
+    rmSync(claimsRoot(), { recursive: true, force: true });
+    // Nothing holds the ports or ranges yet: only the claims can tell the two apart.
+    const both = await Promise.all([preflightAsync(first, { keepClaims: true }), preflightAsync(second, { keepClaims: true })]);
+    expect(both.map((r) => r.status).sort()).toEqual([0, 1]);
+    const [winner, loser] = both[0].status === 0 ? ["dev", "dev-copy"] : ["dev-copy", "dev"];
+    const refusal = both.find((r) => r.status === 1)!.stderr;
+    expect(refusal).toContain(`port ${first.nodes[0].sshPort} (labstack:lab.nodes[0].nics[0].sshPort) is taken by lab ${winner}`);
+    expect(refusal).toContain(`labstack:lab.networks[1].cidr: 192.168.1.0/24 overlaps lab ${winner}'s network 192.168.1.0/24`);
+    const planOf = (name: string) => (name === "dev" ? first : second);
+    // The winner's own re-run (an update) is not in its own way.
+    expect(preflight(planOf(winner), { keepClaims: true }).status).toBe(0);
+    expect(preflight(planOf(loser), { keepClaims: true }).status).toBe(1);
+    // Destroyed: its claim goes with it, and the other lab may go ahead.
+    const { script, environment } = step(planOf(winner));
+    const down = spawnSync("bash", ["-s", "down"], { input: bundle(script, environment), env: { PATH: process.env.PATH, HOME: home }, encoding: "utf8" });
+    expect(down.status, down.stderr).toBe(0);
+    expect(preflight(planOf(loser), { keepClaims: true }).status).toBe(0);
+    // A lab killed before it made anything leaves a claim whose state folder is gone: dropped.
+    rmSync(join(home, ".local", "share", "labstack", loser), { recursive: true, force: true });
+    const after = preflight(planOf(winner), { keepClaims: true });
+    expect(after.status, after.stderr).toBe(0);
+    // The last lab's destroy leaves no claims folder behind.
+    const last = step(planOf(winner));
+    expect(spawnSync("bash", ["-s", "down"], { input: bundle(last.script, last.environment), env: { PATH: process.env.PATH, HOME: home } }).status).toBe(0);
+    expect(existsSync(claimsRoot())).toBe(false);
+  });
+
   it("refuses an SSH forward port in use on 127.0.0.1, unless the lab's own running VM holds it", async () => {
     const [controller] = qemuPlan.nodes;
     const port = controller.sshPort;
@@ -326,6 +379,32 @@ describe("host preflight", () => {
     const viaHost = preflight(qemuPlan, { env: { http_proxy: "127.0.0.1:9" } });
     expect(viaHost.status).toBe(1);
     expect(viaHost.stderr).toContain(`cannot fetch ${mirror}/dists/bookworm/Release through the lab's upstream proxy`);
+  });
+
+  it("hands curl the upstream proxy, its password with it, in a config on stdin: on no command line", async () => {
+    // A proxy of the test's own that answers for the mirror and notes the credentials it was given.
+    const seen: (string | undefined)[] = [];
+    const proxy = createHttpServer((req, res) => {
+      seen.push(req.headers["proxy-authorization"]);
+      res.writeHead(req.url?.endsWith("/dists/bookworm/Release") ? 200 : 404).end("Suite: stable\n");
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://learner:ProxyPa55@127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      const plan = labPlan({ ...raw("dev", "http://mirror.example/debian"), aptCache: { enabled: true, port: 3142, upstreamProxy: url } }, "dev");
+      expect(step(plan).environment.MIRROR_PROXY).toBe(url);
+      const programs = recordingStandIns(mkdtempSync(join(tmp, "argv-")), { curl: "real", env: "real", bash: "real" });
+      // Run asynchronously: the proxy answers from this process.
+      const r = await preflightAsync(plan, { path: programs.bin });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(seen).toEqual([`Basic ${Buffer.from("learner:ProxyPa55").toString("base64")}`]);
+      const curls = programs.calls("curl");
+      expect(curls).toHaveLength(1);
+      expect(argvHolding(programs.calls(), "ProxyPa55")).toEqual([]);
+    } finally {
+      proxy.close();
+    }
   });
 
   it("checks the files and host interfaces the config names, by their keys, ~/ in the host user's home", () => {
