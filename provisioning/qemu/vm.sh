@@ -207,7 +207,10 @@ own_dir "$VM_DIR" 0700
 # which guests name ens3, ens4, ...); base-setup gives their NICs the posts' names as altnames.
 layout_file="$VM_DIR/pci-layout"
 if [[ ! -f "$VM_DIR/disk.qcow2" ]]; then
-  qemu-img create -q -f qcow2 -b "$BASE_IMAGE" -F qcow2 "$VM_DIR/disk.qcow2" "${DISK_GIB}G"
+  # Made aside and moved in whole: a run killed half-way (no trap runs on SIGKILL) leaves no
+  # truncated disk that the next run would take for the VM's.
+  qemu-img create -q -f qcow2 -b "$BASE_IMAGE" -F qcow2 "$VM_DIR/disk.qcow2.new" "${DISK_GIB}G"
+  mv -f "$VM_DIR/disk.qcow2.new" "$VM_DIR/disk.qcow2"
   echo posts > "$layout_file"
   echo "labstack: changed created overlay for $NAME"
 fi

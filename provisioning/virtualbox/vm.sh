@@ -119,17 +119,24 @@ esac
 : "${BASE_IMAGE:?}" "${MEMORY_MIB:?}" "${CPUS:?}" "${DISK_GIB:?}" "${USER_DATA:?}" "${META_DATA:?}" "${NETWORK_CONFIG:?}" "${NICS:?}"
 # A VM made by a labstack that did not mark its folder: marked now, so `down` knows it as the lab's.
 if [[ -d "$VM_DIR" ]] && ! owns_dir "$VM_DIR" && ours; then : > "$VM_DIR/$LAB_MARKER"; fi
+# A VM that failed or was cancelled half-way would pass for made on the next run: unmake it
+# instead. unregistervm --delete also drops the attached disk from VirtualBox's media registry,
+# where a re-made disk.vdi (same path, new UUID) would be refused on every retry.
+undo() {
+  VBoxManage unregistervm "$NAME" --delete >/dev/null 2>&1 || true
+  remove_own_dir "$VM_DIR"
+}
+# Killed while it was being made (SIGKILL: no trap ran, e.g. a second Ctrl-C): `.making` is still
+# there, and what was made goes before the VM is made again.
+if [[ -f "$VM_DIR/.making" ]] && owns_dir "$VM_DIR"; then
+  undo
+  echo "labstack: changed removed $NAME, half made by a run that was killed"
+fi
 if registered && VBoxManage showvminfo "$NAME" --machinereadable | grep -q '^VMState="running"'; then exit 0; fi
 own_dir "$VM_DIR" 0700
 
 if ! registered; then
-  # A VM that failed or was cancelled half-way would pass for made on the next run: unmake it
-  # instead. unregistervm --delete also drops the attached disk from VirtualBox's media registry,
-  # where a re-made disk.vdi (same path, new UUID) would be refused on every retry.
-  undo() {
-    VBoxManage unregistervm "$NAME" --delete >/dev/null 2>&1 || true
-    remove_own_dir "$VM_DIR"
-  }
+  : > "$VM_DIR/.making"
   trap 'undo; exit 1' ERR INT TERM HUP
   VBoxManage createvm --name "$NAME" --ostype Ubuntu_64 --basefolder "$VM_DIR" --register >/dev/null
   VBoxManage modifyvm "$NAME" --memory "$MEMORY_MIB" --cpus "$CPUS" --ioapic on --boot1 disk --boot2 none \
@@ -168,6 +175,7 @@ if ! registered; then
   cloud-localds -N "$VM_DIR/network-config" "$VM_DIR/seed.iso" "$VM_DIR/user-data" "$VM_DIR/meta-data"
   VBoxManage storageattach "$NAME" --storagectl SATA --port 1 --device 0 --type dvddrive --medium "$VM_DIR/seed.iso"
   trap - ERR INT TERM HUP
+  rm -f "$VM_DIR/.making"
   echo "labstack: changed created VM $NAME"
 fi
 VBoxManage startvm "$NAME" --type headless >/dev/null

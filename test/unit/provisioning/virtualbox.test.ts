@@ -424,6 +424,24 @@ describe("VirtualBox scripts for the seed's Lab1 (VBoxManage stand-in)", { timeo
     expect(remade.media).toHaveLength(2);
   });
 
+  it("a VM whose making was killed outright (SIGKILL: no trap runs) is unmade and made whole by the next run", () => {
+    const node = plan.nodes[2];
+    const { env: good } = machineEnvironment(node);
+    expect(run("virtualbox/vm.sh", "down", good).status).toBe(0);
+    // Killed after its disk was attached, before its seed: registered, half made.
+    const killed = run("virtualbox/vm.sh", "up", { ...good, PATH: cloudLocalds("killed-seed", "kill -9 $PPID; exit 1") });
+    expect(killed.status, "killed by a signal").toBeNull();
+    expect(host().vms.find((v) => v.name === "labstack-openstack-lab-compute2")?.media).toHaveLength(1);
+    const retry = run("virtualbox/vm.sh", "up", good);
+    expect(retry.status, retry.stderr).toBe(0);
+    expect(retry.stdout).toContain("labstack: changed removed labstack-openstack-lab-compute2, half made by a run that was killed");
+    const remade = host().vms.find((v) => v.name === "labstack-openstack-lab-compute2")!;
+    expect(remade).toMatchObject({ state: "running" });
+    expect(remade.media).toHaveLength(2);
+    // Made whole: the next run changes nothing.
+    expect(run("virtualbox/vm.sh", "up", good)).toMatchObject({ status: 0, stdout: "" });
+  });
+
   it("a VM that fails after its disk was made leaves no disk in VirtualBox's media registry, so a retry is not refused", () => {
     const node = plan.nodes[2];
     const { env: good } = machineEnvironment(node);
