@@ -7,18 +7,23 @@
 set -euo pipefail
 
 packages=(qemu-system-x86 qemu-utils mmdebstrap fdisk dosfstools mtools syslinux syslinux-common cloud-image-utils apt-cacher-ng shellcheck iproute2 e2fsprogs openssh-client openssh-server curl procps iputils-ping python3 cloud-init tmux tcpdump)
+sudo=(); ((EUID == 0)) || sudo=(sudo)
+# The tests start their own apt-cacher-ng instances; the package's service must not grab port 3142
+# while it is installed: a policy that starts no service, ours by its mark. One that a killed run
+# left (no trap runs on SIGKILL) would keep every service of the machine from starting: it goes.
+policy=/usr/sbin/policy-rc.d
+mark="# labstack scripts/install-deps.sh: removed when it ends"
+if [[ -f "$policy" ]] && grep -qxF "$mark" "$policy"; then "${sudo[@]}" rm -f "$policy"; fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
 done
 ((${#missing[@]} == 0)) && exit 0
 
-sudo=(); ((EUID == 0)) || sudo=(sudo)
 "${sudo[@]}" apt-get update -q
-# The tests start their own apt-cacher-ng instances; the package's service must not grab port 3142.
-policy=/usr/sbin/policy-rc.d
 if [[ ! -e "$policy" ]]; then
-  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  printf '#!/bin/sh\n%s\nexit 101\n' "$mark" | "${sudo[@]}" tee "$policy" >/dev/null
   "${sudo[@]}" chmod +x "$policy"
   trap '"${sudo[@]}" rm -f "$policy"' EXIT
 fi
