@@ -9,8 +9,12 @@ import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { LabConfigError } from "./model/parse.js";
 import { localPath, stateDirOf, stoppedMarker } from "./plan/lab.js";
+import { exitWithEngine } from "./stacks/engineWatch.js";
 import { buildLab, parseStack } from "./stacks/index.js";
 import { stackLab } from "./stacks/template.js";
+
+// A killed engine must not leave this program spinning (stacks/engineWatch.ts).
+exitWithEngine();
 
 const config = new pulumi.Config("labstack");
 const stack = pulumi.getStack();
