@@ -116,6 +116,10 @@ describe("an up killed half-way", () => {
     // What a second Ctrl-C does: the whole process group, at once.
     process.kill(-killed.pid!, "SIGKILL");
     killed = undefined;
+    // The program and its language host (in a process group of their own) end with their engine.
+    const program = () => spawnSync("pgrep", ["-f", "cmd/run/index.js .*--stack net-lab5"]).status === 0;
+    for (let i = 0; i < 30 && program(); i++) await new Promise((r) => setTimeout(r, 1000));
+    expect(program(), "the killed up's program still runs").toBe(false);
 
     const locked = await lab5.up().then(
       () => "up succeeded",
