@@ -7,14 +7,14 @@ import { availableParallelism, homedir, totalmem } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
+import { exitWithEngine, parentOf } from "./components/provider/engineWatch.js";
 import { LabConfigError } from "./model/parse.js";
 import { localPath, stateDirOf, stoppedMarker } from "./plan/lab.js";
-import { exitWithEngine } from "./stacks/engineWatch.js";
 import { buildLab, parseStack } from "./stacks/index.js";
 import { stackLab } from "./stacks/template.js";
 
-// A killed engine must not leave this program spinning (stacks/engineWatch.ts).
-exitWithEngine();
+// A killed engine must not leave this program spinning: the engine started its language host.
+exitWithEngine(parentOf(process.ppid), process.ppid);
 
 const config = new pulumi.Config("labstack");
 const stack = pulumi.getStack();

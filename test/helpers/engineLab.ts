@@ -70,6 +70,9 @@ export interface EngineLab extends StackOps {
   readonly sshd?: Sshd;
   /** Environment a `pulumi` process needs to act on this stack (PATH, backend, passphrase, ...). */
   readonly env: Record<string, string>;
+  /** The `pulumi` to run by hand (with `env`): the engine in the lab's namespace, as the
+   * Automation API runs it. The engine on PATH would run outside it. */
+  readonly pulumi: string;
   writeConfig(): void;
   /** The same stack, same backend and namespace, run from another project folder (a moved
    * checkout, a previous release), with `env` over the lab's own environment (another HOME). */
@@ -289,6 +292,7 @@ export async function openEngineSuite(
       raw,
       sshd,
       env,
+      pulumi: wrapper,
       writeConfig: () => writeConfig(),
       at,
       copyProject,

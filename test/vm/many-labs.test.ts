@@ -4,7 +4,7 @@
 // half-way through its creates, finished by the next `up` (after `pulumi cancel` takes the killed
 // engine's lock, as Pulumi's own message says), and a destroy of everything that leaves nothing.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { changed, type EngineLab, type EngineSuite, openEngineSuite } from "../helpers/engineLab.js";
@@ -100,7 +100,7 @@ describe("an up killed half-way", () => {
 
   it("is finished by the next up once Pulumi's lock is cancelled, with one VM per node", async () => {
     // The learner's own `pulumi up`, in its own process group (a terminal's), with the suite's engine.
-    killed = spawn("pulumi", ["up", "--yes", "--skip-preview", "-s", "net-lab5"], {
+    killed = spawn(lab5.pulumi, ["up", "--yes", "--skip-preview", "-s", "net-lab5"], {
       cwd: lab5.projectDir,
       env: { ...process.env, ...lab5.env },
       detached: true,
@@ -113,6 +113,9 @@ describe("an up killed half-way", () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(qemuOf(lab5).length, "a VM of the killed up started").toBeGreaterThan(0);
+    // In the suite's namespace, as every VM of a test must be.
+    const inNamespace = (pid: string) => readlinkSync(`/proc/${pid}/ns/net`) === suite.inNamespace(["readlink", "/proc/self/ns/net"]).stdout.trim();
+    for (const line of qemuOf(lab5)) expect(inNamespace(line.split(" ")[0]), line).toBe(true);
     // What a second Ctrl-C does: the whole process group, at once.
     process.kill(-killed.pid!, "SIGKILL");
     killed = undefined;
@@ -126,7 +129,11 @@ describe("an up killed half-way", () => {
       (e: Error) => e.message,
     );
     expect(locked).toContain("locked");
-    const cancel = spawnSync("pulumi", ["cancel", "--yes", "-s", "net-lab5"], { cwd: lab5.projectDir, env: { ...process.env, ...lab5.env }, encoding: "utf8" });
+    const cancel = spawnSync(lab5.pulumi, ["cancel", "--yes", "-s", "net-lab5"], {
+      cwd: lab5.projectDir,
+      env: { ...process.env, ...lab5.env },
+      encoding: "utf8",
+    });
     expect(cancel.status, cancel.stdout + cancel.stderr).toBe(0);
 
     const up = await lab5.up();
