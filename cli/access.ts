@@ -1,11 +1,13 @@
 // Reaching a lab's nodes with the learner's own OpenSSH: `ssh controller` as the posts type it,
 // `labstack ssh`, and `labstack capture` (tcpdump in the guest, to the terminal or a pcap file).
 // The files live in ~/.ssh/labstack/, private to the user: the lab's key (from the stack's secret
-// outputs) and an ssh_config per stack that ~/.ssh/config includes.
+// outputs), the nodes' host keys as known_hosts (from its outputs) and an ssh_config per stack
+// that ~/.ssh/config includes.
 import { spawn } from "node:child_process";
 import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { renderKnownHosts } from "../plan/hostKeys.js";
 import { type JumpHost, nodeSummaries, renderSshConfig } from "../plan/outputs.js";
 import { shellQuote } from "../plan/scripts.js";
 import type { Session } from "./session.js";
@@ -27,7 +29,7 @@ function writePrivate(file: string, text: string): boolean {
   return true;
 }
 
-/** The stack's ssh_config (and the keys it names) in ~/.ssh/labstack/; returns its path. */
+/** The stack's ssh_config (and the keys and known_hosts it names) in ~/.ssh/labstack/; returns its path. */
 export function writeSshConfig(session: Session, say: (line: string) => void = () => {}): string {
   if (session.plan === undefined) throw new Error(`lab ${session.name} has no nodes to reach over SSH (a ${session.lab.kind} lab)`);
   const dir = join(sshDir(), "labstack");
@@ -42,8 +44,17 @@ export function writeSshConfig(session: Session, say: (line: string) => void = (
     if (writePrivate(hostKey, session.host.privateKey)) say(`wrote the lab host's key: ${hostKey}`);
     jump = { address: session.host.host, port: session.host.port, user: session.host.user, identityFile: hostKey };
   }
+  // Host keys checked when the outputs have them (a lab whose last `up` was before they were
+  // pinned has none: its nodes are reached unchecked, as then, until its next `up`).
+  const nodes = nodeSummaries(session.plan);
+  const knownHosts = renderKnownHosts(nodes, session.hostKeys);
+  let knownHostsFile: string | undefined;
+  if (knownHosts !== "") {
+    knownHostsFile = join(dir, `${session.name}.known_hosts`);
+    if (writePrivate(knownHostsFile, knownHosts)) say(`wrote the nodes' host keys: ${knownHostsFile}`);
+  }
   const file = join(dir, `${session.name}.conf`);
-  if (writePrivate(file, renderSshConfig(nodeSummaries(session.plan), key, jump, session.name))) say(`wrote ${file}`);
+  if (writePrivate(file, renderSshConfig(nodes, key, jump, session.name, knownHostsFile))) say(`wrote ${file}`);
   return file;
 }
 

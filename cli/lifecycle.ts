@@ -71,10 +71,33 @@ export async function deleteCheckpoint(session: Session, name: string, say: Say)
   say(`deleted checkpoint ${name}`);
 }
 
-/** The guests' clocks, after they resumed from a saved state. */
-async function stepClocks(session: Session): Promise<void> {
+/** The guests' clocks, after they resumed from a saved state; the nodes that answered with
+ * another host key than the lab pinned. */
+async function stepClocks(session: Session): Promise<string[]> {
   const step = clockStep(Math.floor(Date.now() / 1000));
-  await Promise.all(vmPlan(session).nodes.map((n) => session.onNode(n.name, step, ["up"], 60_000)));
+  const nodes = vmPlan(session).nodes;
+  const results = await Promise.all(nodes.map((n) => session.onNode(n.name, step, ["up"], 60_000)));
+  return nodes
+    .filter((_, i) => {
+      const r = results[i];
+      return r.code === null && r.failure === "host-key";
+    })
+    .map((n) => n.name);
+}
+
+/** A checkpoint saved before the lab pinned its nodes' host keys brings back the keys the nodes
+ * had then, which nothing accepts any more. The lab's keys go back on through the engine, by the
+ * step that installs them, made again (unverified, as it runs on a new VM: the nodes run, their
+ * ports are their VMs'). */
+async function hostKeyAdvice(session: Session, name: string, nodes: readonly string[]): Promise<string> {
+  const { deployment } = await session.stack.exportStack();
+  const runs = nodes.map((node) => `::${session.name}-${node}-host-key-run`);
+  const urns = ((deployment?.resources ?? []) as { urn: string }[]).map((r) => r.urn).filter((urn) => runs.some((run) => urn.endsWith(run)));
+  return [
+    `${nodes.join(", ")} ${nodes.length === 1 ? "answers" : "answer"} with another SSH host key than the lab pinned: checkpoint ${name} was saved before labstack pinned its nodes' host keys, and brought back the keys they had then.`,
+    "Put the lab's keys back on them while the lab runs (then save the checkpoint again, or delete it):",
+    `  pulumi up -s ${session.name} ${urns.map((urn) => `--replace '${urn}'`).join(" ")}`,
+  ].join("\n");
 }
 
 /** Every node back to checkpoint `name`, or none: a node rebuilt since it was taken has a new disk
@@ -90,8 +113,9 @@ export async function restoreCheckpoint(session: Session, name: string, say: Say
     );
   }
   await onEveryVm(session, ["checkpoint", "restore", name]);
-  await stepClocks(session);
+  const refused = await stepClocks(session);
   say(`restored checkpoint ${name} of ${plan.nodes.map((n) => n.name).join(", ")}`);
+  if (refused.length > 0) throw new Error(await hostKeyAdvice(session, name, refused));
   return runChecks(session);
 }
 

@@ -7,6 +7,7 @@ import { writeGraph } from "./graph.js";
 import { deleteCheckpoint, listCheckpoints, restoreCheckpoint, saveCheckpoint, startLab, stopLab } from "./lifecycle.js";
 import { openConfig, openSession } from "./session.js";
 import { labStatus, listLabs, printStatus } from "./status.js";
+import { unlock } from "./unlock.js";
 
 const say = (line: string) => console.log(line);
 /** Exit 1 when a check is red: scripts and tests can rely on the status. */
@@ -150,6 +151,12 @@ for (const [name, what] of [
       report(await timed(name === "start" ? "started" : "recovered", async () => startLab(await openSession(stack), say, name))),
     );
 }
+
+program
+  .command("unlock")
+  .description("after a pulumi up killed outright: take its lock and repair what it cut short in the local state backend, so pulumi up finishes its work")
+  .argument("<stack>")
+  .action(async (stack: string) => unlock(stack, say));
 
 program.parseAsync().catch((e: Error) => {
   console.error(`labstack: ${e.message}`);

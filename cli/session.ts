@@ -29,6 +29,9 @@ export interface Session {
   /** The plan of a lab on VMs (not of the minikube lab). */
   readonly plan?: LabPlan;
   readonly credentials: CredentialValues;
+  /** Each node's public host key from the outputs, by node name (none: the lab's last `up` was
+   * before keys were pinned, and its nodes are reached as then, unchecked). */
+  readonly hostKeys: Readonly<Record<string, string>>;
   /** How many checks the last `up` ran (the leaves of its `checks` output). */
   readonly checkCount: number;
   readonly host: Target;
@@ -77,6 +80,7 @@ export async function openSession(name: string): Promise<Session> {
   const credentials = (outputs.credentials?.value ?? {}) as CredentialValues;
   if (credentials.sshPrivateKey === undefined) throw new Error(`stack ${name} has no lab to reach: run pulumi up -s ${name} first`);
   const host = hostTarget(lab, outputs.host?.value as { address: string } | undefined, credentials, config["labstack:hostPrivateKey"]?.value);
+  const hostKeys = (outputs.host_keys?.value ?? {}) as Record<string, string>;
   const node = (nodeName: string): Target => {
     const planned = plan?.node(nodeName);
     if (planned === undefined) throw new Error(`lab ${name} has no node ${nodeName}`);
@@ -86,6 +90,8 @@ export async function openSession(name: string): Promise<Session> {
       port: planned.sshPort,
       user: plan!.config.user,
       privateKey: credentials.sshPrivateKey,
+      // The key the node got from the lab: anything else on its port is refused.
+      hostKey: hostKeys[nodeName],
       sudo: true,
       via: host.kind === "ssh" ? host : undefined,
     };
@@ -97,6 +103,7 @@ export async function openSession(name: string): Promise<Session> {
     lab,
     plan,
     credentials,
+    hostKeys,
     checkCount: leaves(outputs.checks?.value),
     host,
     node,

@@ -347,6 +347,31 @@ function imageBuildRelease({ lab, add }: Context) {
   if (problem !== undefined) add(problem.key === "build" ? ["image", "build"] : ["image", "build", "release"], problem.message);
 }
 
+/** Whether a URL of the config is fetched over plain http (the scheme is case-insensitive). */
+const plainHttp = (url: string | undefined) => url !== undefined && /^http:/i.test(url);
+
+/** A downloaded image is authenticated by something: its own download (https), or the SHA-256 it is
+ * checked against, pinned in the config or fetched over https. An http:// image checked against an
+ * http:// SHA256SUMS is neither (no signature is checked either): whoever sits on the way swaps the
+ * image and its checksum together. Refused unless image.insecureHttp says why that is acceptable,
+ * which is refused where nothing needs it. */
+function imageDownloadTrust({ lab, add }: Context) {
+  const { url, sha256, insecureHttp } = lab.image;
+  const unauthenticated = plainHttp(url) && plainHttp(sha256);
+  if (unauthenticated && insecureHttp === undefined) {
+    add(
+      ["image", "url"],
+      `${url} and its checksum (image.sha256: ${sha256}) both come over plain http, so anyone on the way can swap the image and its checksum together; use https:// for them (cloud-images.ubuntu.com, cloud.debian.org and deb.debian.org serve it), pin image.sha256 to the image's 64-hex-digit SHA-256, or set image.insecureHttp to the reason plain http is acceptable here`,
+    );
+  }
+  if (!unauthenticated && insecureHttp !== undefined) {
+    add(
+      ["image", "insecureHttp"],
+      `is only for an image whose download nothing authenticates (image.url and image.sha256 both plain http://); ${url === undefined ? "this lab downloads no image" : "this lab's image is checked over https or against a pinned SHA-256"}: remove it`,
+    );
+  }
+}
+
 /** Addresses of the lab host that a URL may name it by: its own on the lab's networks and its loopback. */
 export function isLabHostAddress(lab: LabConfig, hostname: string): boolean {
   const value = parseIpv4(hostname);
@@ -371,6 +396,7 @@ const COMMON_RULES: ((context: Context) => void)[] = [
   hypervisorRules,
   remoteHomePaths,
   imageBuildRelease,
+  imageDownloadTrust,
   nodeDisks,
   aptCacheUpstream,
   uniqueNames,

@@ -205,6 +205,13 @@ export const ImageSchema = z
     url: downloadUrl.optional(),
     /** SHA-256 of the file at `url` (64 hex digits), or the URL of a SHA256SUMS file listing it. Required with url. */
     sha256: sha256OrUrl.optional(),
+    /** Why a download that nothing authenticates is acceptable: `url` and the SHA256SUMS at `sha256`
+     * both over plain http:// (anyone on the way could swap the image and its checksum together).
+     * Refused otherwise (model/rules.ts). @default none: such a download is refused */
+    insecureHttp: z
+      .string()
+      .regex(/\S/, 'must say why plain http is acceptable here (e.g. "the classroom\'s own mirror, on this LAN only"): an empty reason is none')
+      .optional(),
     /** An image file on the lab host instead of `url` (qcow2, or raw for QEMU; any format qemu-img reads for VirtualBox). */
     path: hostPath.optional(),
     /** Boot this kernel directly (images without a boot loader, such as our Debian test image). */

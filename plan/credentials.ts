@@ -16,8 +16,9 @@ export const CREDENTIALS_FILE_SCRIPT = provisioning("host/credentials-file.sh");
 
 /** The step's parameters: they hold secrets, so the component keeps them secret. `lab` (the
  * stack's name) is written into credentials.yaml, so that a folder two stacks share knows whose
- * file is whose (the script refuses to overwrite, and never removes, another lab's). */
-export function credentialsFileEnvironment(directory: string, values: CredentialValues, lab?: string): Record<string, string> {
+ * file is whose (the script refuses to overwrite, and never removes, another lab's). `knownHosts`
+ * (plan/hostKeys.ts renderKnownHosts) is written beside the key as known_hosts. */
+export function credentialsFileEnvironment(directory: string, values: CredentialValues, lab?: string, knownHosts?: string): Record<string, string> {
   const passwords = Object.entries(values)
     .filter(([name]) => name !== SSH_PRIVATE_KEY && name !== SSH_PUBLIC_KEY)
     .map(([name, value]) => ({ name: fileName(name), value }));
@@ -27,5 +28,6 @@ export function credentialsFileEnvironment(directory: string, values: Credential
     SSH_PRIVATE_KEY: values[SSH_PRIVATE_KEY],
     SSH_PUBLIC_KEY: values[SSH_PUBLIC_KEY],
     ...(lab === undefined ? {} : { LAB: lab }),
+    ...(knownHosts === undefined || knownHosts === "" ? {} : { KNOWN_HOSTS: knownHosts }),
   };
 }

@@ -41,14 +41,17 @@ export interface JumpHost {
   readonly identityFile?: string;
 }
 
-const sshOptions = [
-  // Each rebuild makes new host keys on the same forwarded port.
-  `  StrictHostKeyChecking no`,
-  `  UserKnownHostsFile /dev/null`,
-  `  LogLevel ERROR`,
-];
+/** How a node's host key is checked: against the lab's known_hosts (plan/hostKeys.ts), whose keys
+ * the nodes got from the lab; without one (a lab whose last `up` was before the keys were pinned),
+ * not at all, as then. */
+const hostKeyOptions = (knownHostsFile: string | undefined) =>
+  knownHostsFile === undefined
+    ? [`  StrictHostKeyChecking no`, `  UserKnownHostsFile /dev/null`, `  LogLevel ERROR`]
+    : [`  StrictHostKeyChecking yes`, `  UserKnownHostsFile ${knownHostsFile}`, `  LogLevel ERROR`];
 
-export function renderSshConfig(nodes: readonly NodeSummary[], identityFile: string, jump?: JumpHost, labName = "lab"): string {
+/** The ssh_config of the nodes (through the lab host when it is remote). `knownHostsFile`: where
+ * the lab's known_hosts is (the credentials folder's, or the CLI's copy). */
+export function renderSshConfig(nodes: readonly NodeSummary[], identityFile: string, jump?: JumpHost, labName = "lab", knownHostsFile?: string): string {
   const jumpAlias = `${labName}-host`;
   const hostEntry =
     jump === undefined
@@ -71,7 +74,7 @@ export function renderSshConfig(nodes: readonly NodeSummary[], identityFile: str
       `  IdentityFile ${identityFile}`,
       `  IdentitiesOnly yes`,
       ...(jump !== undefined ? [`  ProxyJump ${jumpAlias}`] : []),
-      ...sshOptions,
+      ...hostKeyOptions(knownHostsFile),
     ].join("\n"),
   );
   return `${[...hostEntry, ...nodeEntries].join("\n\n")}\n`;
@@ -107,14 +110,26 @@ export function renderHostAccess(nodes: readonly NodeSummary[], jump: JumpHost, 
 }
 
 /** Ansible inventory in the seed's hosts.ini shape: one section a group (Lab 1: controller_nodes
- * and compute_nodes), the lab's user, key and SSH options for all. */
-export function renderInventory(plan: LabPlan, nodes: readonly NodeSummary[], groups: InventoryGroups, identityFile: string, jump?: JumpHost): string {
+ * and compute_nodes), the lab's user, key and SSH options for all (host keys checked against
+ * `knownHostsFile`, as in the ssh_config). */
+export function renderInventory(
+  plan: LabPlan,
+  nodes: readonly NodeSummary[],
+  groups: InventoryGroups,
+  identityFile: string,
+  jump?: JumpHost,
+  knownHostsFile?: string,
+): string {
   const proxy = jump === undefined ? "" : ` -o ProxyJump=${jump.user}@${jump.address}:${jump.port}`;
+  const hostKeys =
+    knownHostsFile === undefined
+      ? "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+      : `-o StrictHostKeyChecking=yes -o UserKnownHostsFile=${knownHostsFile}`;
   const line = (n: NodeSummary) => `${n.name} mgmt_ip=${n.ip} ansible_host=${n.ssh.host} ansible_port=${n.ssh.port}`;
   const byName = new Map(nodes.map((n) => [n.name, n]));
   return [
     ...Object.entries(groups).map(([title, members]) => `[${title}]\n${members.map((m) => line(byName.get(m)!)).join("\n")}\n`),
-    `[all:vars]\nansible_user=${plan.config.user}\nansible_ssh_private_key_file=${identityFile}\nansible_python_interpreter=/usr/bin/python3\nansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null${proxy}'\n`,
+    `[all:vars]\nansible_user=${plan.config.user}\nansible_ssh_private_key_file=${identityFile}\nansible_python_interpreter=/usr/bin/python3\nansible_ssh_common_args='${hostKeys}${proxy}'\n`,
   ].join("\n");
 }
 

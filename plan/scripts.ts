@@ -67,6 +67,14 @@ const INHERITED = ["PATH", "HOME", "http_proxy", "https_proxy", "no_proxy", "HTT
  * and the call is a group that is complete only with its closing brace, so a cut connection runs
  * nothing (a cut call line alone would be a shorter command that runs), and the script runs with stdin closed, so a command reading
  * stdin (rabbitmqctl does) cannot swallow the rest.
+ *
+ * The script's environment is made by bash alone, never by `env -i NAME=value ... bash`: that is a
+ * program, and its command line, with the parameters and the secrets among them (a password, a
+ * proxy's URL with its credentials, the lab's private key), is anyone's to read in `ps` and in an
+ * exec audit log. `exec -c` starts a bash with an empty environment; it reads the inherited names
+ * and the parameters as `NAME=value` lines from a pipe, which the bundle's bash fills with builtins
+ * alone (the parameters are assignments before a function that prints them), exports them and
+ * becomes the script's bash. Every command line on the way names the script and its action only.
  */
 export function bundle(script: Script, params: Readonly<Record<string, string>>): string {
   const shipped = new Map<string, string>();
@@ -78,7 +86,8 @@ export function bundle(script: Script, params: Readonly<Record<string, string>>)
   ship(script);
   const files = [...shipped].sort(([a], [b]) => a.localeCompare(b)).map(([path, text]) => ({ path, text }));
   const folders = [...new Set(files.map((f) => dirname(f.path)))].sort();
-  const inherited = INHERITED.map((name) => `\${${name}+${name}="$${name}"}`).join(" ");
+  const names = Object.keys(params);
+  for (const k of names) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`${script.path}: parameter '${k}' is not a variable name`);
   const parameters = Object.entries(params).map(([k, v]) => `${k}=${shellQuote(v)}`);
   return [
     "labstack_bundle() {",
@@ -88,11 +97,19 @@ export function bundle(script: Script, params: Readonly<Record<string, string>>)
     ...files.map((f) => `  printf '%s' ${shellQuote(f.text)} > "$dir/${f.path}"`),
     // Some are run directly (a hook, accel.sh), as from a checkout.
     '  chmod -R u+x "$dir"',
+    "  (",
+    `    exec -c bash -c 'set -a && . /dev/fd/3 && set +a && exec "$@" 3<&-' labstack-bundle \\`,
+    `    bash "$dir/${script.path}" "$@" 3< <(`,
+    // NAME=value lines of the variables named that are set, quoted for bash; builtins only.
+    `      labstack_environment() { local labstack_name; for labstack_name in "$@"; do [[ -z "\${!labstack_name+set}" ]] || printf '%s=%q\\n' "$labstack_name" "\${!labstack_name}"; done; }`,
+    `      labstack_environment ${INHERITED.join(" ")}`,
     // `~/` in a parameter is the home of the user the lab runs as on this host, also once a script
     // has re-run itself as root (LABSTACK_HOME survives sudo's --preserve-env).
-    `  env -i ${inherited} LANG=C.UTF-8 LABSTACK_DIR="$dir" LABSTACK_HOME="$HOME" \\`,
+    '      LANG=C.UTF-8 LABSTACK_DIR="$dir" LABSTACK_HOME="$HOME" \\',
     ...parameters.map((p) => `    ${p} \\`),
-    `    bash "$dir/${script.path}" "$@" || status=$?`,
+    `      labstack_environment LANG LABSTACK_DIR LABSTACK_HOME${names.map((n) => ` ${n}`).join("")}`,
+    "    )",
+    "  ) || status=$?",
     '  rm -rf "$dir"',
     "  return $status",
     "}",

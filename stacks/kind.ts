@@ -47,6 +47,10 @@ export interface LabOutputs {
   readonly ssh_config?: string;
   /** An Ansible inventory of the nodes (labs on VMs). */
   readonly inventory?: string;
+  /** Each node's public SSH host key (authorized_keys format), by node name (labs on VMs). */
+  readonly host_keys?: Readonly<Record<string, string>>;
+  /** The same as known_hosts lines, which ssh_config and the inventory check nodes against (labs on VMs). */
+  readonly known_hosts?: string;
   /** Remote lab hosts only. */
   readonly host?: HostAccess;
   /** Minikube: the cluster's kubeconfig (a secret), the services' URLs and the dashboard's. */

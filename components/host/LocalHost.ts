@@ -32,12 +32,24 @@ export class LocalHost implements LabHostConnection {
     );
   }
 
-  nodeConnection(port: number, user: string, privateKey: pulumi.Input<string>): types.input.remote.ConnectionArgs {
+  nodeConnection(port: number, user: string, privateKey: pulumi.Input<string>, hostKey?: pulumi.Input<string>): types.input.remote.ConnectionArgs {
     // VMs forward SSH on the host's loopback; a fresh VM needs minutes under TCG, so dial patiently.
-    return { host: "127.0.0.1", port, user, privateKey, dialErrorLimit: 200, perDialTimeout: 10 };
+    return { host: "127.0.0.1", port, user, privateKey, ...(hostKey === undefined ? {} : { hostKey }), dialErrorLimit: 200, perDialTimeout: 10 };
   }
 
-  nodeTarget(port: number, user: string, privateKey: pulumi.Input<string>): pulumi.Input<Target> {
-    return pulumi.secret(pulumi.output(privateKey).apply((key): Target => ({ kind: "ssh", host: "127.0.0.1", port, user, privateKey: key, sudo: true })));
+  nodeTarget(port: number, user: string, privateKey: pulumi.Input<string>, hostKey?: pulumi.Input<string>): pulumi.Input<Target> {
+    return pulumi.secret(
+      pulumi.all([privateKey, hostKey]).apply(
+        ([key, pinned]): Target => ({
+          kind: "ssh",
+          host: "127.0.0.1",
+          port,
+          user,
+          privateKey: key,
+          ...(pinned === undefined ? {} : { hostKey: pinned }),
+          sudo: true,
+        }),
+      ),
+    );
   }
 }

@@ -72,22 +72,34 @@ export class SshHost implements LabHostConnection {
     );
   }
 
-  nodeConnection(port: number, user: string, privateKey: pulumi.Input<string>): types.input.remote.ConnectionArgs {
+  nodeConnection(port: number, user: string, privateKey: pulumi.Input<string>, nodeHostKey?: pulumi.Input<string>): types.input.remote.ConnectionArgs {
     const { host, port: hostPort, user: hostUser, privateKey: hostPrivateKey, hostKey } = this.connection;
     return {
       host: "127.0.0.1",
       port,
       user,
       privateKey,
+      ...(nodeHostKey === undefined ? {} : { hostKey: nodeHostKey }),
       dialErrorLimit: 200,
       perDialTimeout: 10,
       proxy: { host, port: hostPort, user: hostUser, privateKey: hostPrivateKey, hostKey },
     };
   }
 
-  nodeTarget(port: number, user: string, privateKey: pulumi.Input<string>): pulumi.Input<Target> {
+  nodeTarget(port: number, user: string, privateKey: pulumi.Input<string>, hostKey?: pulumi.Input<string>): pulumi.Input<Target> {
     return pulumi.secret(
-      pulumi.all([this.target, privateKey]).apply(([via, key]): Target => ({ kind: "ssh", host: "127.0.0.1", port, user, privateKey: key, sudo: true, via })),
+      pulumi.all([this.target, privateKey, hostKey]).apply(
+        ([via, key, pinned]): Target => ({
+          kind: "ssh",
+          host: "127.0.0.1",
+          port,
+          user,
+          privateKey: key,
+          ...(pinned === undefined ? {} : { hostKey: pinned }),
+          sudo: true,
+          via,
+        }),
+      ),
     );
   }
 }

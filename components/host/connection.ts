@@ -30,12 +30,14 @@ export interface HostCommand extends pulumi.CustomResource {
 export interface LabHostConnection {
   /** Runs a provisioning script on the lab host. */
   script(name: string, args: HostScriptArgs, opts: pulumi.CustomResourceOptions): HostCommand;
-  /** How a node's forwarded SSH port on the lab host is reached from where Pulumi runs. */
-  nodeConnection(port: number, user: string, privateKey: pulumi.Input<string>): types.input.remote.ConnectionArgs;
+  /** How a node's forwarded SSH port on the lab host is reached from where Pulumi runs; with
+   * `hostKey` (an authorized_keys line), a node answering with any other key is refused.
+   * @param hostKey @default none: whatever answers is trusted (only before the node has the lab's key) */
+  nodeConnection(port: number, user: string, privateKey: pulumi.Input<string>, hostKey?: pulumi.Input<string>): types.input.remote.ConnectionArgs;
   /** How the lab's provider reaches the host to read what is there (`pulumi refresh`). */
   readonly target: pulumi.Input<Target>;
-  /** How it reaches a node, through the host. */
-  nodeTarget(port: number, user: string, privateKey: pulumi.Input<string>): pulumi.Input<Target>;
+  /** How it reaches a node, through the host, checking the node's `hostKey` when given. */
+  nodeTarget(port: number, user: string, privateKey: pulumi.Input<string>, hostKey?: pulumi.Input<string>): pulumi.Input<Target>;
   /** Whether host scripts go through sudo there (a remote user that is not root). */
   readonly sudo: boolean;
   /** The lab's state folder on the host (VM disks, seeds, logs, pidfiles); `~/` is the home there. */

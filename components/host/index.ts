@@ -37,6 +37,9 @@ export interface LabHost {
 /** Where the learner keeps the lab's private key on their laptop when the lab host is remote. */
 export const remoteIdentityFile = (labName: string) => `~/.ssh/labstack-${labName}`;
 
+/** Where the learner keeps the nodes' known_hosts (the `known_hosts` output) when the lab host is remote. */
+export const remoteKnownHostsFile = (labName: string) => `~/.ssh/labstack-${labName}.known_hosts`;
+
 export function labHost(name: string, parent: pulumi.Resource, args: LabHostArgs): LabHost {
   const { host, labName, stateDir } = args;
   switch (host.kind) {

@@ -9,6 +9,7 @@ import type { HostConfig } from "../../model/schema.js";
 import { aptCacheStep, urlHasCredentials } from "../../plan/aptCache.js";
 import { CREDENTIALS_FILE_SCRIPT, credentialsFileEnvironment } from "../../plan/credentials.js";
 import { type DropletNeeds, nodesNeeds } from "../../plan/droplet.js";
+import { renderKnownHosts } from "../../plan/hostKeys.js";
 import { type ImageBake, imageStep, NO_BAKE } from "../../plan/image.js";
 import {
   type HostAccess,
@@ -27,7 +28,7 @@ import type { SecretSpec } from "../../plan/secrets.js";
 import type { Step } from "../../plan/steps.js";
 import type { HostStep, LabPlan } from "../../plan/types.js";
 import type { LabHostConnection } from "../host/connection.js";
-import { labHost, remoteIdentityFile } from "../host/index.js";
+import { labHost, remoteIdentityFile, remoteKnownHostsFile } from "../host/index.js";
 import type { Hypervisor } from "../hypervisor/hypervisor.js";
 import { Credentials } from "./Credentials.js";
 import { HostService } from "./HostService.js";
@@ -50,6 +51,8 @@ export interface FoundationArgs {
   readonly rotation: number;
   /** Secrets the lab kind needs beyond those every lab has. @default none */
   readonly secrets?: readonly SecretSpec[];
+  /** The nodes that get a host key of the lab's making. @default none */
+  readonly nodes?: readonly string[];
   /** Private key for an `ssh` lab host. @default none */
   readonly hostPrivateKey?: pulumi.Input<string>;
 }
@@ -66,7 +69,7 @@ export interface LabFoundation {
 
 export function createLabFoundation(name: string, parent: pulumi.ComponentResource, args: FoundationArgs): LabFoundation {
   // Before the host: a droplet host is made with the lab's public key.
-  const credentials = new Credentials(`${name}-credentials`, { rotation: args.rotation, secrets: args.secrets }, { parent });
+  const credentials = new Credentials(`${name}-credentials`, { rotation: args.rotation, secrets: args.secrets, nodes: args.nodes }, { parent });
   const remote = labHost(`${name}-host`, parent, {
     host: args.host,
     labName: args.labName,
@@ -120,6 +123,14 @@ export interface LabAccess {
   readonly sshConfig: pulumi.Output<string>;
   /** An Ansible inventory of the nodes. */
   readonly inventory: pulumi.Output<string>;
+  /** Each node's public host key (authorized_keys format), by node name. */
+  readonly hostKeys: pulumi.Output<Record<string, string>>;
+  /** The nodes' known_hosts lines, as ssh_config and the inventory expect them in `knownHostsFile`. */
+  readonly knownHosts: pulumi.Output<string>;
+  /** Where ssh_config and the inventory look for known_hosts: the credentials folder's copy
+   * (credentials-file.sh writes it), or for a remote host the laptop's, which the learner saves
+   * from the `known_hosts` output beside the key (docs/config.md). */
+  readonly knownHostsFile: string;
   /** Remote hosts only: the host itself, and nodes and services through it. */
   readonly jump?: pulumi.Output<JumpHost>;
   readonly host?: pulumi.Output<HostAccess>;
@@ -152,8 +163,11 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
     dropletNeeds: nodesNeeds(config.nodes),
     rotation: config.credentialsRotation,
     secrets: args.secrets,
+    nodes: plan.nodes.map((n) => n.name),
     hostPrivateKey: args.hostPrivateKey,
   });
+  const nodeSummaryList = nodeSummaries(plan);
+  const knownHosts = credentials.hostPublicKeys.apply((keys) => renderKnownHosts(nodeSummaryList, keys));
   const prepare = new HostService(`${name}-prepare`, { host, step: prepareStep(plan, bake) }, { parent, dependsOn: [preflight] });
   // A new folder is a replacement: the old one's files go with the old resource.
   const credentialsFile = new HostService(
@@ -162,7 +176,7 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
       host,
       step: {
         script: CREDENTIALS_FILE_SCRIPT,
-        environment: credentials.values.apply((v) => credentialsFileEnvironment(plan.credentialsDir, v, plan.name)),
+        environment: pulumi.all([credentials.values, knownHosts]).apply(([v, known]) => credentialsFileEnvironment(plan.credentialsDir, v, plan.name, known)),
       },
       secretEnvironment: true,
       identity: plan.credentialsDir,
@@ -218,6 +232,7 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
           networkDevices: networks.devices,
           sources,
           credentials: credentials.values,
+          hostKey: credentials.hostKeys.get(node.name)!,
           sshPublicKey: credentials.sshPublicKey,
           baseImage: image.stdout,
         },
@@ -231,7 +246,10 @@ export function createLabInfrastructure(name: string, parent: pulumi.ComponentRe
     credentialsFile: credentialsFile.stdout,
     hostResources,
     nodes,
-    access: labAccess(plan, jump, args.services ?? {}, args.inventoryGroups ?? { nodes: plan.nodes.map((n) => n.name) }),
+    access: labAccess(plan, jump, args.services ?? {}, args.inventoryGroups ?? { nodes: plan.nodes.map((n) => n.name) }, {
+      hostKeys: credentials.hostPublicKeys,
+      knownHosts,
+    }),
   };
 }
 
@@ -240,24 +258,31 @@ function labAccess(
   jump: pulumi.Output<JumpHost> | undefined,
   services: Readonly<Record<string, ServiceEndpoint>>,
   groups: InventoryGroups,
+  keys: { hostKeys: pulumi.Output<Record<string, string>>; knownHosts: pulumi.Output<string> },
 ): LabAccess {
   const nodes = nodeSummaries(plan);
-  // Locally the key is the credentials file's copy (ssh expands its ~); a remote host's copy is out of the SSH client's reach.
+  // Locally the key and known_hosts are the credentials file's copies (ssh expands their ~); a
+  // remote host's copies are out of the SSH client's reach.
   const identityFile = jump === undefined ? `${plan.credentialsDir}/lab-key` : remoteIdentityFile(plan.name);
+  const knownHostsFile = jump === undefined ? `${plan.credentialsDir}/known_hosts` : remoteKnownHostsFile(plan.name);
   if (jump === undefined) {
     return {
       nodes,
       identityFile,
-      sshConfig: pulumi.output(renderSshConfig(nodes, identityFile)),
-      inventory: pulumi.output(renderInventory(plan, nodes, groups, identityFile)),
+      ...keys,
+      knownHostsFile,
+      sshConfig: pulumi.output(renderSshConfig(nodes, identityFile, undefined, undefined, knownHostsFile)),
+      inventory: pulumi.output(renderInventory(plan, nodes, groups, identityFile, undefined, knownHostsFile)),
     };
   }
   return {
     nodes,
     identityFile,
+    ...keys,
+    knownHostsFile,
     jump,
-    sshConfig: jump.apply((j) => renderSshConfig(nodes, identityFile, j, plan.name)),
-    inventory: jump.apply((j) => renderInventory(plan, nodes, groups, identityFile, j)),
+    sshConfig: jump.apply((j) => renderSshConfig(nodes, identityFile, j, plan.name, knownHostsFile)),
+    inventory: jump.apply((j) => renderInventory(plan, nodes, groups, identityFile, j, knownHostsFile)),
     host: jump.apply((j) => renderHostAccess(nodes, j, services)),
   };
 }

@@ -27,7 +27,9 @@ export function readyCheckpoints(
       `${name}-${node.name}-checkpoint-${READY_CHECKPOINT}`,
       {
         ...checkpointStep(plan, node, READY_CHECKPOINT),
-        identity: digest([labNode.vmId, ...(args.steps.get(node.name) ?? []).map((s) => s.identity)]),
+        // The host key among them: a lab made before keys were pinned takes `ready` again, so
+        // that restoring it brings back the key its connections check.
+        identity: digest([labNode.vmId, labNode.hostKey.identity, ...(args.steps.get(node.name) ?? []).map((s) => s.identity)]),
       },
       { parent, dependsOn: after },
     );

@@ -6,13 +6,15 @@
 # A folder may be shared on purpose (credentialsDir set alike in two stacks): a file another lab
 # wrote is never overwritten nor removed. credentials.yaml names the lab that wrote it on its first
 # line (a YAML comment); a file is this lab's when it names this lab, or holds exactly what this
-# lab writes (a file of an older labstack, which named no lab); the keys go with credentials.yaml.
+# lab writes (a file of an older labstack, which named no lab); the keys and known_hosts go with
+# credentials.yaml.
 # `up` refuses to overwrite another lab's file, naming it; `down` removes only this lab's files,
 # and the folder only if the lab made it.
 # Usage: credentials-file.sh up|down
 # Environment: CREDENTIALS_DIR (absolute, or ~/... for the host user's home), PASSWORDS (records
 #              name= value=: credentials.yaml's lines), SSH_PRIVATE_KEY, SSH_PUBLIC_KEY, LAB (the
-#              stack's name, recorded in credentials.yaml; optional)
+#              stack's name, recorded in credentials.yaml; optional), KNOWN_HOSTS (the nodes' host
+#              keys as known_hosts lines, written beside the key; optional)
 set -euo pipefail
 # shellcheck source=../lib/common.sh
 source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
@@ -28,7 +30,7 @@ dir=$(expand_home "$dir")
 case "$action" in up | down) ;; *) echo "credentials-file.sh: unknown action '$action'" >&2; exit 2 ;; esac
 lab=${LAB:-}
 [[ -z "$lab" || "$lab" =~ ^[A-Za-z0-9._-]+$ ]] || { echo "credentials-file.sh: LAB '$lab' must be a stack name (letters, digits, . _ -)" >&2; exit 2; }
-yaml_file=$dir/credentials.yaml key_file=$dir/lab-key pub_file=$dir/lab-key.pub
+yaml_file=$dir/credentials.yaml key_file=$dir/lab-key pub_file=$dir/lab-key.pub known_hosts_file=$dir/known_hosts
 stamp_prefix="# labstack lab "
 
 # What this lab writes, from its parameters (also given to `down`); empty when they are not there
@@ -57,13 +59,15 @@ if [[ -n "$named" ]]; then
 elif holds "$yaml_file" "$yaml"; then
   yaml_ours=1
 fi
-files=("$yaml_file" "$key_file" "$pub_file")
-contents=("$yaml" "${SSH_PRIVATE_KEY:-}" "${SSH_PUBLIC_KEY:-}")
+# known_hosts: one line a node, ending with the last (put adds the newline).
+known_hosts=$(printf '%s' "${KNOWN_HOSTS:-}")
+files=("$yaml_file" "$key_file" "$pub_file" "$known_hosts_file")
+contents=("$yaml" "${SSH_PRIVATE_KEY:-}" "${SSH_PUBLIC_KEY:-}" "$known_hosts")
 
 if [[ "$action" == down ]]; then
-  # Decided for all three before any goes: the keys' fate hangs on credentials.yaml.
+  # Decided for all before any goes: the keys' fate hangs on credentials.yaml.
   remove=()
-  for i in 0 1 2; do
+  for i in "${!files[@]}"; do
     [[ -e "${files[i]}" ]] || continue
     if ((yaml_ours)) || holds "${files[i]}" "${contents[i]}"; then
       remove+=("${files[i]}")
@@ -88,7 +92,7 @@ if [[ -n "$named" && "$named" != "$lab" ]]; then refuse "$yaml_file" "lab $named
 # Without the lab's name (a plan that passes none) a file naming no lab may be this lab's own of
 # before a credentialsRotation: it is overwritten, as it always was.
 if [[ -n "$lab" ]] && ((!yaml_ours)); then
-  for i in 0 1 2; do
+  for i in "${!files[@]}"; do
     if [[ -e "${files[i]}" ]] && ! holds "${files[i]}" "${contents[i]}"; then refuse "${files[i]}" "another lab or the learner (it names no lab and holds other values)"; fi
   done
 fi
@@ -97,4 +101,5 @@ if [[ ! -d "$dir" ]]; then own_dir "$dir" 0700; fi
 put "$yaml_file" "${stamp:+$stamp$'\n'}$yaml" 0600 >/dev/null || true
 put "$key_file" "$SSH_PRIVATE_KEY" 0600 >/dev/null || true
 put "$pub_file" "$SSH_PUBLIC_KEY" 0644 >/dev/null || true
+if [[ -n "$known_hosts" ]]; then put "$known_hosts_file" "$known_hosts" 0644 >/dev/null || true; fi
 echo "$yaml_file"

@@ -30,6 +30,26 @@ tcp_exchange() {
   exec 3>&-
 }
 
+# mysql_with_password PASSWORD MYSQL_ARGS...: the MariaDB client with PASSWORD in an option file
+# of its own (--defaults-extra-file, mysql's first option): on mysql's command line (-p) the
+# password would be anyone's to read in `ps`, and MYSQL_PWD is deprecated. The file is mktemp's,
+# readable by its owner only, and goes when mysql is done, or when the script exits before (an
+# EXIT trap: a script that uses this sets none of its own).
+declare -ga LABSTACK_TEMP_FILES=()
+mysql_with_password() {
+  local password=$1 file status=0
+  shift
+  # Generated passwords are alphanumeric: nothing to quote in an option file.
+  [[ "$password" =~ ^[A-Za-z0-9._-]+$ ]] || fail "a MariaDB password must be letters, digits, '.', '_' or '-' (the lab's generated ones are)"
+  file=$(mktemp) || fail "could not make a private file for the MariaDB password"
+  LABSTACK_TEMP_FILES+=("$file")
+  trap 'rm -f -- "${LABSTACK_TEMP_FILES[@]}"' EXIT
+  printf '[client]\npassword=%s\n' "$password" > "$file"
+  mysql --defaults-extra-file="$file" "$@" || status=$?
+  rm -f -- "$file"
+  return "$status"
+}
+
 # judge EXPECT REACHED SUBJECT: a reachability check read both ways. EXPECT is reach or isolated,
 # REACHED 1 or 0; what must not connect is checked as carefully as what must.
 judge() {

@@ -6,6 +6,7 @@ set -euo pipefail
 source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 : "${DB_HOST:?}" "${ROOT_PASSWORD:?}"
 
-version=$(MYSQL_PWD=$ROOT_PASSWORD mysql -h "$DB_HOST" -u root -N -B -e 'SELECT VERSION()') \
+# The password reaches mysql in a private option file, never on its command line.
+version=$(mysql_with_password "$ROOT_PASSWORD" -h "$DB_HOST" -u root -N -B -e 'SELECT VERSION()') \
   || fail "mysql -h $DB_HOST -u root -e 'SELECT VERSION()' failed"
 pass "logged into MariaDB $version on $DB_HOST as root"

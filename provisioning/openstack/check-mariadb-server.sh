@@ -11,9 +11,10 @@ q() { mysql --protocol=socket -u root -N -B -e "$1"; }
 [[ "$(q "SELECT COUNT(*) FROM mysql.user WHERE User = 'root' AND authentication_string = ''")" == 0 ]] \
   || fail "a MariaDB root account has no password"
 [[ "$(q "SELECT COUNT(*) FROM mysql.user WHERE User = ''")" == 0 ]] || fail "MariaDB has anonymous users"
-MYSQL_PWD=$ROOT_PASSWORD mysql -h "$BIND_ADDRESS" -u root -N -B -e 'SELECT 1' >/dev/null \
+# The passwords reach mysql in private option files, never on its command line.
+mysql_with_password "$ROOT_PASSWORD" -h "$BIND_ADDRESS" -u root -N -B -e 'SELECT 1' >/dev/null \
   || fail "mysql -h $BIND_ADDRESS -u root with the generated password was refused"
-if MYSQL_PWD=wrong-password mysql -h "$BIND_ADDRESS" -u root -e 'SELECT 1' >/dev/null 2>&1; then
+if mysql_with_password wrong-password -h "$BIND_ADDRESS" -u root -e 'SELECT 1' >/dev/null 2>&1; then
   fail "mysql -h $BIND_ADDRESS -u root accepted a wrong password"
 fi
 listen=$(ss -Hltn 'sport = :3306' | awk '{ print $4 }' | sort -u | tr '\n' ' ')

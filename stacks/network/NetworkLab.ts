@@ -19,6 +19,9 @@ export class NetworkLab extends pulumi.ComponentResource {
   readonly nodes: NodeSummary[];
   readonly inventory: pulumi.Output<string>;
   readonly sshConfig: pulumi.Output<string>;
+  /** Each node's public host key, by node name, and them as known_hosts lines. */
+  readonly hostKeys: pulumi.Output<Record<string, string>>;
+  readonly knownHosts: pulumi.Output<string>;
   /** Remote hosts: the SSH command and tunnels from the laptop. */
   readonly hostAccess: pulumi.Output<HostAccess> | undefined;
   /** What to do now that the lab is up (renderNext). */
@@ -107,6 +110,8 @@ export class NetworkLab extends pulumi.ComponentResource {
     this.hostAccess = infra.access.host;
     this.next = infra.credentialsFile.apply((file) => renderNext(plan, this.nodes, file.trim()));
     this.inventory = infra.access.inventory;
+    this.hostKeys = infra.access.hostKeys;
+    this.knownHosts = infra.access.knownHosts;
     this.topology = renderMermaid(plan);
     this.checks = pulumi.output(results);
     this.registerOutputs({ nodes: this.nodes, checks: this.checks });

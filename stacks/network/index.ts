@@ -21,6 +21,8 @@ export const network: LabKind<NetworkLabConfig> = {
       nodes: built.nodes,
       ssh_config: built.sshConfig,
       inventory: built.inventory,
+      host_keys: built.hostKeys,
+      known_hosts: built.knownHosts,
       topology: built.topology,
       credentials: pulumi.secret(built.credentials),
       checks: built.checks,

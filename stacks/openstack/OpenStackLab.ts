@@ -18,6 +18,9 @@ export class OpenStackLab extends pulumi.ComponentResource {
   readonly nodes: NodeSummary[];
   readonly sshConfig: pulumi.Output<string>;
   readonly inventory: pulumi.Output<string>;
+  /** Each node's public host key, by node name, and them as known_hosts lines. */
+  readonly hostKeys: pulumi.Output<Record<string, string>>;
+  readonly knownHosts: pulumi.Output<string>;
   /** Remote hosts: the SSH command and tunnels from the laptop. */
   readonly hostAccess: pulumi.Output<HostAccess> | undefined;
   /** What to do now that the lab is up (renderNext). */
@@ -36,6 +39,8 @@ export class OpenStackLab extends pulumi.ComponentResource {
     this.nodes = access.nodes;
     this.sshConfig = access.sshConfig;
     this.inventory = access.inventory;
+    this.hostKeys = access.hostKeys;
+    this.knownHosts = access.knownHosts;
     this.hostAccess = access.host;
     this.topology = renderMermaid(plan);
     this.credentials = infra.credentials.values;

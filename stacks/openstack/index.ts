@@ -23,6 +23,8 @@ export const openstack: LabKind<OpenStackLabConfig> = {
       ssh_config: built.sshConfig,
       // Ansible's: its groups follow the seed's hosts.ini.
       inventory: built.inventory,
+      host_keys: built.hostKeys,
+      known_hosts: built.knownHosts,
       topology: built.topology,
       credentials: pulumi.secret(built.credentials),
       checks: built.checks,

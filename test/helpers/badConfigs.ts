@@ -571,6 +571,37 @@ export const BAD_CONFIGS: [name: string, make: () => unknown, error: string][] =
     () => ({ ...dev(), image: { build: { distro: "debian", release: "bookworm", mirror: "ftp://ftp.debian.org/debian" } } }),
     "labstack:lab.image.build.mirror: must be an http:// or https:// URL",
   ],
+  // A downloaded image must be authenticated by something (https, a pinned SHA-256) or say why not.
+  [
+    "image and its SHA256SUMS both over plain http",
+    () => {
+      const l = vbox();
+      l.image.url = l.image.url.replace(/^https:/, "http:");
+      l.image.sha256 = l.image.sha256.replace(/^https:/, "http:");
+      return l;
+    },
+    "labstack:lab.image.url: http://cloud-images.ubuntu.com/releases/jammy/release/ubuntu-22.04-server-cloudimg-amd64.img and its checksum (image.sha256: http://cloud-images.ubuntu.com/releases/jammy/release/SHA256SUMS) both come over plain http, so anyone on the way can swap the image and its checksum together; use https:// for them (cloud-images.ubuntu.com, cloud.debian.org and deb.debian.org serve it), pin image.sha256 to the image's 64-hex-digit SHA-256, or set image.insecureHttp to the reason plain http is acceptable here",
+  ],
+  [
+    "plain http image with an empty reason",
+    () => {
+      const l = vbox();
+      l.image.url = l.image.url.replace(/^https:/, "http:");
+      l.image.sha256 = l.image.sha256.replace(/^https:/, "http:");
+      l.image.insecureHttp = " ";
+      return l;
+    },
+    `labstack:lab.image.insecureHttp: must say why plain http is acceptable here (e.g. "the classroom's own mirror, on this LAN only"): an empty reason is none`,
+  ],
+  [
+    "insecureHttp for an image over https",
+    () => {
+      const l = vbox();
+      l.image.insecureHttp = "just in case";
+      return l;
+    },
+    "labstack:lab.image.insecureHttp: is only for an image whose download nothing authenticates (image.url and image.sha256 both plain http://); this lab's image is checked over https or against a pinned SHA-256: remove it",
+  ],
   [
     "APT cache through an https: proxy",
     () => ({ ...dev(), aptCache: { upstreamProxy: "https://proxy.example:3128" } }),

@@ -207,10 +207,10 @@ const unquote = (quoted: string) => quoted.replaceAll("'\\''", "'");
 
 /** Reads a bundle's text back: which script it runs with which parameters, and the files it writes. */
 export function readBundle(text: string): Bundle {
-  const script = /^ {4}bash "\$dir\/([^"]+)" "\$@" \|\| status=\$\?$/m.exec(text)?.[1];
+  const script = /^ {4}bash "\$dir\/([^"]+)" "\$@" 3< <\($/m.exec(text)?.[1];
   if (script === undefined) throw new Error(`not a bundle: ${text.slice(0, 120)}`);
-  const start = text.indexOf("  env -i ");
-  const end = text.indexOf(`    bash "$dir/${script}"`, start);
+  const start = text.indexOf('      LANG=C.UTF-8 LABSTACK_DIR="$dir" ');
+  const end = text.indexOf("      labstack_environment LANG", start);
   const params: Record<string, string> = {};
   for (const m of text.slice(text.indexOf("\n", start) + 1, end).matchAll(/^ {4}([A-Za-z_][A-Za-z0-9_]*)='((?:[^']|'\\'')*)' \\$/gm))
     params[m[1]] = unquote(m[2]);

@@ -138,6 +138,33 @@ describe("good configs", () => {
     // File-safe values.
     ["a percent-encoded mirror URL", () => changed("dev", (l) => (l.image.build.mirror = "http://mirror.example/debian%20archive/"))],
     ["a proxy URL with a password", () => ({ ...stackLab("dev"), aptCache: { upstreamProxy: "http://user:s3cr%21t@proxy.example:3128" } })],
+    // Downloads something authenticates: the image over http, its SHA-256 pinned or over https.
+    [
+      "an image over http with its SHA-256 pinned",
+      () =>
+        changed("openstack-lab", (l) => {
+          l.image.url = l.image.url.replace(/^https:/, "http:");
+          l.image.sha256 = "0".repeat(64);
+        }),
+    ],
+    [
+      "an image over http with its SHA256SUMS over https",
+      () =>
+        changed("openstack-lab", (l) => {
+          l.image.url = l.image.url.replace(/^https:/, "http:");
+        }),
+    ],
+    [
+      "an image and its SHA256SUMS over plain http with the reason why",
+      () =>
+        changed("openstack-lab", (l) => {
+          l.image = {
+            url: "http://mirror.lan/jammy.img",
+            sha256: "http://mirror.lan/SHA256SUMS",
+            insecureHttp: "the classroom's own mirror, on this LAN only",
+          };
+        }),
+    ],
   ];
 
   it.each(GOOD)("%s parses", (_, make, facts) => {

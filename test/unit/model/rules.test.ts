@@ -231,6 +231,52 @@ describe("capacity before creation", () => {
   });
 });
 
+describe("a downloaded image", () => {
+  const UBUNTU = "cloud-images.ubuntu.com/releases/jammy/release";
+  const IMAGE = "ubuntu-22.04-server-cloudimg-amd64.img";
+  const PINNED = "a".repeat(64);
+  const withImage = (image: Record<string, string>) => {
+    const raw = bareLab("openstack-lab");
+    raw.image = { ...image };
+    return check(labOf(raw));
+  };
+
+  it("is refused when nothing authenticates it: the image and its SHA256SUMS both over plain http, naming the key and the ways out", () => {
+    expect(withImage({ url: `http://${UBUNTU}/${IMAGE}`, sha256: `http://${UBUNTU}/SHA256SUMS` })).toEqual([
+      `labstack:lab.image.url: http://${UBUNTU}/${IMAGE} and its checksum (image.sha256: http://${UBUNTU}/SHA256SUMS) both come over plain http, so anyone on the way can swap the image and its checksum together; use https:// for them (cloud-images.ubuntu.com, cloud.debian.org and deb.debian.org serve it), pin image.sha256 to the image's 64-hex-digit SHA-256, or set image.insecureHttp to the reason plain http is acceptable here`,
+    ]);
+    // Whatever case the scheme is written in.
+    expect(withImage({ url: `HTTP://${UBUNTU}/${IMAGE}`, sha256: `Http://${UBUNTU}/SHA256SUMS` })).toHaveLength(1);
+  });
+
+  it("is taken when one thing authenticates it: https for the image or its checksum, or a SHA-256 pinned in the config", () => {
+    expect(withImage({ url: `https://${UBUNTU}/${IMAGE}`, sha256: `https://${UBUNTU}/SHA256SUMS` })).toEqual([]);
+    expect(withImage({ url: `http://${UBUNTU}/${IMAGE}`, sha256: PINNED })).toEqual([]);
+    expect(withImage({ url: `http://${UBUNTU}/${IMAGE}`, sha256: `https://${UBUNTU}/SHA256SUMS` })).toEqual([]);
+    expect(withImage({ url: `https://${UBUNTU}/${IMAGE}`, sha256: `http://${UBUNTU}/SHA256SUMS` })).toEqual([]);
+  });
+
+  it("over plain http is taken with the reason in image.insecureHttp, which is refused where nothing needs it", () => {
+    const reason = "the classroom's own mirror, on this LAN only";
+    expect(withImage({ url: `http://mirror.lan/${IMAGE}`, sha256: "http://mirror.lan/SHA256SUMS", insecureHttp: reason })).toEqual([]);
+    const unneeded =
+      "labstack:lab.image.insecureHttp: is only for an image whose download nothing authenticates (image.url and image.sha256 both plain http://)";
+    expect(withImage({ url: `https://${UBUNTU}/${IMAGE}`, sha256: `https://${UBUNTU}/SHA256SUMS`, insecureHttp: reason })).toEqual([
+      `${unneeded}; this lab's image is checked over https or against a pinned SHA-256: remove it`,
+    ]);
+    expect(withImage({ url: `http://${UBUNTU}/${IMAGE}`, sha256: PINNED, insecureHttp: reason })).toHaveLength(1);
+    expect(withImage({ path: "/srv/images/ubuntu.img", insecureHttp: reason })).toEqual([`${unneeded}; this lab downloads no image: remove it`]);
+  });
+
+  it("over plain http needs a reason that says something", () => {
+    for (const empty of ["", "  "]) {
+      expect(() =>
+        labOf({ ...bareLab("openstack-lab"), image: { url: `http://${UBUNTU}/${IMAGE}`, sha256: `http://${UBUNTU}/SHA256SUMS`, insecureHttp: empty } }),
+      ).toThrow("must say why plain http is acceptable here");
+    }
+  });
+});
+
 describe("reserved identities", () => {
   it("knows the lab host's own addresses: its addresses on the lab's networks and its loopback", () => {
     const lab = labOf(bareLab("dev"));

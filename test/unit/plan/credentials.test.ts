@@ -23,4 +23,11 @@ describe("the credentials file", () => {
       SSH_PUBLIC_KEY: "ssh-ed25519 AAAA lab",
     });
   });
+
+  it("carries the nodes' known_hosts when the lab has them, to be written beside the key", () => {
+    const values = { [SSH_PRIVATE_KEY]: "k", [SSH_PUBLIC_KEY]: "p" };
+    expect(credentialsFileEnvironment("~/c", values, "dev", "[127.0.0.1]:8222 ssh-ed25519 AAAA\n").KNOWN_HOSTS).toBe("[127.0.0.1]:8222 ssh-ed25519 AAAA\n");
+    expect(credentialsFileEnvironment("~/c", values, "dev", "")).not.toHaveProperty("KNOWN_HOSTS");
+    expect(credentialsFileEnvironment("~/c", values, "dev")).not.toHaveProperty("KNOWN_HOSTS");
+  });
 });

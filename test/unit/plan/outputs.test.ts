@@ -66,6 +66,32 @@ describe("node summaries and ssh_config", () => {
     ).toBe(true);
     expect(remote.match(/ {2}ProxyJump dev-host/g)).toHaveLength(3);
   });
+
+  it("check each node's host key against the lab's known_hosts when it has one, also through the lab host", () => {
+    const nodes = nodeSummaries(seedLab());
+    const local = renderSshConfig(nodes, "~/.os_credentials/lab-key", undefined, "openstack-lab", "~/.os_credentials/known_hosts");
+    expect(local.split("\n\n")[1]).toBe(
+      [
+        "Host compute1",
+        "  HostName 127.0.0.1",
+        "  Port 8200",
+        "  User stack",
+        "  IdentityFile ~/.os_credentials/lab-key",
+        "  IdentitiesOnly yes",
+        "  StrictHostKeyChecking yes",
+        "  UserKnownHostsFile ~/.os_credentials/known_hosts",
+        "  LogLevel ERROR",
+      ].join("\n"),
+    );
+    expect(local).not.toContain("/dev/null");
+    const jump = { address: "203.0.113.10", port: 22, user: "root", identityFile: "~/.ssh/labstack-dev" };
+    const remote = renderSshConfig(nodes, "~/.ssh/labstack-dev", jump, "dev", "~/.ssh/labstack-dev.known_hosts");
+    // The jump host keeps the learner's own known_hosts; the nodes behind it are checked against the lab's.
+    expect(remote.split("\n\n")[0]).not.toContain("KnownHosts");
+    expect(remote.match(/ {2}ProxyJump dev-host\n {2}StrictHostKeyChecking yes\n {2}UserKnownHostsFile ~\/\.ssh\/labstack-dev\.known_hosts\n/g)).toHaveLength(
+      3,
+    );
+  });
 });
 
 describe("inventory", () => {
@@ -81,6 +107,11 @@ describe("inventory", () => {
     expect(renderInventory(plan, nodeSummaries(plan), { nodes: ["controller"] }, "k", { address: "h.example", port: 2222, user: "lab" })).toContain(
       "-o ProxyJump=lab@h.example:2222'",
     );
+    // Host keys checked against the lab's known_hosts when there is one.
+    expect(renderInventory(plan, nodeSummaries(plan), groups, "k", undefined, "~/.os_credentials/known_hosts")).toContain(
+      "ansible_ssh_common_args='-o StrictHostKeyChecking=yes -o UserKnownHostsFile=~/.os_credentials/known_hosts'\n",
+    );
+    expect(text).toContain("ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n");
   });
 });
 

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { bundle, PROVISIONING_DIR, provisioning, records, type Script, shellQuote } from "../../../plan/scripts.js";
 import { ROOT } from "../../helpers/labs.js";
+import { argvHolding, execveLog, standIns, straceWorks } from "../../helpers/standIns.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "labstack-bundle-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -125,6 +126,51 @@ describe("a bundle", () => {
     // Without proxies in the caller's environment, none is made up.
     const bare = run(bundle(probe, {}));
     expect(lines(bare.stdout, "env:").filter((n) => /proxy/i.test(n))).toEqual([]);
+  });
+
+  describe("on no command line", () => {
+    // What a lab's bundles carry: a service's password, the lab's private key, a proxy with its
+    // credentials (the caller's own, inherited, or the lab's as a parameter).
+    const secret = `Ns3cretPw-with 'quotes' "and" $(subst) \`ticks\``;
+    const proxy = "http://learner:ProxyPa55@proxy.example:3128";
+    const secretRoot = join(scratch, "secret-root");
+    mkdirSync(join(secretRoot, "probe"), { recursive: true });
+    // It hands what it got to a program of its own on stdin, as the scripts do.
+    writeFileSync(
+      join(secretRoot, "probe/secret.sh"),
+      '#!/usr/bin/env bash\nset -euo pipefail\nprintf \'%s\\n%s\\n%s\' "$SECRET" "$UPSTREAM_PROXY" "$http_proxy" | cat > "$OUT"\n',
+    );
+    const script: Script = { root: secretRoot, path: "probe/secret.sh" };
+
+    it("hands the script its parameters and the caller's proxy, and no program that runs has them in its command line", () => {
+      const dir = mkdtempSync(join(scratch, "argv-"));
+      const out = join(dir, "out");
+      // env above all (`env -i NAME=value ... bash` is how a bundle used to set the environment),
+      // and every other program the bundle itself runs.
+      const programs = standIns(dir, { env: "real", bash: "real", mktemp: "real", mkdir: "real", chmod: "real", rm: "real", cat: "real" });
+      const r = run(bundle(script, { SECRET: secret, UPSTREAM_PROXY: proxy, OUT: out }), "up", { PATH: programs.path, http_proxy: proxy });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(readFileSync(out, "utf8")).toBe(`${secret}\n${proxy}\n${proxy}`);
+      const calls = programs.calls();
+      // The stand-ins saw the bundle's programs, the script's bash among them.
+      expect(calls.some((c) => c.name === "bash" && c.argv.some((a) => a.endsWith("/probe/secret.sh")))).toBe(true);
+      expect(argvHolding(calls, "Ns3cretPw")).toEqual([]);
+      expect(argvHolding(calls, "ProxyPa55")).toEqual([]);
+    });
+
+    it.skipIf(!straceWorks())("not even of a program run by its path: every execve of the run, as strace saw it", () => {
+      const dir = mkdtempSync(join(scratch, "strace-"));
+      const out = join(dir, "out");
+      const traced = execveLog(dir, "bash", ["-s", "up"], {
+        input: bundle(script, { SECRET: "Ns3cretPw", UPSTREAM_PROXY: proxy, OUT: out }),
+        env: { PATH: process.env.PATH, HOME: "/home/learner", TMPDIR: bundleTmp, http_proxy: proxy },
+      });
+      expect(traced.status, traced.stderr).toBe(0);
+      expect(readFileSync(out, "utf8")).toBe(`Ns3cretPw\n${proxy}\n${proxy}`);
+      expect(traced.execs.some((l) => l.includes("/probe/secret.sh"))).toBe(true);
+      expect(traced.execs.filter((l) => l.includes("Ns3cretPw") || l.includes("ProxyPa55"))).toEqual([]);
+    });
   });
 
   it("expands ~/ against the home of the user who runs it", () => {

@@ -249,6 +249,34 @@ describe("host/credentials-file.sh", () => {
     expect(existsSync(file)).toBe(false);
   });
 
+  it("writes the nodes' known_hosts beside the key, and it goes with the lab's files, never with another lab's", () => {
+    const home = join(dir, "home");
+    const folder = join(home, "shared-credentials");
+    const knownHosts = "[127.0.0.1]:8222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIa\n[127.0.0.1]:8200 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIb\n";
+    const labA = (action: "up" | "down", known = knownHosts) =>
+      run("host/credentials-file.sh", action, { ...credentialsFileEnvironment("~/shared-credentials", values, "lab-a", known), HOME: home });
+    const up = labA("up");
+    expect(up.status, up.stderr).toBe(0);
+    expect(readFileSync(join(folder, "known_hosts"), "utf8")).toBe(knownHosts);
+    expect(mode(join(folder, "known_hosts"))).toBe("644");
+    // Rotated keys are written over the lab's own file.
+    const rotated = knownHosts.replace("AAAAIa", "AAAAIc");
+    expect(labA("up", rotated).status).toBe(0);
+    expect(readFileSync(join(folder, "known_hosts"), "utf8")).toBe(rotated);
+    // A lab sharing the folder neither overwrites nor removes it.
+    const labB = (action: "up" | "down") =>
+      run("host/credentials-file.sh", action, {
+        ...credentialsFileEnvironment("~/shared-credentials", values, "lab-b", "[127.0.0.1]:9000 ssh-ed25519 AAAAx\n"),
+        HOME: home,
+      });
+    expect(labB("up").status).toBe(1);
+    expect(labB("down").status).toBe(0);
+    expect(readFileSync(join(folder, "known_hosts"), "utf8")).toBe(rotated);
+    expect(labA("down", rotated).status).toBe(0);
+    expect(existsSync(join(folder, "known_hosts"))).toBe(false);
+    expect(existsSync(join(folder, "lab-key"))).toBe(false);
+  });
+
   it("leaves the lab's state folder to the preflight's down, which removes it once empty", () => {
     const home = join(dir, "home");
     const stateDir = join(home, ".local", "share", "labstack", "dev");

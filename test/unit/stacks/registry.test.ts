@@ -162,9 +162,9 @@ describe("a third hypervisor, added through the registry alone", () => {
     expect(seed.networkConfig).toContain('"fk1"');
     expect(seed.networkConfig).not.toMatch(/ens\d|enp0s/);
     // No bridge, tap or VM of QEMU's or VirtualBox's: only the fake's components made networks and VMs.
-    // Every host command but the credentials' generator (a node program) runs a bundle.
+    // Every host command but the credentials' generators (node programs) runs a bundle.
     const scripts = recorded
-      .filter((r) => r.type === "command:local:Command" && !r.name.endsWith("-generate"))
+      .filter((r) => r.type === "command:local:Command" && unwrap(r.inputs).interpreter === undefined)
       .map((r) => /\n {4}bash "\$dir\/([^"]+)" "\$@"/.exec(String(unwrap(r.inputs).stdin))?.[1]);
     expect(scripts).toContain("host/prepare.sh");
     expect(scripts).toContain("fake/wires.sh");
@@ -204,7 +204,9 @@ describe("a third hypervisor, added through the registry alone", () => {
         return { stdout: pulumi.output("") };
       },
     } as unknown as LabHostConnection;
-    const nodes = new Map(plan.nodes.map((n) => [n.name, { vmId: pulumi.output(`fkvm-${n.name}`) } as ProvisionedNode]));
+    const nodes = new Map(
+      plan.nodes.map((n) => [n.name, { vmId: pulumi.output(`fkvm-${n.name}`), hostKey: { identity: pulumi.output(`key-${n.name}`) } } as ProvisionedNode]),
+    );
     readyCheckpoints("dev", {} as pulumi.Resource, { plan, host, nodes, steps: new Map() }, []);
     expect(scripts).toHaveLength(3);
     for (const text of scripts) expect(text).toContain('> "$dir/fake/vm.sh"');

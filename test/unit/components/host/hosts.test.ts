@@ -12,6 +12,7 @@ import {
   DROPLET_ADDRESS,
   FAKE_CREDENTIALS,
   FAKE_HOST_KEY,
+  fakeSecret,
   GET_SIZES,
   HEALTH,
   installMocks,
@@ -248,7 +249,15 @@ describe("DigitalOcean droplet as the lab host", () => {
 
   it("keeps every generated secret inside secret envelopes", async () => {
     await build(stackLab("openstack-do"), "openstack-do");
-    expect(secretLeaks([credentials.mariadbRootPassword, credentials.rabbitmqPassword, "privateKeySecret6", "hostPrivateKeySecret8"])).toEqual([]);
+    expect(
+      secretLeaks([
+        credentials.mariadbRootPassword,
+        credentials.rabbitmqPassword,
+        "privateKeySecret6",
+        "hostPrivateKeySecret8",
+        fakeSecret("hostKeyPrivateKey"),
+      ]),
+    ).toEqual([]);
     expect(isSecretEnvelope(record("openstack-do-credentials-file-run").inputs.stdin)).toBe(true);
     expect(readBundle(unwrap(record("openstack-do-credentials-file-run").inputs.stdin)).params.SSH_PRIVATE_KEY).toBe(credentials.sshPrivateKey);
   });
@@ -265,7 +274,13 @@ describe("DigitalOcean droplet as the lab host", () => {
     expect(sshConfig).toContain(
       "Host compute1\n  HostName 127.0.0.1\n  Port 8200\n  User stack\n  IdentityFile ~/.ssh/labstack-openstack-do\n  IdentitiesOnly yes\n  ProxyJump openstack-do-host",
     );
-    expect(await promiseOf(pulumi.output(outputs.inventory!))).toContain(`-o ProxyJump=root@${DROPLET_ADDRESS}:22'`);
+    // Through the jump host, the node's forward on the droplet's loopback is checked against the
+    // nodes' known_hosts, kept on the laptop beside the key (the known_hosts output).
+    expect(sshConfig).toContain("  ProxyJump openstack-do-host\n  StrictHostKeyChecking yes\n  UserKnownHostsFile ~/.ssh/labstack-openstack-do.known_hosts\n");
+    expect(await promiseOf(pulumi.output(outputs.known_hosts!))).toContain("[127.0.0.1]:8200 ssh-ed25519 ");
+    expect(await promiseOf(pulumi.output(outputs.inventory!))).toContain(
+      `-o StrictHostKeyChecking=yes -o UserKnownHostsFile=~/.ssh/labstack-openstack-do.known_hosts -o ProxyJump=root@${DROPLET_ADDRESS}:22'`,
+    );
   });
 });
 
@@ -311,6 +326,11 @@ describe("an existing SSH host as the lab host", () => {
       port: 8201,
       proxy: { host: "198.51.100.4", port: 2222, user: "lab", privateKey: "host-key-secret" },
     });
+    // After the node's host key step, through the same jump host, the node's own key is checked.
+    const base = unwrap(record("dev-compute2-base-run").inputs.connection);
+    expect(base).toMatchObject({ host: "127.0.0.1", port: 8201, proxy: unwrap(ready.inputs.connection).proxy });
+    expect(base.hostKey).toMatch(/^ssh-ed25519 \S+ labstack compute2$/);
+    expect(unwrap(record("dev-compute2-host-key-run").inputs.connection)).not.toHaveProperty("hostKey");
   });
 
   it("reads the host's objects back over SSH through sudo, and nodes' services through the host", async () => {
@@ -327,6 +347,7 @@ describe("an existing SSH host as the lab host", () => {
       port: 8222,
       user: "stack",
       privateKey: credentials.sshPrivateKey,
+      hostKey: expect.stringMatching(/^ssh-ed25519 \S+ labstack controller$/),
       sudo: true,
       via: onHost,
     });

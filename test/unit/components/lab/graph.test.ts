@@ -8,7 +8,10 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { hypervisorOf } from "../../../../components/hypervisor/registry.js";
+import { digest, type NodeStep } from "../../../../components/lab/NodeStep.js";
+import type { ProvisionedNode } from "../../../../components/lab/ProvisionedNode.js";
 import { createServicesLab } from "../../../../components/lab/services.js";
+import { type NodeHostKey, nodeHostKeySecrets } from "../../../../plan/hostKeys.js";
 import { planLab } from "../../../../plan/lab.js";
 import type { NodeSummary } from "../../../../plan/outputs.js";
 import { provisioning } from "../../../../plan/scripts.js";
@@ -18,9 +21,10 @@ import { openstack } from "../../../../stacks/openstack/index.js";
 import type { OpenStackLabConfig } from "../../../../stacks/openstack/model.js";
 import { planOpenStack } from "../../../../stacks/openstack/plan.js";
 import { BAD_CONFIGS } from "../../../helpers/badConfigs.js";
-import { ROOT, stackLab } from "../../../helpers/labs.js";
+import { labPlan, ROOT, stackLab } from "../../../helpers/labs.js";
 import {
   FAKE_CREDENTIALS,
+  fakeGeneratorOutput,
   fakeSecret,
   HEALTH,
   identities,
@@ -94,15 +98,21 @@ describe("OpenStack lab resource graph", () => {
     }
   });
 
-  it("orders VM → readiness → base setup → services → checks on every node", async () => {
+  it("orders VM → readiness → host key → base setup → services → checks on every node", async () => {
     const lab = parseStack(stackLab("dev")) as OpenStackLabConfig;
     await build(stackLab("dev"));
     for (const node of lab.nodes.map((n) => n.name)) {
       expect(reaches(byName(`dev-${node}-ssh`), `dev-${node}-machine`)).toBe(true);
       expect(reaches(byName(`dev-${node}-ready`), `dev-${node}-ssh`)).toBe(true);
-      expect(reaches(byName(`dev-${node}-base`), `dev-${node}-ready`)).toBe(true);
+      expect(reaches(byName(`dev-${node}-host-key`), `dev-${node}-ready`)).toBe(true);
+      expect(reaches(byName(`dev-${node}-base`), `dev-${node}-host-key`)).toBe(true);
       const services = registrations.filter(
-        (r) => r.type === "labstack:lab:NodeStep" && r.name.startsWith(`dev-${node}-`) && !r.name.includes("-check-") && r.name !== `dev-${node}-base`,
+        (r) =>
+          r.type === "labstack:lab:NodeStep" &&
+          r.name.startsWith(`dev-${node}-`) &&
+          !r.name.includes("-check-") &&
+          r.name !== `dev-${node}-base` &&
+          r.name !== `dev-${node}-host-key`,
       );
       expect(services.length).toBeGreaterThan(0);
       for (const s of services) expect(reaches(s, `dev-${node}-base`), s.name).toBe(true);
@@ -174,8 +184,11 @@ describe("OpenStack lab resource graph", () => {
         port,
         user: "stack",
         privateKey: credentials.sshPrivateKey,
+        // The node's own host key, pinned: what else answers on its port is refused.
+        hostKey: unwrap(runOf(step).inputs.connection).hostKey,
         sudo: true,
       });
+      expect(unwrap(health.inputs.target).hostKey).toMatch(new RegExp(`^ssh-ed25519 \\S+ labstack ${step.split("-")[1]}$`));
       expect(readBundle(unwrap(health.inputs.program))).toMatchObject({ script: "node/units-active.sh", params: { UNITS: unit } });
     }
     // Checks and base setup are not read back.
@@ -487,6 +500,125 @@ describe("OpenStack lab resource graph", () => {
   });
 });
 
+describe("nodes' host keys", () => {
+  /** The fake generator's host key pair of `node` (the comment names the node). */
+  const keyOf = (node: string) => JSON.parse(fakeGeneratorOutput(generatorProgram(nodeHostKeySecrets(node)))) as NodeHostKey;
+
+  it("generates each node's host key pair once per rotation, a secret resource of its own beside the credentials", async () => {
+    await build(stackLab("dev"));
+    for (const node of ["controller", "compute1", "compute2"]) {
+      const generate = record(`dev-credentials-host-key-${node}`);
+      expect(unwrap(generate.inputs)).toMatchObject({ create: generatorProgram(nodeHostKeySecrets(node)), interpreter: ["node", "-e"], triggers: [0] });
+      const opts = byName(generate.name).opts as pulumi.CustomResourceOptions;
+      expect(opts.ignoreChanges).toEqual(expect.arrayContaining(["create", "interpreter"]));
+      expect(opts.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout", "stderr"]));
+      expect(generate.inputs.logging).toBe("none");
+    }
+    // The cloud-init seed, and so the VM, does not know of it: a lab made before keeps its VMs.
+    expect(paramsOf("dev-controller-machine-vm").USER_DATA).not.toContain("hostKey");
+    expect(paramsOf("dev-controller-machine-vm").USER_DATA).not.toContain(keyOf("controller").hostKeyPublicKey.split(" ")[1]);
+    reset();
+    const rotated = stackLab("dev");
+    rotated.credentialsRotation = 1;
+    await build(rotated);
+    expect(unwrap(record("dev-credentials-host-key-compute1").inputs.triggers)).toEqual([1]);
+  });
+
+  it("installs the key first on each node, through the node's unpinned connection, with the pair in the secret bundle only", async () => {
+    await build(stackLab("dev"));
+    for (const node of ["controller", "compute1", "compute2"]) {
+      const run = runOf(`dev-${node}-host-key`);
+      const key = keyOf(node);
+      expect(isSecretEnvelope(run.inputs.stdin)).toBe(true);
+      expect(readBundle(unwrap(run.inputs.stdin))).toMatchObject({
+        script: "node/host-key.sh",
+        params: { HOST_KEY: key.hostKeyPrivateKey, HOST_PUBLIC_KEY: key.hostKeyPublicKey },
+      });
+      expect(run.inputs.create).toBe("sudo bash -s up");
+      expect(run.inputs.logging).toBe("none");
+      // Its own connection cannot check a key the node does not have yet; neither can the gate's.
+      expect(unwrap(run.inputs.connection)).not.toHaveProperty("hostKey");
+      expect(unwrap(record(`dev-${node}-ready`).inputs.connection)).not.toHaveProperty("hostKey");
+      // Made again with its VM, never after a repair, and nothing reads it back.
+      expect(unwrap(run.inputs.triggers)).toEqual([unwrap(runOf(`dev-${node}-base`).inputs.triggers)[0]]);
+      expect(registrations.some((r) => r.name === `dev-${node}-host-key-health`)).toBe(false);
+      expect(reaches(byName(`dev-${node}-host-key`), `dev-${node}-ready`)).toBe(true);
+    }
+    expect(secretLeaks(["controller", "compute1", "compute2"].map((n) => keyOf(n).hostKeyPrivateKey.split("\n")[1]))).toEqual([]);
+  });
+
+  it.each(["dev", "net-lab5"])(
+    "%s: every other step on a node, and every Health of one, checks that node's host key and comes after its installation",
+    async (stack) => {
+      await build(stackLab(stack), stack);
+      const plan = labPlan(stackLab(stack), stack);
+      const byPort = new Map(plan.nodes.map((n) => [n.sshPort, n.name]));
+      const nodeCommands = recorded.filter((r) => r.type === "command:remote:Command");
+      let pinned = 0;
+      for (const r of nodeCommands) {
+        const connection = unwrap(r.inputs.connection);
+        const node = byPort.get(connection.port)!;
+        expect(node, r.name).toBeDefined();
+        if (r.name === `${stack}-${node}-ready` || r.name === `${stack}-${node}-host-key-run`) continue;
+        expect(connection.hostKey, r.name).toBe(keyOf(node).hostKeyPublicKey);
+        // The step's component waits for the node's host key step.
+        const step = registrations.find((p) => p.resource === byName(r.name).opts.parent)!;
+        expect(reaches(step, `${stack}-${node}-host-key`), r.name).toBe(true);
+        pinned++;
+      }
+      expect(pinned).toBeGreaterThan(plan.nodes.length);
+      const healths = recorded.filter((r) => r.type === HEALTH && unwrap(r.inputs.target).host === "127.0.0.1");
+      expect(healths.length).toBeGreaterThan(0);
+      for (const h of healths) expect(unwrap(h.inputs.target).hostKey, h.name).toBe(keyOf(byPort.get(unwrap(h.inputs.target).port)!).hostKeyPublicKey);
+    },
+  );
+
+  it("exports the public keys (not secret) and known_hosts, which the credentials file writes and ssh_config and the inventory check", async () => {
+    const outputs = await build(stackLab("dev"));
+    const keys = {
+      controller: keyOf("controller").hostKeyPublicKey,
+      compute1: keyOf("compute1").hostKeyPublicKey,
+      compute2: keyOf("compute2").hostKeyPublicKey,
+    };
+    expect(await pulumi.isSecret(outputs.host_keys as pulumi.Output<unknown>)).toBe(false);
+    expect(await promiseOf(pulumi.output(outputs.host_keys!))).toEqual(keys);
+    const knownHosts = await promiseOf(pulumi.output(outputs.known_hosts!));
+    expect(await pulumi.isSecret(outputs.known_hosts as pulumi.Output<unknown>)).toBe(false);
+    expect(knownHosts).toBe([8222, 8200, 8201].map((port, i) => `[127.0.0.1]:${port} ${Object.values(keys)[i].split(" ").slice(0, 2).join(" ")}\n`).join(""));
+    expect(paramsOf("dev-credentials-file-run").KNOWN_HOSTS).toBe(knownHosts);
+    const sshConfig = await promiseOf(pulumi.output(outputs.ssh_config!));
+    expect(sshConfig).toContain(
+      "Host controller\n  HostName 127.0.0.1\n  Port 8222\n  User stack\n  IdentityFile ~/.local/share/labstack/dev/credentials/lab-key\n  IdentitiesOnly yes\n  StrictHostKeyChecking yes\n  UserKnownHostsFile ~/.local/share/labstack/dev/credentials/known_hosts\n",
+    );
+    expect(sshConfig).not.toContain("StrictHostKeyChecking no");
+    expect(await promiseOf(pulumi.output(outputs.inventory!))).toContain(
+      "ansible_ssh_common_args='-o StrictHostKeyChecking=yes -o UserKnownHostsFile=~/.local/share/labstack/dev/credentials/known_hosts'",
+    );
+    // The credentials output stays what it was: the host keys are no password of the lab's.
+    expect(Object.keys((await promiseOf(outputs.credentials as pulumi.Output<object>)) as object).sort()).toEqual(
+      Object.keys(JSON.parse(FAKE_CREDENTIALS)).sort(),
+    );
+  });
+
+  it("makes the host key part of what the ready checkpoint is: a lab made before keys were pinned takes it again", async () => {
+    await build({ ...stackLab("dev"), readyCheckpoint: true });
+    const checkpoint = "dev-controller-checkpoint-ready";
+    expect(reaches(byName(checkpoint), "dev-controller-check-hosts")).toBe(true);
+    const identity = JSON.parse((await identities()).get(checkpoint)!);
+    const identityOf = (name: string) => promiseOf((byName(name).resource as NodeStep).identity);
+    const steps = registrations.filter(
+      (r) => r.type === "labstack:lab:NodeStep" && r.name.startsWith("dev-controller-") && !r.name.includes("-check-") && r.name !== "dev-controller-host-key",
+    );
+    expect(steps[0].name).toBe("dev-controller-base");
+    const stepIdentities = await Promise.all(steps.map((r) => identityOf(r.name)));
+    const vmId = await promiseOf((byName("dev-controller").resource as ProvisionedNode).vmId);
+    const made = async (values: string[]) => promiseOf(digest(values));
+    expect(identity).toBe(await made([vmId, await identityOf("dev-controller-host-key"), ...stepIdentities]));
+    // What it was before keys were pinned, which an existing lab recorded: it differs, so `ready` is taken again.
+    expect(identity).not.toBe(await made([vmId, ...stepIdentities]));
+  });
+});
+
 describe("inputs that do not depend on where Pulumi runs", () => {
   const saved = { home: process.env.HOME, cwd: process.cwd() };
   const places = [mkdtempSync(join(tmpdir(), "labstack-home-a-")), mkdtempSync(join(tmpdir(), "labstack-home-b-"))];
@@ -548,7 +680,18 @@ describe("entry point", () => {
       expect(await promiseOf(pulumi.output(program.ssh_config))).toContain("Host controller");
       expect(await pulumi.isSecret(program.credentials)).toBe(true);
       // An OpenStack lab exports what it has, and nothing of the minikube lab's or remote hosts'.
-      expect(Object.keys(program).sort()).toEqual(["checks", "credentials", "description", "inventory", "next", "nodes", "ssh_config", "topology"]);
+      expect(Object.keys(program).sort()).toEqual([
+        "checks",
+        "credentials",
+        "description",
+        "host_keys",
+        "inventory",
+        "known_hosts",
+        "next",
+        "nodes",
+        "ssh_config",
+        "topology",
+      ]);
       expect(recorded.filter((r) => r.type === "command:local:Command" && r.name.endsWith("-machine-vm"))).toHaveLength(3);
     });
 
