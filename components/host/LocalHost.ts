@@ -5,7 +5,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { bundle } from "../../plan/scripts.js";
 import type { Target } from "../provider/remote.js";
-import { type HostCommand, type HostScriptArgs, identityOptions, type LabHostConnection, outputHandling, withRepair } from "./connection.js";
+import { type HostCommand, type HostScriptArgs, identityOptions, type LabHostConnection, nodeSshTarget, outputHandling, withRepair } from "./connection.js";
 
 export class LocalHost implements LabHostConnection {
   readonly target: Target = { kind: "local" };
@@ -38,18 +38,6 @@ export class LocalHost implements LabHostConnection {
   }
 
   nodeTarget(port: number, user: string, privateKey: pulumi.Input<string>, hostKey?: pulumi.Input<string>): pulumi.Input<Target> {
-    return pulumi.secret(
-      pulumi.all([privateKey, hostKey]).apply(
-        ([key, pinned]): Target => ({
-          kind: "ssh",
-          host: "127.0.0.1",
-          port,
-          user,
-          privateKey: key,
-          ...(pinned === undefined ? {} : { hostKey: pinned }),
-          sudo: true,
-        }),
-      ),
-    );
+    return pulumi.secret(pulumi.all([privateKey, hostKey]).apply(([key, pinned]) => nodeSshTarget(port, user, key, pinned)));
   }
 }

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { bundle } from "../../plan/scripts.js";
 import { hostCommand } from "../../plan/steps.js";
 import type { SshTarget, Target } from "../provider/remote.js";
-import { type HostCommand, type HostScriptArgs, identityOptions, type LabHostConnection, outputHandling, withRepair } from "./connection.js";
+import { type HostCommand, type HostScriptArgs, identityOptions, type LabHostConnection, nodeSshTarget, outputHandling, withRepair } from "./connection.js";
 
 export interface SshHostArgs {
   /** Address (or name) of the host as seen from where Pulumi runs. */
@@ -87,20 +87,7 @@ export class SshHost implements LabHostConnection {
   }
 
   nodeTarget(port: number, user: string, privateKey: pulumi.Input<string>, hostKey?: pulumi.Input<string>): pulumi.Input<Target> {
-    return pulumi.secret(
-      pulumi.all([this.target, privateKey, hostKey]).apply(
-        ([via, key, pinned]): Target => ({
-          kind: "ssh",
-          host: "127.0.0.1",
-          port,
-          user,
-          privateKey: key,
-          ...(pinned === undefined ? {} : { hostKey: pinned }),
-          sudo: true,
-          via,
-        }),
-      ),
-    );
+    return pulumi.secret(pulumi.all([this.target, privateKey, hostKey]).apply(([via, key, pinned]) => nodeSshTarget(port, user, key, pinned, via)));
   }
 }
 

@@ -5,7 +5,7 @@
 import type { types } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { Script } from "../../plan/scripts.js";
-import type { Target } from "../provider/remote.js";
+import type { SshTarget, Target } from "../provider/remote.js";
 
 export interface HostScriptArgs {
   /** Script under provisioning/, called with `up` on create and update, `down` on delete. */
@@ -63,4 +63,19 @@ export function withRepair(args: HostScriptArgs): pulumi.Output<Record<string, s
  * they were instead of forcing a rebuild). */
 export function identityOptions(args: HostScriptArgs, opts: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
   return { ...opts, replacementTrigger: args.identity, ignoreChanges: [...(opts.ignoreChanges ?? []), "triggers"] };
+}
+
+/** A node's SSH forward on the lab host's loopback as the lab's provider reaches it: as the lab's
+ * user with sudo, its host key pinned when the lab has pinned one, through `via` on a remote host. */
+export function nodeSshTarget(port: number, user: string, privateKey: string, hostKey: string | undefined, via?: SshTarget): Target {
+  return {
+    kind: "ssh",
+    host: "127.0.0.1",
+    port,
+    user,
+    privateKey,
+    ...(hostKey === undefined ? {} : { hostKey }),
+    sudo: true,
+    ...(via === undefined ? {} : { via }),
+  };
 }
