@@ -150,8 +150,19 @@ afterAll(() => {
 });
 
 describe("runProgram over SSH", () => {
+  /** The server's count of sessions once its log has settled: an earlier test's line may still be
+   * on its way (sshd's log reaches the test through a pipe, late on a busy machine). */
+  async function settledSessions(): Promise<number> {
+    let last = -1;
+    for (let now = jumpSshd.sessions(); now !== last; now = jumpSshd.sessions()) {
+      last = now;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    return last;
+  }
+
   it("runs the program on the pinned host with its arguments, and returns its exit code and output", async () => {
-    const before = jumpSshd.sessions();
+    const before = await settledSessions();
     const program = `set -u\ncat <<'EOF'\nit's "quoted" \\ $HOME\nEOF\nprintf '<%s>\\n' "$@"\necho "$SSH_CONNECTION" >&2\nexit 5\n`;
     const args = ["two words", "it's", "", "$(id)"];
     const run = await runProgram(jump, program, args);
@@ -159,19 +170,19 @@ describe("runProgram over SSH", () => {
     expect(run.stdout).toBe(`it's "quoted" \\ $HOME\n${args.map((a) => `<${a}>\n`).join("")}`);
     // The server end of the session is the lab host's address and port.
     expect(run.stderr.trim().split(" ").slice(2)).toEqual([ns.address, String(JUMP_PORT)]);
-    expect(jumpSshd.sessions()).toBe(before + 1);
+    expect(await settledSessions()).toBe(before + 1);
     await expect.poll(openConnections, { timeout: 2000 }).toEqual([]);
   });
 
   it("refuses a host whose key is not the pinned one, before authenticating", async () => {
-    const before = jumpSshd.sessions();
+    const before = await settledSessions();
     const run = await runProgram({ ...jump, hostKey: node.ed25519 }, "echo ran", []);
     expect(run).toMatchObject({ code: null, failure: "host-key", stdout: "" });
     const fingerprint = (key: string) => execFileSync("ssh-keygen", ["-l", "-f", "-"], { input: key, encoding: "utf8" }).split(" ")[1];
     expect(run.stderr).toContain(
       `root@${ns.address}:${JUMP_PORT} presented host key ${fingerprint(jumpSshd.hostKey)}, not the pinned ${fingerprint(node.ed25519)}`,
     );
-    expect(jumpSshd.sessions()).toBe(before);
+    expect(await settledSessions()).toBe(before);
     expectNoKey(run);
   });
 
