@@ -11,8 +11,9 @@
 # preflight refuses the same port or an overlapping range naming the lab that claimed it. Claims
 # are read and written under a lock on their folder, one per network namespace (ports and routes
 # are), beside the host user's labs (~/.local/share/labstack/.claims), which the last lab's `down`
-# removes; a claim whose lab's state folder is gone (a lab killed before it made anything) is
-# dropped.
+# removes. A claim holds a token that its lab's state folder holds too: a claim whose folder is
+# gone, or is another folder at the same path by now (a lab killed before it made anything, then
+# made anew), is dropped; namespaces' numbers are reused once they are gone.
 # Changes nothing but the lab's claim (and its empty state folder), so it can run again at every
 # update. Runs as the user running Pulumi.
 # `down` removes the lab's claim, and its state folder once it is empty: everything the lab
@@ -53,6 +54,7 @@ lab=${LAB:-$(basename "${state:-lab}")}
 # shellcheck disable=SC2088 # expand_home expands it: the lab user's home, also under sudo
 claims="$(expand_home "~/.local/share/labstack/.claims")/net-$(stat -L -c %i /proc/self/ns/net)"
 claim="$claims/$(printf '%s' "$state" | sha256sum | cut -c1-16)"
+token_file=".labstack-claim"
 if [[ "$action" == down ]]; then
   if [[ -d "$claims" ]]; then
     exec 8<"$claims"
@@ -60,6 +62,7 @@ if [[ "$action" == down ]]; then
     rm -f "$claim"
     rmdir "$claims" "$(dirname "$claims")" 2>/dev/null || true
   fi
+  if [[ -n "$state" ]]; then rm -f "$state/$token_file"; fi
   if [[ -n "$state" ]]; then rmdir -- "$state" 2>/dev/null || true; fi
   exit 0
 fi
@@ -277,7 +280,8 @@ if ((claiming)); then
   for other in "$claims"/*; do
     [[ -f "$other" && "$other" != "$claim" ]] || continue
     other_state=$(sed -n 's/^state //p' "$other")
-    if [[ ! -d "$other_state" ]]; then
+    other_token=$(sed -n 's/^token //p' "$other")
+    if [[ -z "$other_token" || "$(cat "$other_state/$token_file" 2>/dev/null)" != "$other_token" ]]; then
       rm -f "$other"
       continue
     fi
@@ -304,12 +308,15 @@ if ((${#problems[@]})); then
   exit 1
 fi
 if ((claiming)); then
-  mine="state $state"$'\n'"lab $lab"
+  mkdir -p "$state"
+  token=$(cat "$state/$token_file" 2>/dev/null || true)
+  if [[ -z "$token" ]]; then
+    token=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+    put "$state/$token_file" "$token" 0600 >/dev/null || true
+  fi
+  mine="state $state"$'\n'"lab $lab"$'\n'"token $token"
   while read -r line; do record "$line"; mine+=$'\n'"port ${field[port]}"; done < <(records "${SSH_PORTS:-}")
   while read -r line; do record "$line"; mine+=$'\n'"cidr ${field[cidr]}"; done < <(records "${NETWORKS:-}")
-  # The state folder makes the claim live: a lab that never got further leaves a claim, dropped
-  # once its (empty) folder is gone.
-  mkdir -p "$state"
   put "$claim" "$mine" 0600 >/dev/null || true
 fi
 echo "preflight: ok: ${total} MiB for ${MEMORY_MIB} MiB of VMs, hypervisor $HYPERVISOR"

@@ -12,6 +12,7 @@
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import {
   type EngineEvent,
@@ -103,6 +104,12 @@ export function cleanStale(suite: string, linkIndex: number): void {
   const upstream = upstreamCacheEnvironment(`10.254.${linkIndex}.1`);
   if (existsSync(upstream.RUN_DIR)) spawnSync("bash", [scriptPath("host/apt-cache.sh"), "down"], { env: { ...process.env, ...upstream } });
   rmSync(join(SCRATCH_ROOT, suite), { recursive: true, force: true });
+  // The preflight's claims of the suite's labs (in the engine's home, by namespace): their state
+  // folders were in the scratch folder.
+  const claims = join(homedir(), ".local", "share", "labstack", ".claims");
+  for (const file of existsSync(claims) ? filesUnder(claims) : []) {
+    if (readFileSync(file, "utf8").startsWith(`state ${join(SCRATCH_ROOT, suite)}/`)) rmSync(file);
+  }
 }
 
 const namespaceName = (suite: string) => `lse-${suite}`.slice(0, 15);

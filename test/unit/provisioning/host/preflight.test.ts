@@ -294,8 +294,10 @@ describe("host preflight", () => {
     const down = spawnSync("bash", ["-s", "down"], { input: bundle(script, environment), env: { PATH: process.env.PATH, HOME: home }, encoding: "utf8" });
     expect(down.status, down.stderr).toBe(0);
     expect(preflight(planOf(loser), { keepClaims: true }).status).toBe(0);
-    // A lab killed before it made anything leaves a claim whose state folder is gone: dropped.
+    // A lab killed before it made anything leaves a claim whose state folder is gone, or is
+    // another by now at the same path (a test's scratch made anew): dropped.
     rmSync(join(home, ".local", "share", "labstack", loser), { recursive: true, force: true });
+    mkdirSync(join(home, ".local", "share", "labstack", loser));
     const after = preflight(planOf(winner), { keepClaims: true });
     expect(after.status, after.stderr).toBe(0);
     // The last lab's destroy leaves no claims folder behind.
