@@ -224,10 +224,17 @@ else
   disk_slots=(0x10 0x11 0x12) layout_args=()
 fi
 
-printf '%s' "$USER_DATA" > "$VM_DIR/user-data"
-printf '%s' "$META_DATA" > "$VM_DIR/meta-data"
-printf '%s' "$NETWORK_CONFIG" > "$VM_DIR/network-config"
-cloud-localds -N "$VM_DIR/network-config" "$VM_DIR/seed.img" "$VM_DIR/user-data" "$VM_DIR/meta-data"
+# The seed the VM was made with stays its seed: a VM started again on its own disk with another
+# one (a lab of an older release, whose seed renders differently) is a new instance to cloud-init,
+# which then makes new SSH host keys, and the lab's pinned key no longer answers. What a node is
+# made of is its identity: a seed that must change rebuilds the VM, with a new folder.
+if [[ ! -f "$VM_DIR/seed.img" ]]; then
+  printf '%s' "$USER_DATA" > "$VM_DIR/user-data"
+  printf '%s' "$META_DATA" > "$VM_DIR/meta-data"
+  printf '%s' "$NETWORK_CONFIG" > "$VM_DIR/network-config"
+  cloud-localds -N "$VM_DIR/network-config" "$VM_DIR/seed.img.new" "$VM_DIR/user-data" "$VM_DIR/meta-data"
+  mv -f "$VM_DIR/seed.img.new" "$VM_DIR/seed.img"
+fi
 
 # shellcheck disable=SC2054 # QEMU option values are comma-separated on purpose
 args=("${layout_args[@]}" -name "$NAME" -machine pc -m "$MEMORY_MIB" -smp "$CPUS" -display none -vga none
