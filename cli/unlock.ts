@@ -11,22 +11,13 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
+import { processRuns } from "../components/provider/engineWatch.js";
 import type { Say } from "./lifecycle.js";
 import { PROJECT, passphraseEnvironment } from "./session.js";
 
 /** Files under `dir`, recursively; none when it is not there. */
 const filesUnder = (dir: string): string[] =>
   existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)])) : [];
-
-/** Whether process `pid` of a lock written on this machine still runs. */
-const running = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-};
 
 export async function unlock(stack: string, say: Say): Promise<void> {
   const ws = await LocalWorkspace.create({ workDir: PROJECT, envVars: passphraseEnvironment() });
@@ -50,7 +41,7 @@ export async function unlock(stack: string, say: Say): Promise<void> {
         `${file}: locked by a run on ${lock.hostname} (pid ${lock.pid}), not this machine: run pulumi cancel -s ${stack} there once it has ended`,
       );
     }
-    if (running(lock.pid)) throw new Error(`pulumi (pid ${lock.pid}, since ${lock.timestamp}) still runs on stack ${stack}: wait for it, or end it first`);
+    if (processRuns(lock.pid)) throw new Error(`pulumi (pid ${lock.pid}, since ${lock.timestamp}) still runs on stack ${stack}: wait for it, or end it first`);
     return lock.pid;
   });
   if (holders.length > 0) {

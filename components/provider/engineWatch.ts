@@ -14,16 +14,23 @@ export function parentOf(pid: number): number | undefined {
   }
 }
 
+/** Whether process `pid` runs (one of another user's, that this one may not signal, too). */
+export function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** Once process `engine` is gone, sends SIGTERM to `alsoEnd` (the program's language host) and
  * exits. Nothing is watched without an engine to watch by. */
 export function exitWithEngine(engine: number | undefined, alsoEnd?: number, everyMs = 2000): void {
   if (engine === undefined || !(engine > 1)) return;
   setInterval(() => {
-    try {
-      process.kill(engine, 0);
-    } catch {
-      if (alsoEnd !== undefined) process.kill(alsoEnd, "SIGTERM");
-      process.exit(1);
-    }
+    if (processRuns(engine)) return;
+    if (alsoEnd !== undefined) process.kill(alsoEnd, "SIGTERM");
+    process.exit(1);
   }, everyMs).unref();
 }
