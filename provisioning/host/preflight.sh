@@ -315,7 +315,7 @@ if ((claiming)); then
     put "$state/$token_file" "$token" 0600 >/dev/null || true
   fi
   mine="state $state"$'\n'"lab $lab"$'\n'"token $token"
-  while read -r line; do record "$line"; mine+=$'\n'"port ${field[port]}"; done < <(records "${SSH_PORTS:-}")
+  for port in "${wanted_ports[@]}"; do mine+=$'\n'"port $port"; done
   while read -r line; do record "$line"; mine+=$'\n'"cidr ${field[cidr]}"; done < <(records "${NETWORKS:-}")
   put "$claim" "$mine" 0600 >/dev/null || true
 fi
