@@ -55,8 +55,29 @@ for tool in mmdebstrap:mmdebstrap sfdisk:fdisk mkfs.fat:dosfstools mcopy:mtools 
 done
 mbr=/usr/lib/syslinux/mbr/mbr.bin
 [[ -f "$mbr" ]] || { echo "image.build needs syslinux's MBR boot code $mbr (apt-get install syslinux-common)" >&2; exit 1; }
-work=$(mktemp -d "$CACHE_DIR/.build-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# Removes a build folder with what mmdebstrap may have mounted in it (deepest first); rm stays on
+# this file system, so a mount that would not go is never emptied through.
+clear_build() {
+  local mnt
+  while read -r mnt; do umount -l "$mnt" || true; done < <(awk -v d="$1/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+  rm -rf --one-file-system "$1" || echo "labstack: could not remove the build folder $1 (see above)" >&2
+}
+# A build folder names the image it builds. One whose image's lock nobody holds is a build killed
+# half-way (SIGKILL skips the trap; mmdebstrap keeps the lock's descriptor while it runs), of this
+# image or another: it goes. A folder without a name is an older release's, left to the user.
+for stale in "$CACHE_DIR"/.build-*; do
+  [[ -d "$stale" ]] || continue
+  name=${stale##*/.build-}
+  if [[ "$name" != *.* ]]; then
+    echo "labstack: $stale is an earlier release's unfinished image build; remove it with: sudo rm -rf --one-file-system $stale" >&2
+    continue
+  fi
+  name=${name%.*}
+  if [[ "$name" != "${out##*/}" && -e "$CACHE_DIR/$name.lock" ]] && ! flock -n "$CACHE_DIR/$name.lock" true; then continue; fi
+  clear_build "$stale"
+done
+work=$(mktemp -d "$CACHE_DIR/.build-${out##*/}.XXXXXX")
+trap 'clear_build "$work"' EXIT
 # apt reads the proxy from the environment, so it never lands in the image's own apt config.
 if [[ -n "${APT_PROXY:-}" ]]; then export http_proxy=$APT_PROXY; fi
 echo "building $DISTRO $RELEASE image from $mirror with: ${PACKAGES:-no extra packages}" >&2

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { changed, type EngineLab, type EngineSuite, openEngineSuite } from "../helpers/engineLab.js";
 import { namespaceLinks } from "../helpers/netns.js";
 import { onQemu } from "../helpers/networkSuite.js";
+import { killGroup } from "../helpers/processes.js";
 
 const SUITE = "many";
 const LINK = 10;
@@ -96,7 +97,7 @@ describe("an OpenStack lab and two networking labs on one host", () => {
 describe("an up killed half-way", () => {
   let killed: ChildProcess | undefined;
   afterAll(() => {
-    if (killed?.pid !== undefined) spawnSync("kill", ["-9", `-${killed.pid}`]);
+    killGroup(killed?.pid);
   });
 
   it("is finished by the next up once `labstack unlock` took what the killed run left, with one VM per node", async () => {
