@@ -79,6 +79,8 @@ args=(-name labstack-bake -machine pc -m 1024 -smp "$(($(nproc) > 1 ? 2 : 1))" -
   -drive "file=$work/disk.qcow2,if=virtio,format=qcow2,discard=unmap"
   -drive "file=$work/seed.img,if=virtio,format=raw,readonly=on"
   -object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0)
+# On a remote host the image step runs as root (a droplet's user): the builder drops to nobody.
+qemu_runas args
 if [[ -n "${KERNEL:-}" ]]; then args+=(-kernel "$KERNEL" -initrd "${INITRD:?INITRD goes with KERNEL}" -append "${APPEND:-root=/dev/vda rw console=ttyS0}"); fi
 accel=${ACCEL:-auto}
 # KVM and running VirtualBox VMs cannot both hold the CPU's virtualization extensions (a re-bake

@@ -69,6 +69,15 @@ stop_daemon() {
   kill -9 "$pid" 2>/dev/null || true
 }
 
+# qemu_runas ARRAY: appends to the named QEMU argv the option that drops QEMU, started as root,
+# to RUNAS (default nobody; `-` keeps root) once it has opened its files: a guest that breaks out
+# of the emulator is then nobody, not root.
+qemu_runas() {
+  local -n qemu_argv=$1
+  local user=${RUNAS:-nobody}
+  if ((EUID == 0)) && [[ "$user" != - ]] && id -u "$user" >/dev/null 2>&1; then qemu_argv+=(-runas "$user"); fi
+}
+
 # Command prefix giving a daemon only what it needs in its environment: the secrets and tokens in
 # the environment of `pulumi up` stay behind. A prefix, not a function: `"${CLEAN_ENV[@]}" cmd &`
 # execs in place, so $! is the daemon's own PID.

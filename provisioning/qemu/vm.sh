@@ -273,8 +273,7 @@ done < <(records "$NICS")
 
 accel=$(KERNEL="${KERNEL:-}" INITRD="${INITRD:-}" BASE_IMAGE="$BASE_IMAGE" "$LABSTACK_DIR/qemu/accel.sh" "${ACCEL:-auto}")
 : > "$VM_DIR/serial.log"
-runas=${RUNAS:-nobody}
-if [[ "$runas" != - ]] && id -u "$runas" >/dev/null 2>&1; then args+=(-runas "$runas"); fi
+qemu_runas args
 # A VM that `stop` saved resumes where it was (no boot); its saved state then goes.
 resume=0
 if [[ -f "$VM_DIR/stopped" ]] && has_snapshot "$STOPPED"; then args+=(-loadvm "$STOPPED") resume=1; fi

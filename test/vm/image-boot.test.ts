@@ -7,7 +7,7 @@
 // boots it: firmware → MBR → syslinux, the disk on a SATA (AHCI) controller, the NoCloud seed as a
 // second drive, a virtio NIC with the SSH forward.
 // VirtualBox cannot run on this machine; QEMU with that arrangement and no -kernel stands in for it.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -63,10 +63,23 @@ function devPlan(adapt: (raw: Record<string, any>) => void = () => undefined): L
 /** host/image.sh run from the checkout in the namespace; it prints the image's path last. */
 const image = (env: Readonly<Record<string, string>>) => inNs(["bash", scriptPath(IMAGE_SCRIPT.path), "up"], env);
 
+/** The same, not blocking: `watch` runs every second while it works. */
+async function imageWatched(env: Readonly<Record<string, string>>, watch: () => void) {
+  const child = spawn(ns.exec[0], [...ns.exec.slice(1), "bash", scriptPath(IMAGE_SCRIPT.path), "up"], { env: { ...process.env, ...env } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  const timer = setInterval(watch, 1000);
+  const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  clearInterval(timer);
+  return { status, stdout, stderr };
+}
+
 describe("a built image baked again as a downloaded one", () => {
   let baked: string;
 
-  it("gets the packages in a builder VM once: a second bake of the same inputs reuses it", () => {
+  it("gets the packages in a builder VM once, which runs as nobody: a second bake of the same inputs reuses it", async () => {
     const dev = devPlan();
     const step = imageStep(dev, openstackBake(dev.config));
     expect(step.environment).toMatchObject({ DISTRO: "debian", RELEASE: "bookworm", APT_PROXY: `http://${ns.uplinkAddress}:3142` });
@@ -83,8 +96,17 @@ describe("a built image baked again as a downloaded one", () => {
     const bakeStep = imageStep(local, { packages: ["tree"], servicesOff: ["chrony.service"] });
     expect(bakeStep.environment).toMatchObject({ IMAGE_PATH: base, PACKAGES: "tree", SERVICES_OFF: "chrony.service", DISK_GIB: "4" });
     const env = { ...bakeStep.environment, CACHE_DIR: join(scratch, "images") };
-    const bake = image(env);
+    // The image step runs as root here, as it does on a droplet: the builder QEMU drops root.
+    const builderUids = new Set<string>();
+    const bake = await imageWatched(env, () => {
+      const builders = spawnSync("pgrep", ["-f", `labstack-bake .*${join(scratch, "images")}/`], { encoding: "utf8" }).stdout;
+      for (const pid of builders.split("\n").filter(Boolean)) {
+        const uid = spawnSync("awk", ["/^Uid:/ { print $2 }", `/proc/${pid}/status`], { encoding: "utf8" }).stdout.trim();
+        if (uid !== "") builderUids.add(uid);
+      }
+    });
     expect(bake.status, bake.stderr).toBe(0);
+    expect([...builderUids]).toEqual(["65534"]);
     expect(bake.stderr).toContain("baking tree into");
     baked = bake.stdout.trim();
     expect(baked).toMatch(new RegExp(`^${join(scratch, "images")}/baked-[0-9a-f]{16}/disk\\.qcow2$`));
