@@ -7,6 +7,8 @@ export interface CheckResult {
   readonly ok: boolean;
   /** The check's last line (its `ok:` verdict), or why it failed. */
   readonly said: string;
+  /** How long it took, connection included: what a `start` or a restore waits on. */
+  readonly seconds: number;
 }
 
 export async function runChecks(session: Session): Promise<CheckResult[]> {
@@ -17,10 +19,11 @@ export async function runChecks(session: Session): Promise<CheckResult[]> {
     results.push(
       ...(await Promise.all(
         inWave.map(async (check) => {
+          const started = performance.now();
           const result = check.on === "host" ? await session.onHost(check.step, ["up"]) : await session.onNode(check.on.node, check.step);
           const ok = result.code === 0;
           const said = ok ? (result.stdout.trim().split("\n").filter(Boolean).pop() ?? "ok") : failureOf(result);
-          return { name: check.name, ok, said };
+          return { name: check.name, ok, said, seconds: (performance.now() - started) / 1000 };
         }),
       )),
     );
@@ -29,7 +32,7 @@ export async function runChecks(session: Session): Promise<CheckResult[]> {
 }
 
 export function printChecks(results: readonly CheckResult[], out: (line: string) => void): boolean {
-  for (const r of results) out(`  ${r.ok ? "green" : "RED  "} ${r.name}: ${r.said}`);
+  for (const r of results) out(`  ${r.ok ? "green" : "RED  "} ${r.name}: ${r.said} (${r.seconds.toFixed(1)} s)`);
   const red = results.filter((r) => !r.ok).length;
   out(red === 0 ? `every check green (${results.length})` : `${red} of ${results.length} checks red`);
   return red === 0;

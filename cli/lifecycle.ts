@@ -13,6 +13,7 @@ import type { Step } from "../plan/steps.js";
 import type { LabPlan, NodePlan } from "../plan/types.js";
 import { type CheckResult, runChecks } from "./checks.js";
 import { failureOf, type Session } from "./session.js";
+import { timed } from "./timed.js";
 
 export type Say = (line: string) => void;
 
@@ -112,11 +113,11 @@ export async function restoreCheckpoint(session: Session, name: string, say: Say
       `checkpoint ${name} cannot be restored: ${missing.join(", ")} ${missing.length === 1 ? "has" : "have"} no such checkpoint (a node rebuilt since it was taken has a new disk, or it was never taken: labstack checkpoint ${session.name} list); nothing was changed`,
     );
   }
-  await onEveryVm(session, ["checkpoint", "restore", name]);
-  const refused = await stepClocks(session);
+  await timed(say, "VMs restored", () => onEveryVm(session, ["checkpoint", "restore", name]));
+  const refused = await timed(say, "clocks set", () => stepClocks(session));
   say(`restored checkpoint ${name} of ${plan.nodes.map((n) => n.name).join(", ")}`);
   if (refused.length > 0) throw new Error(await hostKeyAdvice(session, name, refused));
-  return runChecks(session);
+  return timed(say, "checks run", () => runChecks(session));
 }
 
 /** The marker that tells `pulumi up` the lab is stopped (a local lab host's state folder). */
@@ -184,15 +185,15 @@ async function resumeInPlace(session: Session, say: Say): Promise<boolean> {
 export async function startLab(session: Session, say: Say, how: "start" | "recover" = "start"): Promise<CheckResult[]> {
   const plan = vmPlan(session);
   const marker = markerOf(plan);
-  const inPlace = how === "start" && (await resumeInPlace(session, say));
+  const inPlace = how === "start" && (await timed(say, "in-place resume", () => resumeInPlace(session, say)));
   if (marker !== undefined && existsSync(marker)) rmSync(marker);
   if (!inPlace) {
     if (how === "start") say("resuming through the engine: pulumi up --refresh");
     const said = new Set<string>();
     // The engine prints a step's output as it runs and again in its summary: each change once.
-    const up = await session.stack.up({ refresh: true, onOutput: (text) => sayChanges(text, said, say) });
+    const up = await timed(say, "pulumi up --refresh", () => session.stack.up({ refresh: true, onOutput: (text) => sayChanges(text, said, say) }));
     if (up.summary.result !== "succeeded") throw new Error(`pulumi up --refresh did not succeed: ${up.summary.result}`);
   }
-  await stepClocks(session);
-  return runChecks(session);
+  await timed(say, "clocks set", () => stepClocks(session));
+  return timed(say, "checks run", () => runChecks(session));
 }

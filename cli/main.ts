@@ -7,18 +7,13 @@ import { writeGraph } from "./graph.js";
 import { deleteCheckpoint, listCheckpoints, restoreCheckpoint, saveCheckpoint, startLab, stopLab } from "./lifecycle.js";
 import { openConfig, openSession } from "./session.js";
 import { labStatus, listLabs, printStatus } from "./status.js";
+import { timed } from "./timed.js";
 import { unlock } from "./unlock.js";
 
 const say = (line: string) => console.log(line);
 /** Exit 1 when a check is red: scripts and tests can rely on the status. */
 const report = (results: CheckResult[]) => {
   if (!printChecks(results, say)) process.exitCode = 1;
-};
-const timed = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
-  const started = performance.now();
-  const result = await run();
-  say(`(${what} in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
-  return result;
 };
 
 const program = new Command("labstack")
@@ -108,13 +103,13 @@ checkpoint
   .description("take checkpoint NAME of every node")
   .argument("<stack>")
   .argument("<name>", "lower-case letters, digits, . _ -")
-  .action(async (stack: string, name: string) => timed("saved", async () => saveCheckpoint(await openSession(stack), name, say)));
+  .action(async (stack: string, name: string) => timed(say, "saved", async () => saveCheckpoint(await openSession(stack), name, say)));
 checkpoint
   .command("restore")
   .description("every node back to checkpoint NAME (refused, changing nothing, when a node lacks it), then the checks")
   .argument("<stack>")
   .argument("<name>")
-  .action(async (stack: string, name: string) => report(await timed("restored", async () => restoreCheckpoint(await openSession(stack), name, say))));
+  .action(async (stack: string, name: string) => report(await timed(say, "restored", async () => restoreCheckpoint(await openSession(stack), name, say))));
 checkpoint
   .command("list")
   .description("the lab's checkpoints and what each keeps of every node (MiB of RAM and device state)")
@@ -138,7 +133,7 @@ program
   .command("stop")
   .description("save every VM's state to its disk and stop it: the lab's RAM and CPU go back to the host")
   .argument("<stack>")
-  .action(async (stack: string) => timed("stopped", async () => stopLab(await openSession(stack), say)));
+  .action(async (stack: string) => timed(say, "stopped", async () => stopLab(await openSession(stack), say)));
 for (const [name, what] of [
   ["start", "resume a stopped lab where it was (each VM from its saved state; pulumi up --refresh for what a reboot took), then the checks"],
   ["recover", "bring a lab back after its host rebooted (pulumi up --refresh: VMs, bridges, the APT cache), then the checks"],
@@ -148,7 +143,7 @@ for (const [name, what] of [
     .description(what)
     .argument("<stack>")
     .action(async (stack: string) =>
-      report(await timed(name === "start" ? "started" : "recovered", async () => startLab(await openSession(stack), say, name))),
+      report(await timed(say, name === "start" ? "started" : "recovered", async () => startLab(await openSession(stack), say, name))),
     );
 }
 
