@@ -5,7 +5,7 @@ import { capture, includeLabConfigs, includeLine, sshNode, writeSshConfig } from
 import { type CheckResult, printChecks, runChecks } from "./checks.js";
 import { writeGraph } from "./graph.js";
 import { deleteCheckpoint, listCheckpoints, restoreCheckpoint, saveCheckpoint, startLab, stopLab } from "./lifecycle.js";
-import { openConfig, openSession } from "./session.js";
+import { openConfig, openSession, type Session } from "./session.js";
 import { labStatus, listLabs, printStatus } from "./status.js";
 import { timed } from "./timed.js";
 import { unlock } from "./unlock.js";
@@ -14,6 +14,14 @@ const say = (line: string) => console.log(line);
 /** Exit 1 when a check is red: scripts and tests can rely on the status. */
 const report = (results: CheckResult[]) => {
   if (!printChecks(results, say)) process.exitCode = 1;
+};
+
+const opened: Session[] = [];
+/** The stack's session; the connections its runs share end with the command. */
+const session = async (stack: string): Promise<Session> => {
+  const s = await openSession(stack);
+  opened.push(s);
+  return s;
 };
 
 const program = new Command("labstack")
@@ -27,8 +35,8 @@ program
   .description("the lab now, read-only: each VM running, each node's SSH answering, each service active, and the last up")
   .argument("<stack>", "the lab's stack")
   .action(async (stack: string) => {
-    const session = await openSession(stack);
-    if (!printStatus(session, await labStatus(session), say)) process.exitCode = 1;
+    const lab = await session(stack);
+    if (!printStatus(lab, await labStatus(lab), say)) process.exitCode = 1;
   });
 
 program
@@ -50,7 +58,7 @@ program
   )
   .argument("<stack>")
   .action(async (stack: string) => {
-    const file = writeSshConfig(await openSession(stack), say);
+    const file = writeSshConfig(await session(stack), say);
     if (includeLabConfigs()) say(`added '${includeLine()}' at the top of ~/.ssh/config`);
     say(`ssh NODE now reaches the lab's nodes (${file})`);
   });
@@ -63,7 +71,7 @@ program
   .argument("[command...]", "a command to run instead of a login shell")
   .passThroughOptions()
   .action(async (stack: string, node: string, command: string[]) => {
-    process.exitCode = await sshNode(await openSession(stack), node, command);
+    process.exitCode = await sshNode(await session(stack), node, command);
   });
 
 const positive = (text: string) => {
@@ -81,7 +89,7 @@ program
   .option("-w, --write <file>", "write a pcap file instead of decoding")
   .option("-c, --count <packets>", "stop after this many packets", positive)
   .action(async (stack: string, node: string, device: string, filter: string[], options: { write?: string; count?: number }) => {
-    process.exitCode = await capture(await openSession(stack), node, device, { ...options, filter }, say);
+    process.exitCode = await capture(await session(stack), node, device, { ...options, filter }, say);
   });
 
 program
@@ -95,7 +103,7 @@ program
   .command("check")
   .description("run the lab's checks again (the same `pulumi up` runs) and say what each saw")
   .argument("<stack>", "the lab's stack")
-  .action(async (stack: string) => report(await runChecks(await openSession(stack))));
+  .action(async (stack: string) => report(await runChecks(await session(stack))));
 
 const checkpoint = program.command("checkpoint").description("checkpoints of every node of a lab, taken together (RAM and disks)");
 checkpoint
@@ -103,19 +111,19 @@ checkpoint
   .description("take checkpoint NAME of every node")
   .argument("<stack>")
   .argument("<name>", "lower-case letters, digits, . _ -")
-  .action(async (stack: string, name: string) => timed(say, "saved", async () => saveCheckpoint(await openSession(stack), name, say)));
+  .action(async (stack: string, name: string) => timed(say, "saved", async () => saveCheckpoint(await session(stack), name, say)));
 checkpoint
   .command("restore")
   .description("every node back to checkpoint NAME (refused, changing nothing, when a node lacks it), then the checks")
   .argument("<stack>")
   .argument("<name>")
-  .action(async (stack: string, name: string) => report(await timed(say, "restored", async () => restoreCheckpoint(await openSession(stack), name, say))));
+  .action(async (stack: string, name: string) => report(await timed(say, "restored", async () => restoreCheckpoint(await session(stack), name, say))));
 checkpoint
   .command("list")
   .description("the lab's checkpoints and what each keeps of every node (MiB of RAM and device state)")
   .argument("<stack>")
   .action(async (stack: string) => {
-    const list = await listCheckpoints(await openSession(stack));
+    const list = await listCheckpoints(await session(stack));
     if (list.length === 0) say("no checkpoints");
     for (const c of list) {
       const sizes = Object.entries(c.sizes).map(([node, size]) => `${node} ${size} MiB`);
@@ -127,13 +135,13 @@ checkpoint
   .description("delete checkpoint NAME from every node")
   .argument("<stack>")
   .argument("<name>")
-  .action(async (stack: string, name: string) => deleteCheckpoint(await openSession(stack), name, say));
+  .action(async (stack: string, name: string) => deleteCheckpoint(await session(stack), name, say));
 
 program
   .command("stop")
   .description("save every VM's state to its disk and stop it: the lab's RAM and CPU go back to the host")
   .argument("<stack>")
-  .action(async (stack: string) => timed(say, "stopped", async () => stopLab(await openSession(stack), say)));
+  .action(async (stack: string) => timed(say, "stopped", async () => stopLab(await session(stack), say)));
 for (const [name, what] of [
   ["start", "resume a stopped lab where it was (each VM from its saved state; pulumi up --refresh for what a reboot took), then the checks"],
   ["recover", "bring a lab back after its host rebooted (pulumi up --refresh: VMs, bridges, the APT cache), then the checks"],
@@ -143,7 +151,7 @@ for (const [name, what] of [
     .description(what)
     .argument("<stack>")
     .action(async (stack: string) =>
-      report(await timed(say, name === "start" ? "started" : "recovered", async () => startLab(await openSession(stack), say, name))),
+      report(await timed(say, name === "start" ? "started" : "recovered", async () => startLab(await session(stack), say, name))),
     );
 }
 
@@ -153,7 +161,12 @@ program
   .argument("<stack>")
   .action(async (stack: string) => unlock(stack, say));
 
-program.parseAsync().catch((e: Error) => {
-  console.error(`labstack: ${e.message}`);
-  process.exitCode = 2;
-});
+program
+  .parseAsync()
+  .catch((e: Error) => {
+    console.error(`labstack: ${e.message}`);
+    process.exitCode = 2;
+  })
+  .finally(() => {
+    for (const s of opened) s.close();
+  });

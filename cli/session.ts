@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { hypervisorOf } from "../components/hypervisor/registry.js";
-import { type RunResult, runProgram, type SshTarget, type Target } from "../components/provider/remote.js";
+import { connectionPool, type RunResult, runProgram, type SshTarget, type Target } from "../components/provider/remote.js";
 import type { AnyLabConfig, LabConfig } from "../model/schema.js";
 import type { CredentialValues } from "../plan/credentials.js";
 import { planLab } from "../plan/lab.js";
@@ -44,6 +44,8 @@ export interface Session {
   onVm(node: NodePlan, args: string[], timeoutMs?: number): Promise<RunResult>;
   checks(): readonly LabProbe[];
   statuses(): readonly LabProbe[];
+  /** Ends the connections the runs above share (one per node and lab host, for the command). */
+  close(): void;
 }
 
 /** The passphrase `npm run up` made when the user set none: the CLI finds the stack's secrets the same way. */
@@ -97,6 +99,7 @@ export async function openSession(name: string): Promise<Session> {
     };
   };
   const hostSudo = host.kind === "ssh" && host.user !== "root";
+  const pool = connectionPool();
   return {
     name,
     stack,
@@ -108,11 +111,13 @@ export async function openSession(name: string): Promise<Session> {
     host,
     node,
     onHost: (step, args, timeoutMs = 120_000) =>
-      runProgram(hostSudo ? { ...(host as SshTarget), sudo: true } : host, bundle(step.script, step.env), args, { timeoutMs }),
-    onNode: (nodeName, step, args = ["up"], timeoutMs = 300_000) => runProgram(node(nodeName), nodeStdin(step, credentials), args, { timeoutMs }),
-    onVm: (vm, args, timeoutMs = 600_000) => runProgram(host, bundle(plan!.hypervisor.vmScript, plan!.hypervisor.vmIdentity(plan!, vm)), args, { timeoutMs }),
+      runProgram(hostSudo ? { ...(host as SshTarget), sudo: true } : host, bundle(step.script, step.env), args, { timeoutMs, pool }),
+    onNode: (nodeName, step, args = ["up"], timeoutMs = 300_000) => runProgram(node(nodeName), nodeStdin(step, credentials), args, { timeoutMs, pool }),
+    onVm: (vm, args, timeoutMs = 600_000) =>
+      runProgram(host, bundle(plan!.hypervisor.vmScript, plan!.hypervisor.vmIdentity(plan!, vm)), args, { timeoutMs, pool }),
     checks: () => kindOf(lab.kind)!.checks(lab, name),
     statuses: () => kindOf(lab.kind)!.statuses(lab, name),
+    close: () => pool.close(),
   };
 }
 

@@ -120,15 +120,24 @@ export async function listLabs(): Promise<LabSummary[]> {
       if ((summary.resourceCount ?? 0) === 0) return { stack, kind: "?", state: "not up" };
       const session = await openSession(stack).catch((e: Error) => e);
       if (session instanceof Error) return { stack, kind: "?", state: `unreadable: ${session.message.split("\n")[0]}` };
-      const memoryMiB = session.plan?.nodes.reduce((sum, n) => sum + n.config.memoryMiB, 0);
-      if (isStopped(session)) return { stack, kind: session.lab.kind, state: "stopped", memoryMiB };
-      if (session.plan === undefined) {
-        const running = await Promise.all(session.statuses().map((s) => session.onHost(s.step, ["status"], STATUS_TIMEOUT_MS)));
-        return { stack, kind: session.lab.kind, state: running.every((r) => r.code === 0) ? "running" : "down" };
+      try {
+        return await labSummary(stack, session);
+      } finally {
+        session.close();
       }
-      const vms = await Promise.all(session.plan.nodes.map((n) => session.onVm(n, ["status"], STATUS_TIMEOUT_MS)));
-      const up = vms.filter((r) => r.code === 0).length;
-      return { stack, kind: session.lab.kind, state: up === vms.length ? "running" : `${up} of ${vms.length} VMs running`, memoryMiB };
     }),
   );
+}
+
+/** One lab's line of `labstack labs`. */
+async function labSummary(stack: string, session: Session): Promise<LabSummary> {
+  const memoryMiB = session.plan?.nodes.reduce((sum, n) => sum + n.config.memoryMiB, 0);
+  if (isStopped(session)) return { stack, kind: session.lab.kind, state: "stopped", memoryMiB };
+  if (session.plan === undefined) {
+    const running = await Promise.all(session.statuses().map((s) => session.onHost(s.step, ["status"], STATUS_TIMEOUT_MS)));
+    return { stack, kind: session.lab.kind, state: running.every((r) => r.code === 0) ? "running" : "down" };
+  }
+  const vms = await Promise.all(session.plan.nodes.map((n) => session.onVm(n, ["status"], STATUS_TIMEOUT_MS)));
+  const up = vms.filter((r) => r.code === 0).length;
+  return { stack, kind: session.lab.kind, state: up === vms.length ? "running" : `${up} of ${vms.length} VMs running`, memoryMiB };
 }

@@ -43,6 +43,8 @@ export type RunResult =
 export interface RunOptions {
   /** Bound on the whole run, connections included. @default 20000 */
   readonly timeoutMs?: number;
+  /** Connections to share with the other runs given the same pool, instead of one of its own. */
+  readonly pool?: ConnectionPool;
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000;
@@ -52,9 +54,114 @@ const CLOSE_GRACE_MS = 1000;
 export function runProgram(target: Target, program: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return bounded(timeoutMs, describe(target), (run) =>
-    target.kind === "local" ? runLocal(run, program, args) : runSsh(run, target, program, args, Date.now() + timeoutMs),
+    target.kind === "local" ? runLocal(run, program, args) : runSsh(run, target, program, args, Date.now() + timeoutMs, opts.pool as Pool | undefined),
   );
 }
+
+/**
+ * SSH connections shared by the runs given the pool: a command's clock steps and checks on a node
+ * ride one login each, and the nodes behind a lab host one connection to it. Under emulation a
+ * login costs the guest seconds of CPU (sshd's re-exec, the key exchange, PAM, logind's session),
+ * and a `start` logs into every node once for its clocks and once for each check. A connection
+ * that fails or drops is made again by the next run that needs it; `close()` ends them all.
+ */
+export interface ConnectionPool {
+  close(): void;
+}
+
+export function connectionPool(): ConnectionPool {
+  return new Pool();
+}
+
+/** Sessions one shared connection carries at once: sshd's MaxSessions is 10 by default. */
+const CHANNELS_PER_CONNECTION = 8;
+
+/** What a connection attempt reports to: a run, or a shared connection's waiters. */
+type Attempt = Pick<Run, "failed" | "onSettle">;
+
+interface Shared {
+  readonly client: Promise<Client>;
+  /** Sessions open on it, and runs waiting for one. */
+  channels: number;
+  readonly waiting: (() => void)[];
+}
+
+interface AttemptFailure {
+  readonly failure: RunFailure;
+  readonly message: string;
+}
+
+class Pool implements ConnectionPool {
+  private readonly shared = new Map<string, Shared>();
+  private readonly closers: (() => void)[] = [];
+  private closed = false;
+
+  /** The connection to the last of `hops`, through the connections to the ones before it. */
+  connection(hops: readonly SshTarget[], deadline: number): Shared {
+    const key = hops.map(hopKey).join(" > ");
+    const known = this.shared.get(key);
+    if (known !== undefined) return known;
+    const i = hops.length - 1;
+    let entry: Shared | undefined;
+    const client = new Promise<Client>((resolve, reject) => {
+      const attempt: Attempt = {
+        failed: (failure, message) => {
+          // Failed before it was ready, or dropped after: the next run connects again.
+          if (this.shared.get(key) === entry) this.shared.delete(key);
+          reject({ failure, message } satisfies AttemptFailure);
+        },
+        onSettle: (close) => (this.closed ? close() : this.closers.push(close)),
+      };
+      if (i === 0) return connectHop(attempt, hops, 0, undefined, deadline, resolve);
+      this.connection(hops.slice(0, i), deadline).client.then(
+        (via) => forward(attempt, via, hops, i - 1, (stream) => connectHop(attempt, hops, i, stream, deadline, resolve)),
+        (f: AttemptFailure) => attempt.failed(f.failure, f.message),
+      );
+    });
+    // Its runs hear of a failure through their own handlers.
+    client.catch(() => {});
+    entry = { client, channels: 0, waiting: [] };
+    this.shared.set(key, entry);
+    return entry;
+  }
+
+  /** `start` once `entry` has a session free for `run`; the session is given back when the run settles. */
+  session(entry: Shared, run: Run, start: () => void): void {
+    if (run.settled()) {
+      this.next(entry);
+      return;
+    }
+    if (entry.channels >= CHANNELS_PER_CONNECTION) {
+      entry.waiting.push(() => this.session(entry, run, start));
+      return;
+    }
+    entry.channels++;
+    run.onSettle(() => {
+      entry.channels--;
+      this.next(entry);
+    });
+    start();
+  }
+
+  private next(entry: Shared): void {
+    entry.waiting.shift()?.();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.shared.clear();
+    for (const close of this.closers.splice(0).reverse()) {
+      try {
+        close();
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}
+
+/** A hop's identity: a connection made as one user with one key to one host serves only that. */
+const hopKey = (hop: SshTarget) => `${hop.user}@${hop.host}:${hop.port} ${createHash("sha256").update(hop.privateKey).digest("hex")} ${hop.hostKey ?? ""}`;
 
 /** One run in progress: collects output, settles once, and undoes whatever was opened. */
 interface Run {
@@ -63,6 +170,7 @@ interface Run {
   exited(code: number): void;
   failed(failure: RunFailure, message: string): void;
   onSettle(close: () => void): void;
+  settled(): boolean;
 }
 
 function bounded(timeoutMs: number, what: string, start: (run: Run) => void): Promise<RunResult> {
@@ -90,6 +198,7 @@ function bounded(timeoutMs: number, what: string, start: (run: Run) => void): Pr
       exited: (code) => settle(code, undefined, ""),
       failed: (failure, message) => settle(null, failure, `labstack: ${message}`),
       onSettle: (close) => (done ? close() : closers.push(close)),
+      settled: () => done,
     };
     const timer = setTimeout(() => run.failed("timeout", `${what} did not finish within ${timeoutMs} ms`), timeoutMs);
     start(run);
@@ -117,34 +226,85 @@ function runLocal(run: Run, program: string, args: readonly string[]): void {
   child.stdin.end(program);
 }
 
-function runSsh(run: Run, target: SshTarget, program: string, args: readonly string[], deadline: number): void {
+function runSsh(run: Run, target: SshTarget, program: string, args: readonly string[], deadline: number, pool: Pool | undefined): void {
   const hops: SshTarget[] = [];
   for (let t: SshTarget | undefined = target; t; t = t.via) hops.unshift(t);
   const sudo = target.sudo && target.user !== "root" ? "sudo -n " : "";
-  connectHop(run, hops, 0, undefined, deadline, (client) => {
+  const exec = (client: Client) => {
     // sshd leaves a session's processes running when its connection goes, and refuses a client's
     // signal for root's sessions: the target ends the program (and its process group) itself,
     // a second after this side has given up on it. Inside sudo, so that it may end root's processes.
     const bound = `timeout -s KILL ${Math.ceil(Math.max(deadline - Date.now(), 0) / 1000) + 1}s`;
     const command = `${sudo}${bound} bash -s -- ${args.map(shellQuote).join(" ")}`.trimEnd();
-    client.exec(command, (err, stream) => {
+    const opened = (err: Error | undefined, stream: ClientChannel) => {
       if (err) return run.failed("unreachable", `${describe(target)} refused a session: ${err.message}`);
+      // On a shared connection the run's end closes its session only.
+      if (pool !== undefined) run.onSettle(() => stream.close());
       execute(run, target, stream, program);
-    });
+    };
+    try {
+      client.exec(command, opened);
+    } catch (err) {
+      // A shared connection that dropped a moment ago.
+      run.failed("disconnected", `the connection to ${describe(target)} closed before the program started: ${(err as Error).message}`);
+    }
+  };
+  if (pool === undefined) {
+    connectChain(run, hops, 0, undefined, deadline, exec);
+    return;
+  }
+  const entry = pool.connection(hops, deadline);
+  entry.client.then(
+    (client) => pool.session(entry, run, () => exec(client)),
+    (f: AttemptFailure) => run.failed(f.failure, f.message),
+  );
+}
+
+/** Connects to every hop in turn, each through the one before. */
+function connectChain(
+  attempt: Attempt,
+  hops: readonly SshTarget[],
+  i: number,
+  sock: ClientChannel | undefined,
+  deadline: number,
+  ready: (client: Client) => void,
+): void {
+  connectHop(attempt, hops, i, sock, deadline, (client) => {
+    if (i === hops.length - 1) return ready(client);
+    forward(attempt, client, hops, i, (stream) => connectChain(attempt, hops, i + 1, stream, deadline, ready));
   });
 }
 
-function connectHop(run: Run, hops: SshTarget[], i: number, sock: ClientChannel | undefined, deadline: number, ready: (client: Client) => void): void {
+/** A channel from hop `i` to hop `i + 1`, as ProxyJump opens it. */
+function forward(attempt: Attempt, client: Client, hops: readonly SshTarget[], i: number, next: (stream: ClientChannel) => void): void {
+  const to = hops[i + 1];
+  client.forwardOut("127.0.0.1", 0, to.host, to.port, (err, stream) => {
+    if (err) return attempt.failed("unreachable", `could not reach ${describe(to)} through ${hopName(hops, i)}: ${err.message}`);
+    next(stream);
+  });
+}
+
+const hopName = (hops: readonly SshTarget[], i: number) => (i === 0 ? describe(hops[0]) : `${describe(hops[i])} through ${describe(hops[i - 1])}`);
+
+/** The connection to hop `i` (over `sock`, a channel through the hop before), handed to `ready`. */
+function connectHop(
+  attempt: Attempt,
+  hops: readonly SshTarget[],
+  i: number,
+  sock: ClientChannel | undefined,
+  deadline: number,
+  ready: (client: Client) => void,
+): void {
   const hop = hops[i];
-  const where = i === 0 ? describe(hop) : `${describe(hop)} through ${describe(hops[i - 1])}`;
+  const where = hopName(hops, i);
   const key = utils.parseKey(hop.privateKey);
   if (key instanceof Error) {
-    run.failed("auth", `the private key for ${where} cannot be used: ${key.message}`);
+    attempt.failed("auth", `the private key for ${where} cannot be used: ${key.message}`);
     return;
   }
   const pinned = hop.hostKey === undefined ? undefined : parseHostKey(hop.hostKey);
   if (pinned instanceof Error) {
-    run.failed("host-key", `the pinned host key for ${where} ${pinned.message}`);
+    attempt.failed("host-key", `the pinned host key for ${where} ${pinned.message}`);
     return;
   }
   let seenKey: Buffer | undefined;
@@ -169,29 +329,22 @@ function connectHop(run: Run, hops: SshTarget[], i: number, sock: ClientChannel 
   const client = new ssh2.Client();
   // A graceful end first (the server sees a disconnect, not a reset), then no more waiting on a
   // server that does not answer.
-  run.onSettle(() => {
+  attempt.onSettle(() => {
     client.end();
     setTimeout(() => client.destroy(), CLOSE_GRACE_MS).unref();
   });
   client.on("error", (err: Error & { level?: string }) => {
     if (pinned && seenKey && !seenKey.equals(pinned.blob))
-      return run.failed("host-key", `${where} presented host key ${fingerprint(seenKey)}, not the pinned ${fingerprint(pinned.blob)}`);
-    if (err.level === "client-authentication") return run.failed("auth", `${where} refused the key of ${hop.user}: ${err.message}`);
-    run.failed("unreachable", `could not reach ${where}: ${err.message}`);
+      return attempt.failed("host-key", `${where} presented host key ${fingerprint(seenKey)}, not the pinned ${fingerprint(pinned.blob)}`);
+    if (err.level === "client-authentication") return attempt.failed("auth", `${where} refused the key of ${hop.user}: ${err.message}`);
+    attempt.failed("unreachable", `could not reach ${where}: ${err.message}`);
   });
-  client.on("close", () => run.failed("disconnected", `the connection to ${where} closed before the program's exit status arrived`));
-  client.on("ready", () => {
-    if (i === hops.length - 1) return ready(client);
-    const next = hops[i + 1];
-    client.forwardOut("127.0.0.1", 0, next.host, next.port, (err, stream) => {
-      if (err) return run.failed("unreachable", `could not reach ${describe(next)} through ${where}: ${err.message}`);
-      connectHop(run, hops, i + 1, stream, deadline, ready);
-    });
-  });
+  client.on("close", () => attempt.failed("disconnected", `the connection to ${where} closed before the program's exit status arrived`));
+  client.on("ready", () => ready(client));
   try {
     client.connect(config);
   } catch (err) {
-    run.failed("unreachable", `could not connect to ${where}: ${(err as Error).message}`);
+    attempt.failed("unreachable", `could not connect to ${where}: ${(err as Error).message}`);
   }
 }
 

@@ -8,7 +8,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunResult, runProgram, type SshTarget } from "../../components/provider/remote.js";
+import { connectionPool, type RunResult, runProgram, type SshTarget } from "../../components/provider/remote.js";
 import { createNamespace, type Namespace, removeStaleNamespace, THROWAWAY_SSH } from "../helpers/netns.js";
 import { type Sshd, startSshd } from "../helpers/sshd.js";
 
@@ -302,5 +302,75 @@ describe("runProgram over SSH", () => {
     } finally {
       silent.kill();
     }
+  });
+});
+
+describe("runs sharing a connection pool", () => {
+  /** Established connections in the namespace whose local end is `port`: the servers' ends. */
+  const servedOn = (port: number) => openConnections().filter((line) => line.split(/\s+/)[2]?.endsWith(`:${port}`)).length;
+
+  it("ride one login per target, the nodes' through one to the lab host, more at once than a server's sessions, and end with the pool", async () => {
+    const pool = connectionPool();
+    const asUser: SshTarget = { ...viaJump, user: USER, sudo: true };
+    try {
+      // Twelve as root at once, more than one connection carries (sshd's MaxSessions is 10): the
+      // rest wait their turn. Two as the user, through sudo: a login of their own.
+      const runs = await Promise.all(
+        Array.from({ length: 14 }, (_, i) => runProgram(i >= 12 ? asUser : viaJump, 'sleep 0.5; echo "$1 $(id -un)"', [`run${i}`], { pool })),
+      );
+      runs.forEach((run, i) => {
+        expect(run).toMatchObject({ code: 0, stdout: `run${i} ${i >= 12 ? USER : "root"}\n` });
+      });
+      // A connection per login on the node, one to the lab host for both.
+      expect(servedOn(JUMP_PORT)).toBe(1);
+      expect(servedOn(NODE_PORT)).toBe(2);
+      const direct = await runProgram(jump, "echo direct", [], { pool });
+      expect(direct).toMatchObject({ code: 0, stdout: "direct\n" });
+      expect(servedOn(JUMP_PORT)).toBe(1);
+    } finally {
+      pool.close();
+    }
+    await expect.poll(openConnections, { timeout: 3000 }).toEqual([]);
+  });
+
+  it("a run that ends at its time bound closes its own session only", async () => {
+    const pool = connectionPool();
+    try {
+      const [stuck, other] = await Promise.all([
+        runProgram(viaJump, "sleep 30", [], { timeoutMs: 1500, pool }),
+        runProgram(viaJump, "sleep 3; echo other", [], { timeoutMs: 10_000, pool }),
+      ]);
+      expect(stuck).toMatchObject({ code: null, failure: "timeout" });
+      expect(other).toMatchObject({ code: 0, stdout: "other\n" });
+      expect(await runProgram(viaJump, "echo after", [], { pool })).toMatchObject({ code: 0, stdout: "after\n" });
+      expect(servedOn(NODE_PORT)).toBe(1);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it("a shared connection that dropped is made again by the next run", async () => {
+    const pool = connectionPool();
+    try {
+      const sshdAbove = 'p=$$; while [ "$(cat /proc/$p/comm)" != sshd ]; do p=$(cut -d" " -f4 /proc/$p/stat); done; kill -9 $p; sleep 5';
+      expect(await runProgram(jump, sshdAbove, [], { timeoutMs: 4000, pool })).toMatchObject({ code: null, failure: "disconnected" });
+      expect(await runProgram(jump, "echo again", [], { pool })).toMatchObject({ code: 0, stdout: "again\n" });
+    } finally {
+      pool.close();
+    }
+  });
+
+  it("tells every run waiting on a connection why it could not be made", async () => {
+    const pool = connectionPool();
+    try {
+      const runs = await Promise.all([1, 2, 3].map(() => runProgram({ ...viaJump, hostKey: jumpSshd.hostKey }, "echo ran", [], { pool })));
+      for (const run of runs) {
+        expect(run).toMatchObject({ code: null, failure: "host-key", stdout: "" });
+        expect(run.stderr).toContain(`root@127.0.0.1:${NODE_PORT} through root@${ns.address}:${JUMP_PORT} presented host key`);
+      }
+    } finally {
+      pool.close();
+    }
+    await expect.poll(openConnections, { timeout: 3000 }).toEqual([]);
   });
 });
