@@ -240,6 +240,8 @@ describe.sequential("first run: the README's first command on a clean clone", ()
     expect(restore.stdout).toContain("restored checkpoint ready of controller, compute1, compute2");
     expect(restore.stdout).toMatch(/every check green \(\d+\)/);
     console.log(JSON.stringify({ figure: "first_run_restore_ready", value: Math.round(restore.seconds), unit: "s" }));
+    // Where the seconds went: each phase and each check says how long it took.
+    console.log(restore.stdout);
     expect((await sh("ssh controller systemctl is-active memcached")).stdout.trim()).toBe("active");
     expect((await sh("ssh controller 'test -e notes.txt && echo kept || echo gone'")).stdout.trim()).toBe("gone");
     expect(trackedChanges()).toBe("");
@@ -258,6 +260,7 @@ describe.sequential("first run: the README's first command on a clean clone", ()
     expect(start.stdout).not.toContain("pulumi up --refresh");
     expect(start.stdout).toMatch(/every check green \(\d+\)/);
     console.log(JSON.stringify({ figure: "first_run_lab_start", value: Math.round(start.seconds), unit: "s" }));
+    console.log(start.stdout);
     // Where it was: the learner's file, and the stack has nothing to do.
     expect((await sh("ssh controller cat notes.txt")).stdout.trim()).toBe("evening");
     expect((await pulumi("up --yes -s dev")).stdout).toMatch(/\d+ unchanged/);
