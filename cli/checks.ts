@@ -11,7 +11,9 @@ export interface CheckResult {
   readonly seconds: number;
 }
 
-export async function runChecks(session: Session): Promise<CheckResult[]> {
+/** The lab's checks; `clocksSet`, after a resume, holds back the ones that read the clock until
+ * it settles. */
+export async function runChecks(session: Session, clocksSet: Promise<unknown> = Promise.resolve()): Promise<CheckResult[]> {
   const checks = session.checks();
   const results: CheckResult[] = [];
   for (const wave of [...new Set(checks.map((c) => c.wave ?? 0))].sort((a, b) => a - b)) {
@@ -20,6 +22,7 @@ export async function runChecks(session: Session): Promise<CheckResult[]> {
       ...(await Promise.all(
         inWave.map(async (check) => {
           const started = performance.now();
+          if (check.readsClock) await clocksSet;
           const result = check.on === "host" ? await session.onHost(check.step, ["up"]) : await session.onNode(check.on.node, check.step);
           const ok = result.code === 0;
           const said = ok ? (result.stdout.trim().split("\n").filter(Boolean).pop() ?? "ok") : failureOf(result);

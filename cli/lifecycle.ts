@@ -86,6 +86,13 @@ async function stepClocks(session: Session): Promise<string[]> {
     .map((n) => n.name);
 }
 
+/** The clocks set and the checks run side by side, those that read a clock once it is set (the
+ * others need no clock, and under emulation every second of a resume counts). */
+async function clocksAndChecks(session: Session, say: Say): Promise<[string[], CheckResult[]]> {
+  const clocks = timed(say, "clocks set", () => stepClocks(session));
+  return Promise.all([clocks, timed(say, "checks run", () => runChecks(session, clocks))]);
+}
+
 /** A checkpoint saved before the lab pinned its nodes' host keys brings back the keys the nodes
  * had then, which nothing accepts any more. The lab's keys go back on through the engine, by the
  * step that installs them, made again (unverified, as it runs on a new VM: the nodes run, their
@@ -114,10 +121,10 @@ export async function restoreCheckpoint(session: Session, name: string, say: Say
     );
   }
   await timed(say, "VMs restored", () => onEveryVm(session, ["checkpoint", "restore", name]));
-  const refused = await timed(say, "clocks set", () => stepClocks(session));
+  const [refused, results] = await clocksAndChecks(session, say);
   say(`restored checkpoint ${name} of ${plan.nodes.map((n) => n.name).join(", ")}`);
   if (refused.length > 0) throw new Error(await hostKeyAdvice(session, name, refused));
-  return timed(say, "checks run", () => runChecks(session));
+  return results;
 }
 
 /** The marker that tells `pulumi up` the lab is stopped (a local lab host's state folder). */
@@ -194,6 +201,6 @@ export async function startLab(session: Session, say: Say, how: "start" | "recov
     const up = await timed(say, "pulumi up --refresh", () => session.stack.up({ refresh: true, onOutput: (text) => sayChanges(text, said, say) }));
     if (up.summary.result !== "succeeded") throw new Error(`pulumi up --refresh did not succeed: ${up.summary.result}`);
   }
-  await timed(say, "clocks set", () => stepClocks(session));
-  return timed(say, "checks run", () => runChecks(session));
+  const [, results] = await clocksAndChecks(session, say);
+  return results;
 }

@@ -21,6 +21,8 @@ export interface PlannedService {
 export interface PlannedCheck {
   readonly name: string;
   readonly step: Step;
+  /** It reads the guest's clock (chrony): after a resume it waits until the clocks are set. @default false */
+  readonly readsClock?: boolean;
 }
 
 export interface NodeSteps {

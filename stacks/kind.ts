@@ -16,6 +16,9 @@ export interface LabProbe {
   /** Checks run wave by wave, side by side within one (a forwarding table is read after the pings
    * that fill it). @default 0 */
   readonly wave?: number;
+  /** It reads the guest's clock: after a resume it waits until the clocks are set, while the
+   * others run. @default false */
+  readonly readsClock?: boolean;
 }
 
 export interface BuildContext {

@@ -33,7 +33,9 @@ export const openstack: LabKind<OpenStackLabConfig> = {
     };
   },
   checks(lab, stack) {
-    return planned(lab, stack).nodes.flatMap((n) => n.checks.map((c) => ({ name: `${n.node}/${c.name}`, on: { node: n.node }, step: c.step })));
+    return planned(lab, stack).nodes.flatMap((n) =>
+      n.checks.map((c) => ({ name: `${n.node}/${c.name}`, on: { node: n.node }, step: c.step, readsClock: c.readsClock })),
+    );
   },
   topology: (lab, stack) => labTopology(planLab(lab, stack, hypervisorOf(lab.hypervisor.kind).spec)),
   statuses(lab, stack) {

@@ -60,7 +60,7 @@ export function planOpenStack(plan: LabPlan<OpenStackLabConfig>): ServicesPlan {
           step: { script: script("chrony-server.sh"), env: { ALLOW_CIDR: plan.management!.config.cidr!.text } },
           status: unitsActive("chrony"),
         });
-        checks.push({ name: "chrony", step: { script: script("check-chrony.sh"), env: { ROLE: "server" } } });
+        checks.push({ name: "chrony", step: { script: script("check-chrony.sh"), env: { ROLE: "server" } }, readsClock: true });
       } else {
         services.push({
           name: "chrony-client",
@@ -72,6 +72,7 @@ export function planOpenStack(plan: LabPlan<OpenStackLabConfig>): ServicesPlan {
         checks.push({
           name: "chrony",
           step: { script: script("check-chrony.sh"), env: { ROLE: "client", SERVER: chrony.server, SERVER_IP: ipOf(chrony.server) } },
+          readsClock: true,
         });
       }
     }
