@@ -250,7 +250,7 @@ function runSsh(run: Run, target: SshTarget, program: string, args: readonly str
     }
   };
   if (pool === undefined) {
-    connectChain(run, hops, 0, undefined, deadline, exec);
+    connectChain(run, hops, deadline, exec);
     return;
   }
   const entry = pool.connection(hops, deadline);
@@ -261,18 +261,13 @@ function runSsh(run: Run, target: SshTarget, program: string, args: readonly str
 }
 
 /** Connects to every hop in turn, each through the one before. */
-function connectChain(
-  attempt: Attempt,
-  hops: readonly SshTarget[],
-  i: number,
-  sock: ClientChannel | undefined,
-  deadline: number,
-  ready: (client: Client) => void,
-): void {
-  connectHop(attempt, hops, i, sock, deadline, (client) => {
-    if (i === hops.length - 1) return ready(client);
-    forward(attempt, client, hops, i, (stream) => connectChain(attempt, hops, i + 1, stream, deadline, ready));
-  });
+function connectChain(attempt: Attempt, hops: readonly SshTarget[], deadline: number, ready: (client: Client) => void): void {
+  const next = (i: number, sock?: ClientChannel) =>
+    connectHop(attempt, hops, i, sock, deadline, (client) => {
+      if (i === hops.length - 1) return ready(client);
+      forward(attempt, client, hops, i, (stream) => next(i + 1, stream));
+    });
+  next(0);
 }
 
 /** A channel from hop `i` to hop `i + 1`, as ProxyJump opens it. */
