@@ -102,26 +102,31 @@ class Pool implements ConnectionPool {
     const known = this.shared.get(key);
     if (known !== undefined) return known;
     const i = hops.length - 1;
-    let entry: Shared | undefined;
+    let connected!: (client: Client) => void;
+    let refused!: (failure: AttemptFailure) => void;
     const client = new Promise<Client>((resolve, reject) => {
-      const attempt: Attempt = {
-        failed: (failure, message) => {
-          // Failed before it was ready, or dropped after: the next run connects again.
-          if (this.shared.get(key) === entry) this.shared.delete(key);
-          reject({ failure, message } satisfies AttemptFailure);
-        },
-        onSettle: (close) => (this.closed ? close() : this.closers.push(close)),
-      };
-      if (i === 0) return connectHop(attempt, hops, 0, undefined, deadline, resolve);
-      this.connection(hops.slice(0, i), deadline).client.then(
-        (via) => forward(attempt, via, hops, i - 1, (stream) => connectHop(attempt, hops, i, stream, deadline, resolve)),
-        (f: AttemptFailure) => attempt.failed(f.failure, f.message),
-      );
+      connected = resolve;
+      refused = reject;
     });
     // Its runs hear of a failure through their own handlers.
     client.catch(() => {});
-    entry = { client, channels: 0, waiting: [] };
+    const entry: Shared = { client, channels: 0, waiting: [] };
+    // In the pool before the attempt starts, so that one failing at once (an unusable key) leaves it too.
     this.shared.set(key, entry);
+    const attempt: Attempt = {
+      failed: (failure, message) => {
+        // Failed before it was ready, or dropped after: the next run connects again.
+        if (this.shared.get(key) === entry) this.shared.delete(key);
+        refused({ failure, message });
+      },
+      onSettle: (close) => (this.closed ? close() : this.closers.push(close)),
+    };
+    if (i === 0) connectHop(attempt, hops, 0, undefined, deadline, connected);
+    else
+      this.connection(hops.slice(0, i), deadline).client.then(
+        (via) => forward(attempt, via, hops, i - 1, (stream) => connectHop(attempt, hops, i, stream, deadline, connected)),
+        (f: AttemptFailure) => attempt.failed(f.failure, f.message),
+      );
     return entry;
   }
 
