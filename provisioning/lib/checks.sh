@@ -18,16 +18,23 @@ retry() {
   done
 }
 
-# tcp_exchange HOST PORT REQUEST: send REQUEST, print the reply (bash's /dev/tcp, no netcat needed).
+# tcp_exchange HOST PORT REQUEST: send REQUEST, print the reply (bash's /dev/tcp, no netcat needed):
+# its lines until the peer closes or a memcached reply ends (END, STORED, ERROR). No line for
+# TCP_ANSWER_SECONDS (30) fails, saying so: a guest under emulation that resumed a moment ago, with
+# every check of its lab at once, can be seconds late (more than the 5 s this allowed before), never that late.
 tcp_exchange() {
-  local host=$1 port=$2 request=$3 line
+  local host=$1 port=$2 request=$3 line status=0 wait=${TCP_ANSWER_SECONDS:-30}
   exec 3<>"/dev/tcp/$host/$port" || return 1
   printf '%b' "$request" >&3
-  while IFS= read -r -t 5 line <&3; do
+  while IFS= read -r -t "$wait" line <&3 || { status=$?; false; }; do
     printf '%s\n' "${line%$'\r'}"
     [[ "${line%$'\r'}" == END || "${line%$'\r'}" == STORED || "${line%$'\r'}" == ERROR ]] && break
   done
   exec 3>&-
+  if ((status > 128)); then
+    echo "no answer from $host:$port within $wait s" >&2
+    return 1
+  fi
 }
 
 # mysql_with_password PASSWORD MYSQL_ARGS...: the MariaDB client with PASSWORD in an option file

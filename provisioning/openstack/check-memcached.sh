@@ -9,7 +9,7 @@ source "${LABSTACK_DIR:-$(dirname "${BASH_SOURCE[0]}")/..}/lib/common.sh"
 key="labstack-check-$NODE"
 value="$NODE-$RANDOM"
 stored=$(tcp_exchange "$MEMCACHED_IP" 11211 "set $key 0 60 ${#value}\r\n$value\r\n") \
-  || fail "no connection to memcached at $MEMCACHED_IP:11211"
+  || fail "memcached at $MEMCACHED_IP:11211 did not answer set $key"
 [[ "$stored" == STORED ]] || fail "memcached set $key answered '$stored'"
 got=$(tcp_exchange "$MEMCACHED_HOST" 11211 "get $key\r\n" | sed -n 2p)
 [[ "$got" == "$value" ]] || fail "memcached get $key from $MEMCACHED_HOST gave '$got', expected '$value'"

@@ -267,6 +267,31 @@ describe.sequential("first run: the README's first command on a clean clone", ()
     expect(trackedChanges()).toBe("");
   });
 
+  it("stopped before the PC reboots, started after it: back from its saved state through the engine, not booted again", async () => {
+    expect(first?.status).toBe(0);
+    const bootId = async () => (await sh("ssh controller cat /proc/sys/kernel/random/boot_id")).stdout.trim();
+    const before = await bootId();
+    expect(before).toMatch(/^[0-9a-f-]{36}$/);
+    const stop = await sh(`export ${exports}; npx labstack stop dev`);
+    expect(stop.status, failure(stop)).toBe(0);
+    // The reboot: what lived in memory is gone (the stopped lab left no process), and with it
+    // every bridge and tap; the disks, with the VMs' saved state, stay.
+    const stateDir = join(HOME, ".local", "share", "labstack", "dev");
+    expect(spawnSync("pgrep", ["-f", stateDir]).status, "a process of the stopped lab").toBe(1);
+    for (const link of namespaceLinks(ns)) spawnSync("ip", ["-n", ns.name, "link", "del", link]);
+    expect(namespaceLinks(ns)).toEqual([]);
+    const start = await sh(`export ${exports}; npx labstack start dev`);
+    expect(start.status, failure(start)).toBe(0);
+    expect(start.stdout).toContain("resuming through the engine: pulumi up --refresh");
+    expect(start.stdout).toMatch(/every check green \(\d+\)/);
+    console.log(JSON.stringify({ figure: "first_run_start_after_reboot", value: Math.round(start.seconds), unit: "s" }));
+    console.log(start.stdout);
+    expect(await bootId()).toBe(before);
+    expect((await sh("ssh controller cat notes.txt")).stdout.trim()).toBe("evening");
+    expect((await pulumi("up --yes -s dev")).stdout).toMatch(/\d+ unchanged/);
+    expect(trackedChanges()).toBe("");
+  });
+
   it("verify checks the lab again and writes no tracked file", async () => {
     expect(first?.status).toBe(0);
     const verify = await sh(`export ${exports}; npm run verify -- dev`);

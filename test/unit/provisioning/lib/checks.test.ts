@@ -1,0 +1,69 @@
+// provisioning/lib/checks.sh's tcp_exchange, run for real with bash against servers on loopback:
+// the memcached and NAT checks read their answers with it.
+import { spawn } from "node:child_process";
+import { createServer, type Server, type Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { shellQuote } from "../../../../plan/scripts.js";
+import { scriptPath } from "../../../helpers/labs.js";
+
+/** A loopback server that does `answer` with each connection's first data. */
+async function serve(answer: (socket: Socket) => void): Promise<{ server: Server; port: number }> {
+  const server = createServer((socket) => socket.once("data", () => answer(socket)));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return { server, port: address.port };
+}
+
+/** tcp_exchange in bash, asynchronously: the server answers from this same event loop. */
+function exchange(port: number, request: string, env: Record<string, string> = {}): Promise<{ status: number | null; out: string; err: string }> {
+  const command = `source ${shellQuote(scriptPath("lib/checks.sh"))}; tcp_exchange 127.0.0.1 ${port} ${shellQuote(request)}`;
+  return new Promise((resolve) => {
+    const child = spawn("bash", ["-c", command], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("close", (status) => resolve({ status, out, err }));
+  });
+}
+
+describe("tcp_exchange", () => {
+  const servers: Server[] = [];
+  afterEach(() => {
+    for (const s of servers.splice(0)) s.close();
+  });
+  const started = async (answer: (socket: Socket) => void) => {
+    const { server, port } = await serve(answer);
+    servers.push(server);
+    return port;
+  };
+
+  it("prints a memcached reply up to its last line, without the carriage returns", async () => {
+    const port = await started((s) => s.write("VALUE k 0 3\r\nabc\r\nEND\r\n"));
+    expect(await exchange(port, "get k\\r\\n")).toEqual({ status: 0, out: "VALUE k 0 3\nabc\nEND\n", err: "" });
+  });
+
+  it("waits for an answer that comes seconds late (a guest resumed a moment ago): more than the 5 s it once allowed", async () => {
+    const port = await started((s) => setTimeout(() => s.write("STORED\r\n"), 6000));
+    expect(await exchange(port, "set k 0 60 1\\r\\nv\\r\\n")).toEqual({ status: 0, out: "STORED\n", err: "" });
+  }, 20_000);
+
+  it("fails, saying so, when no answer comes in time", async () => {
+    const port = await started(() => undefined);
+    expect(await exchange(port, "get k\\r\\n", { TCP_ANSWER_SECONDS: "1" })).toEqual({ status: 1, out: "", err: `no answer from 127.0.0.1:${port} within 1 s\n` });
+  });
+
+  it("reads to the end of an answer the peer closes (HTTP/1.0)", async () => {
+    const port = await started((s) => s.end("HTTP/1.0 200 OK\r\n\r\nhello\n"));
+    expect(await exchange(port, "GET / HTTP/1.0\\r\\n\\r\\n")).toEqual({ status: 0, out: "HTTP/1.0 200 OK\n\nhello\n", err: "" });
+  });
+
+  it("fails when nothing listens", async () => {
+    const { server, port } = await serve(() => undefined);
+    await new Promise((r) => server.close(r));
+    const r = await exchange(port, "get k\\r\\n");
+    expect(r.status).toBe(1);
+    expect(r.err).toContain("Connection refused");
+  });
+});
