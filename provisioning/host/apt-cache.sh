@@ -247,7 +247,15 @@ if [[ "$mode" == daemon ]]; then
 fi
 # The lab's own instance from the configuration in RUN_DIR/conf, detached with no stdio: whatever
 # waits for this script's output must not wait for the daemon.
+# An address of this host's own (a lab's bridge's is gone after a reboot, until the engine makes
+# the bridge again: apt-cacher-ng cannot bind it, and waiting to see it listen only takes time).
+on_this_host() { ip route get "$1" 2>/dev/null | grep -q '^local '; }
+
 start_instance() {
+  if ! on_this_host "$listen_at"; then
+    echo "the APT cache's address $listen_at is on no interface of this host (its bridge is gone: did the host reboot?)" >&2
+    return 1
+  fi
   "${CLEAN_ENV[@]}" setsid /usr/sbin/apt-cacher-ng -c "$RUN_DIR/conf" ForeGround=0 "$marker" "SocketPath=$RUN_DIR/socket" </dev/null >/dev/null 2>&1
   if ! wait_listening; then
     stop_daemon "$pidfile" "$marker"

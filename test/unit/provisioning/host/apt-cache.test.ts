@@ -255,4 +255,16 @@ describe("host/apt-cache.sh, a lab's own instance (without systemd)", () => {
     expect(r.stderr).toContain("UPSTREAM_PROXY must be");
     expect(existsSync(join(runDir, "conf", "acng.conf"))).toBe(false);
   });
+
+  it("without its address on the host (the bridge a reboot took), fails at once saying so, and leaves nothing", () => {
+    const runDir = join(dir, "run");
+    const r = spawnSync("bash", [scriptPath("host/apt-cache.sh"), "up"], {
+      env: { ...process.env, LAB: "a", PORT: String(port), BIND_ADDRESS: "198.51.100.77", ACNG_MODE: "daemon", RUN_DIR: runDir },
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("the APT cache's address 198.51.100.77 is on no interface of this host (its bridge is gone: did the host reboot?)");
+    expect(r.stderr).not.toContain("did not start listening");
+    expect(existsSync(runDir)).toBe(false);
+  });
 });
