@@ -51,7 +51,11 @@ describe("tcp_exchange", () => {
 
   it("fails, saying so, when no answer comes in time", async () => {
     const port = await started(() => undefined);
-    expect(await exchange(port, "get k\\r\\n", { TCP_ANSWER_SECONDS: "1" })).toEqual({ status: 1, out: "", err: `no answer from 127.0.0.1:${port} within 1 s\n` });
+    expect(await exchange(port, "get k\\r\\n", { TCP_ANSWER_SECONDS: "1" })).toEqual({
+      status: 1,
+      out: "",
+      err: `no answer from 127.0.0.1:${port} within 1 s\n`,
+    });
   });
 
   it("reads to the end of an answer the peer closes (HTTP/1.0)", async () => {
