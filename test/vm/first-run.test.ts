@@ -163,6 +163,19 @@ describe.sequential("first run: the README's first command on a clean clone", ()
   };
   /** Plain `pulumi` afterwards, in a new shell that ran the export line the first run printed. */
   const pulumi = (args: string) => sh(`export ${exports}; pulumi ${args}`);
+  /** How far a node's clock is from this host's: 0 when its `date` falls within the ssh call. */
+  const clockOffset = async (node: string): Promise<number> => {
+    const before = Date.now() / 1000;
+    const r = await sh(`ssh ${node} date +%s.%N`);
+    const after = Date.now() / 1000;
+    const time = Number(r.stdout.trim());
+    if (r.status !== 0 || Number.isNaN(time)) throw new Error(`ssh ${node} date: ${r.stdout}${r.stderr}`);
+    return time < before ? time - before : time > after ? time - after : 0;
+  };
+  /** After a resume every node has the host's time, to a second (not the time the step was sent). */
+  const expectClocksSet = async () => {
+    for (const node of OPENSTACK_NODES) expect(Math.abs(await clockOffset(node)), `${node}'s clock against the host's, in s`).toBeLessThan(1);
+  };
   const failure = (r: Run) => `exit ${r.status}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-6000)}`;
 
   beforeAll(() => {
@@ -242,6 +255,7 @@ describe.sequential("first run: the README's first command on a clean clone", ()
     console.log(JSON.stringify({ figure: "first_run_restore_ready", value: Math.round(restore.seconds), unit: "s" }));
     // Where the seconds went: each phase and each check says how long it took.
     console.log(restore.stdout);
+    await expectClocksSet();
     expect((await sh("ssh controller systemctl is-active memcached")).stdout.trim()).toBe("active");
     expect((await sh("ssh controller 'test -e notes.txt && echo kept || echo gone'")).stdout.trim()).toBe("gone");
     expect(trackedChanges()).toBe("");
@@ -261,6 +275,7 @@ describe.sequential("first run: the README's first command on a clean clone", ()
     expect(start.stdout).toMatch(/every check green \(\d+\)/);
     console.log(JSON.stringify({ figure: "first_run_lab_start", value: Math.round(start.seconds), unit: "s" }));
     console.log(start.stdout);
+    await expectClocksSet();
     // Where it was: the learner's file, and the stack has nothing to do.
     expect((await sh("ssh controller cat notes.txt")).stdout.trim()).toBe("evening");
     expect((await pulumi("up --yes -s dev")).stdout).toMatch(/\d+ unchanged/);
