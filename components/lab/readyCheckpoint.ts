@@ -31,7 +31,9 @@ export function readyCheckpoints(
         // that restoring it brings back the key its connections check.
         identity: digest([labNode.vmId, labNode.hostKey.identity, ...(args.steps.get(node.name) ?? []).map((s) => s.identity)]),
       },
-      { parent, dependsOn: after },
+      // Taken again under the same name: the old one's `down` (which deletes `ready`) must run
+      // before the new one's `up`, not after it, as a replace otherwise does.
+      { parent, dependsOn: after, deleteBeforeReplace: true },
     );
   }
 }
