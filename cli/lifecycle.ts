@@ -185,6 +185,21 @@ async function resumeInPlace(session: Session, say: Say): Promise<boolean> {
   return failed.length === 0;
 }
 
+/** What a failed `pulumi up` said was wrong: its Diagnostics (each error under the resource it
+ * came from), not the hundreds of progress lines and the outputs around them that the Automation
+ * API's error carries; nor the engine's note, on every run, that it uses the providers built here. */
+export function engineDiagnostics(text: string): string {
+  const start = text.indexOf("\nDiagnostics:\n");
+  if (start < 0) return text.trim().split("\n").slice(-20).join("\n");
+  const section = text.slice(start + 1);
+  const end = section.search(/\n(Outputs|Resources|Duration):/);
+  return (end < 0 ? section : section.slice(0, end))
+    .split("\n")
+    .filter((line) => !/warning: using pulumi-resource-\S+ from \$PATH/.test(line))
+    .join("\n")
+    .trim();
+}
+
 /** Back where it was, then the clocks and the checks. `start` resumes the stopped VMs in place
  * when it can; `recover` (the lab host rebooted) and a start that cannot run `pulumi up --refresh`,
  * which finds what is gone (VMs, bridges, taps, the APT cache) and brings back exactly that,
@@ -198,7 +213,11 @@ export async function startLab(session: Session, say: Say, how: "start" | "recov
     if (how === "start") say("resuming through the engine: pulumi up --refresh");
     const said = new Set<string>();
     // The engine prints a step's output as it runs and again in its summary: each change once.
-    const up = await timed(say, "pulumi up --refresh", () => session.stack.up({ refresh: true, onOutput: (text) => sayChanges(text, said, say) }));
+    const up = await timed(say, "pulumi up --refresh", () =>
+      session.stack.up({ refresh: true, onOutput: (text) => sayChanges(text, said, say) }).catch((e: Error) => {
+        throw new Error(`pulumi up --refresh failed:\n${engineDiagnostics(e.message)}`);
+      }),
+    );
     if (up.summary.result !== "succeeded") throw new Error(`pulumi up --refresh did not succeed: ${up.summary.result}`);
   }
   const [, results] = await clocksAndChecks(session, say);
