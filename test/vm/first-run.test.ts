@@ -172,9 +172,9 @@ describe.sequential("first run: the README's first command on a clean clone", ()
     if (r.status !== 0 || Number.isNaN(time)) throw new Error(`ssh ${node} date: ${r.stdout}${r.stderr}`);
     return time < before ? time - before : time > after ? time - after : 0;
   };
-  /** After a resume every node has the host's time, to a second (not the time the step was sent). */
+  /** After a resume every node has the host's time, to a second or so (a loaded guest can take a moment to set it), not the time the step was sent. */
   const expectClocksSet = async () => {
-    for (const node of OPENSTACK_NODES) expect(Math.abs(await clockOffset(node)), `${node}'s clock against the host's, in s`).toBeLessThan(1);
+    for (const node of OPENSTACK_NODES) expect(Math.abs(await clockOffset(node)), `${node}'s clock against the host's, in s`).toBeLessThan(1.5);
   };
   const failure = (r: Run) => `exit ${r.status}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-6000)}`;
 
