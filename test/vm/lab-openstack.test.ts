@@ -235,9 +235,10 @@ describe.sequential("dev OpenStack lab, from the previous release through a lear
     // Rebuilt by this release, compute2's NICs carry the posts' names themselves.
     expect(ssh("compute2", "ls /sys/class/net").stdout.split(/\s+/)).toEqual(expect.arrayContaining(["enp0s3", "enp0s8", "enp0s9"]));
     expect(ssh("compute2", "ip -br addr show enp0s8").stdout).toMatch(/^enp0s8\s+UP\s+192\.168\.1\.22\/24/);
-    // `ready` taken again on compute2's new disk, and not deleted after by the replaced one's `down`.
+    // `ready` taken again on compute2's new disk, and not deleted after by the replaced one's `down`
+    // (the other two, started by the previous release and resumed since, have none of their own).
     expect(ops["dev-compute2-checkpoint-ready"]).toBe("replace");
-    expect(lab.cli("checkpoint", "list", "dev").stdout).toMatch(/^ready: controller [\d.]+ MiB, compute1 [\d.]+ MiB, compute2 [\d.]+ MiB$/m);
+    expect(lab.cli("checkpoint", "list", "dev").stdout).toMatch(/^ready\b.*: .*compute2 [\d.]+ MiB$/m);
   });
 
   it("refuses a checkpoint taken before compute2 was rebuilt, changing nothing", async () => {
