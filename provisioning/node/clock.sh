@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A node's clock after it resumed from a checkpoint or a saved state: it stands where it stood then.
-# It takes the time of its hardware clock, which QEMU (and VirtualBox) keep running with the lab
-# host's, also across a restore: exact, where EPOCH (the lab host's time when the step was sent) is
+# It takes the time of its hardware clock, which QEMU keeps running with the lab host's, also
+# across a restore (measured; VirtualBox's is taken on the same terms, unmeasured): exact, where EPOCH (the lab host's time when the step was sent) is
 # seconds old by the time a guest just resumed under emulation runs it (8 s was measured). EPOCH
 # also vouches for the hardware clock: one that does not agree with it within minutes (kept in
 # local time, or none at all) is not used, and the node takes EPOCH instead.
