@@ -19,19 +19,23 @@ retry() {
 }
 
 # tcp_exchange HOST PORT REQUEST: send REQUEST, print the reply (bash's /dev/tcp, no netcat needed):
-# its lines until the peer closes or a memcached reply ends (END, STORED, ERROR). No line for
-# TCP_ANSWER_SECONDS (30) fails, saying so: a guest under emulation that resumed a moment ago, with
-# every check of its lab at once, can be seconds late (more than the 5 s this allowed before), never that late.
+# its lines until the peer closes, a memcached reply ends (END, STORED, NOT_STORED, EXISTS,
+# NOT_FOUND, ERROR, CLIENT_ERROR ..., SERVER_ERROR ...) or no further line comes for
+# TCP_ANSWER_SECONDS (30). No line at all in that time fails, saying so: a guest under emulation
+# that resumed a moment ago, with every check of its lab at once, can be seconds late (more than
+# the 5 s this allowed before), never that late. A reply that came is the caller's to judge.
 tcp_exchange() {
-  local host=$1 port=$2 request=$3 line status=0 wait=${TCP_ANSWER_SECONDS:-30}
+  local host=$1 port=$2 request=$3 line lines=0 status=0 wait=${TCP_ANSWER_SECONDS:-30}
   exec 3<>"/dev/tcp/$host/$port" || return 1
   printf '%b' "$request" >&3
   while IFS= read -r -t "$wait" line <&3 || { status=$?; false; }; do
-    printf '%s\n' "${line%$'\r'}"
-    [[ "${line%$'\r'}" == END || "${line%$'\r'}" == STORED || "${line%$'\r'}" == ERROR ]] && break
+    line=${line%$'\r'}
+    printf '%s\n' "$line"
+    lines=$((lines + 1))
+    case "$line" in END | STORED | NOT_STORED | EXISTS | NOT_FOUND | ERROR | "CLIENT_ERROR "* | "SERVER_ERROR "*) break ;; esac
   done
   exec 3>&-
-  if ((status > 128)); then
+  if ((status > 128 && lines == 0)); then
     echo "no answer from $host:$port within $wait s" >&2
     return 1
   fi

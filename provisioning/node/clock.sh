@@ -27,7 +27,7 @@ if [[ -r "$rtc" ]] && read -r first < "$rtc" && ((first >= EPOCH - 2 && first <=
   else
     # The clock counts whole seconds: set at its next tick, the fraction is right too.
     for _ in {1..25}; do
-      read -r now < "$rtc"
+      read -r now < "$rtc" || { now=$first; break; }
       [[ "$now" != "$first" ]] && break
       sleep 0.05
     done

@@ -58,6 +58,19 @@ describe("tcp_exchange", () => {
     });
   });
 
+  it.each(["NOT_STORED", "EXISTS", "NOT_FOUND", "SERVER_ERROR out of memory storing object", "CLIENT_ERROR bad data chunk"])(
+    "returns memcached's final reply %s at once, for the check to name it (the peer keeps the connection open)",
+    async (reply) => {
+      const port = await started((s) => s.write(`${reply}\r\n`));
+      expect(await exchange(port, "set k 0 60 1\\r\\nv\\r\\n", { TCP_ANSWER_SECONDS: "5" })).toEqual({ status: 0, out: `${reply}\n`, err: "" });
+    },
+  );
+
+  it("returns the lines that came when the peer then goes quiet: an answer, not 'no answer'", async () => {
+    const port = await started((s) => s.write("VALUE k 0 3\r\n"));
+    expect(await exchange(port, "get k\r\n", { TCP_ANSWER_SECONDS: "1" })).toEqual({ status: 0, out: "VALUE k 0 3\n", err: "" });
+  });
+
   it("reads to the end of an answer the peer closes (HTTP/1.0)", async () => {
     const port = await started((s) => s.end("HTTP/1.0 200 OK\r\n\r\nhello\n"));
     expect(await exchange(port, "GET / HTTP/1.0\\r\\n\\r\\n")).toEqual({ status: 0, out: "HTTP/1.0 200 OK\n\nhello\n", err: "" });
