@@ -1,4 +1,6 @@
 // Ending what a test started.
+import type { ChildProcess } from "node:child_process";
+import type { Server } from "node:net";
 
 /** SIGKILL to the process group a detached child leads; gone already is fine. Never the `kill`
  * binary for this: procps reads `kill -9 -132` as the options -1 -3 -2 and signals pid -1, which
@@ -10,4 +12,21 @@ export function killGroup(pid: number | undefined): void {
   } catch {
     // ESRCH: the group has ended.
   }
+}
+
+/** What a child said and how it ended, once it has ended (its stdout and stderr piped). */
+export function finished(child: ChildProcess): Promise<{ status: number | null; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d) => (out += d));
+  child.stderr?.on("data", (d) => (err += d));
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, out, err })));
+}
+
+/** `server` listening on a free loopback port: the port. */
+export async function onLoopback(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
 }

@@ -5,27 +5,18 @@ import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { shellQuote } from "../../../../plan/scripts.js";
 import { scriptPath } from "../../../helpers/labs.js";
+import { finished, onLoopback } from "../../../helpers/processes.js";
 
 /** A loopback server that does `answer` with each connection's first data. */
 async function serve(answer: (socket: Socket) => void): Promise<{ server: Server; port: number }> {
   const server = createServer((socket) => socket.once("data", () => answer(socket)));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return { server, port: address.port };
+  return { server, port: await onLoopback(server) };
 }
 
 /** tcp_exchange in bash, asynchronously: the server answers from this same event loop. */
-function exchange(port: number, request: string, env: Record<string, string> = {}): Promise<{ status: number | null; out: string; err: string }> {
+function exchange(port: number, request: string, env: Record<string, string> = {}) {
   const command = `source ${shellQuote(scriptPath("lib/checks.sh"))}; tcp_exchange 127.0.0.1 ${port} ${shellQuote(request)}`;
-  return new Promise((resolve) => {
-    const child = spawn("bash", ["-c", command], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (err += d));
-    child.on("close", (status) => resolve({ status, out, err }));
-  });
+  return finished(spawn("bash", ["-c", command], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } }));
 }
 
 describe("tcp_exchange", () => {

@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { scriptPath } from "../../../helpers/labs.js";
+import { finished, onLoopback } from "../../../helpers/processes.js";
 
 /** A memcached stand-in: `set` answers `setReply`, `get` returns what was set, or nothing at all
  * when `getAnswers` is false. */
@@ -24,26 +25,18 @@ async function memcached(setReply: string, getAnswers = true): Promise<{ server:
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return { server, port: address.port };
+  return { server, port: await onLoopback(server) };
 }
 
 /** The check against the stand-in on `port`. */
-function check(port: number): Promise<{ status: number | null; out: string; err: string }> {
+function check(port: number) {
   const env = { MEMCACHED_HOST: "127.0.0.1", MEMCACHED_IP: "127.0.0.1", MEMCACHED_PORT: String(port), NODE: "compute1", TCP_ANSWER_SECONDS: "1" };
-  return new Promise((resolve) => {
-    const child = spawn("bash", [scriptPath("openstack/check-memcached.sh")], {
+  return finished(
+    spawn("bash", [scriptPath("openstack/check-memcached.sh")], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (err += d));
-    child.on("close", (status) => resolve({ status, out, err }));
-  });
+    }),
+  );
 }
 
 describe("openstack/check-memcached.sh", () => {
