@@ -1,4 +1,4 @@
-// Ending what a test started.
+// Running what a test starts, and ending it.
 import type { ChildProcess } from "node:child_process";
 import type { Server } from "node:net";
 
@@ -15,12 +15,12 @@ export function killGroup(pid: number | undefined): void {
 }
 
 /** What a child said and how it ended, once it has ended (its stdout and stderr piped). */
-export function finished(child: ChildProcess): Promise<{ status: number | null; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (d) => (out += d));
-  child.stderr?.on("data", (d) => (err += d));
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, out, err })));
+export function finished(child: ChildProcess): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d) => (stdout += d));
+  child.stderr?.on("data", (d) => (stderr += d));
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
 }
 
 /** `server` listening on a free loopback port: the port. */

@@ -14,6 +14,7 @@ import { renderSeed } from "../../../plan/cloudinit.js";
 import { vboxNetworkEnvironment, virtualboxSpec } from "../../../plan/hypervisors/virtualbox.js";
 import type { LabPlan, NetworkPlan, NodePlan } from "../../../plan/types.js";
 import { labPlan, ROOT, scriptPath, stackLab } from "../../helpers/labs.js";
+import { finished } from "../../helpers/processes.js";
 
 const LAB_NAME = "openstack-lab";
 const tmp = mkdtempSync(join(tmpdir(), "labstack-vbox-"));
@@ -536,11 +537,8 @@ describe("VirtualBox scripts with other labs and the learner's folders", { timeo
     VBOX_NETWORKS: lab === "a" ? "10.20.1.0/24" : "10.20.2.0/24",
     VBOX_NETWORKS_CONF: conf,
   });
-  function start(script: string, action: string, processEnv: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr: string }> {
-    const child = spawn("bash", [scriptPath(script), action], { env: processEnv, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr!.on("data", (d) => (stderr += d));
-    return new Promise((resolve) => child.on("close", (status) => resolve({ status, stderr })));
+  function start(script: string, action: string, processEnv: NodeJS.ProcessEnv) {
+    return finished(spawn("bash", [scriptPath(script), action], { env: processEnv, stdio: ["ignore", "ignore", "pipe"] }));
   }
 
   it("two labs adding and removing their networks.conf lines at the same moment lose neither line, and the last restores the file", async () => {

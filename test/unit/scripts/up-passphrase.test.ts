@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ROOT } from "../../helpers/labs.js";
+import { finished } from "../../helpers/processes.js";
 
 const SCRIPT = join(ROOT, "scripts", "up.sh");
 let dir: string;
@@ -30,14 +31,13 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function up(stack: string): Promise<{ status: number | null; stderr: string }> {
-  const child = spawn("bash", [SCRIPT, stack], {
-    env: { PATH: `${join(dir, "bin")}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: join(dir, "home"), FAKE_LOG: join(dir, "log") },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr.on("data", (d) => (stderr += d));
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stderr })));
+function up(stack: string) {
+  return finished(
+    spawn("bash", [SCRIPT, stack], {
+      env: { PATH: `${join(dir, "bin")}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: join(dir, "home"), FAKE_LOG: join(dir, "log") },
+      stdio: ["ignore", "ignore", "pipe"],
+    }),
+  );
 }
 
 describe("scripts/up.sh, twice at the same moment", () => {

@@ -5,13 +5,14 @@
 // run at the same moment as background processes. A `sync` stand-in slows the one write of each
 // lab that makes the race of two unlocked runs certain rather than likely (lib/common.sh `put`
 // syncs each file before it replaces the old one).
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { scriptPath } from "../../../helpers/labs.js";
+import { finished } from "../../../helpers/processes.js";
 
 let dir: string;
 let root: string;
@@ -144,12 +145,7 @@ interface Result {
 }
 /** One run in the background: started now, awaited later. */
 function start(lab: Lab, action: string, extra: Record<string, string> = {}): Promise<Result> {
-  const child: ChildProcess = spawn("bash", [scriptPath("host/apt-cache.sh"), action], { env: environment(lab, extra) });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+  return finished(spawn("bash", [scriptPath("host/apt-cache.sh"), action], { env: environment(lab, extra) }));
 }
 const run = (lab: Lab, action: string, extra: Record<string, string> = {}): Result => {
   const r = spawnSync("bash", [scriptPath("host/apt-cache.sh"), action], { env: environment(lab, extra), encoding: "utf8", timeout: 60_000 });

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { scriptPath } from "../../../helpers/labs.js";
+import { finished } from "../../../helpers/processes.js";
 
 let dir: string;
 let cache: string;
@@ -61,12 +62,7 @@ const env = (url: string, digest = sha) => ({
 });
 
 function start(url: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn("bash", [scriptPath("host/image.sh"), "up"], { env: env(url) });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+  return finished(spawn("bash", [scriptPath("host/image.sh"), "up"], { env: env(url) }));
 }
 const run = (url: string, digest = sha) => spawnSync("bash", [scriptPath("host/image.sh"), "up"], { env: env(url, digest), encoding: "utf8" });
 const downloads = () => readFileSync(log, "utf8").split("\n").filter(Boolean);

@@ -17,6 +17,7 @@ import { labPreflight } from "../../../../plan/preflight.js";
 import { bundle } from "../../../../plan/scripts.js";
 import type { LabPlan } from "../../../../plan/types.js";
 import { labPlan, ROOT, stackLab } from "../../../helpers/labs.js";
+import { finished } from "../../../helpers/processes.js";
 import { argvHolding, standIns as recordingStandIns } from "../../../helpers/standIns.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "labstack-preflight-"));
@@ -130,12 +131,8 @@ function preflightAsync(plan: LabPlan, opts: Run = {}): Promise<{ status: number
   const program = bundle(script, { ...environment, HOST_ROOT: opts.root ?? kernel("default"), ...opts.params });
   const PATH = [opts.path, standIns, process.env.PATH].filter(Boolean).join(":");
   const child = spawn("bash", ["-s", "up"], { env: { PATH, HOME: home, ...opts.env } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
   child.stdin.end(program);
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+  return finished(child);
 }
 
 /** A process listening on `address`:port; `argv` ends up on its command line. */

@@ -32,20 +32,20 @@ describe("tcp_exchange", () => {
 
   it("prints a memcached reply up to its last line, without the carriage returns", async () => {
     const port = await started((s) => s.write("VALUE k 0 3\r\nabc\r\nEND\r\n"));
-    expect(await exchange(port, "get k\\r\\n")).toEqual({ status: 0, out: "VALUE k 0 3\nabc\nEND\n", err: "" });
+    expect(await exchange(port, "get k\\r\\n")).toEqual({ status: 0, stdout: "VALUE k 0 3\nabc\nEND\n", stderr: "" });
   });
 
   it("waits for an answer that comes seconds late (a guest resumed a moment ago): more than the 5 s it once allowed", async () => {
     const port = await started((s) => setTimeout(() => s.write("STORED\r\n"), 6000));
-    expect(await exchange(port, "set k 0 60 1\\r\\nv\\r\\n")).toEqual({ status: 0, out: "STORED\n", err: "" });
+    expect(await exchange(port, "set k 0 60 1\\r\\nv\\r\\n")).toEqual({ status: 0, stdout: "STORED\n", stderr: "" });
   }, 20_000);
 
   it("fails, saying so, when no answer comes in time", async () => {
     const port = await started(() => undefined);
     expect(await exchange(port, "get k\\r\\n", { TCP_ANSWER_SECONDS: "1" })).toEqual({
       status: 1,
-      out: "",
-      err: `no answer from 127.0.0.1:${port} within 1 s\n`,
+      stdout: "",
+      stderr: `no answer from 127.0.0.1:${port} within 1 s\n`,
     });
   });
 
@@ -53,18 +53,18 @@ describe("tcp_exchange", () => {
     "returns memcached's final reply %s at once, for the check to name it (the peer keeps the connection open)",
     async (reply) => {
       const port = await started((s) => s.write(`${reply}\r\n`));
-      expect(await exchange(port, "set k 0 60 1\\r\\nv\\r\\n", { TCP_ANSWER_SECONDS: "5" })).toEqual({ status: 0, out: `${reply}\n`, err: "" });
+      expect(await exchange(port, "set k 0 60 1\\r\\nv\\r\\n", { TCP_ANSWER_SECONDS: "5" })).toEqual({ status: 0, stdout: `${reply}\n`, stderr: "" });
     },
   );
 
   it("returns the lines that came when the peer then goes quiet: an answer, not 'no answer'", async () => {
     const port = await started((s) => s.write("VALUE k 0 3\r\n"));
-    expect(await exchange(port, "get k\r\n", { TCP_ANSWER_SECONDS: "1" })).toEqual({ status: 0, out: "VALUE k 0 3\n", err: "" });
+    expect(await exchange(port, "get k\r\n", { TCP_ANSWER_SECONDS: "1" })).toEqual({ status: 0, stdout: "VALUE k 0 3\n", stderr: "" });
   });
 
   it("reads to the end of an answer the peer closes (HTTP/1.0)", async () => {
     const port = await started((s) => s.end("HTTP/1.0 200 OK\r\n\r\nhello\n"));
-    expect(await exchange(port, "GET / HTTP/1.0\\r\\n\\r\\n")).toEqual({ status: 0, out: "HTTP/1.0 200 OK\n\nhello\n", err: "" });
+    expect(await exchange(port, "GET / HTTP/1.0\\r\\n\\r\\n")).toEqual({ status: 0, stdout: "HTTP/1.0 200 OK\n\nhello\n", stderr: "" });
   });
 
   it("fails when nothing listens", async () => {
@@ -72,6 +72,6 @@ describe("tcp_exchange", () => {
     await new Promise((r) => server.close(r));
     const r = await exchange(port, "get k\\r\\n");
     expect(r.status).toBe(1);
-    expect(r.err).toContain("Connection refused");
+    expect(r.stderr).toContain("Connection refused");
   });
 });

@@ -53,19 +53,19 @@ describe("openstack/check-memcached.sh", () => {
   it("passes when memcached stores the key and returns it", async () => {
     const port = await started("STORED");
     const r = await check(port);
-    expect(r).toMatchObject({ status: 0, err: "" });
-    expect(r.out).toBe(`ok: memcached on 127.0.0.1 (127.0.0.1:${port}) stored and returned labstack-check-compute1\n`);
+    expect(r).toMatchObject({ status: 0, stderr: "" });
+    expect(r.stdout).toBe(`ok: memcached on 127.0.0.1 (127.0.0.1:${port}) stored and returned labstack-check-compute1\n`);
   });
 
   it("names memcached's refusal of the set, at once", async () => {
     const r = await check(await started("SERVER_ERROR out of memory storing object"));
     expect(r.status).toBe(1);
-    expect(r.err).toMatch(/CHECK FAILED on .*: memcached set labstack-check-compute1 answered 'SERVER_ERROR out of memory storing object'\n$/);
+    expect(r.stderr).toMatch(/CHECK FAILED on .*: memcached set labstack-check-compute1 answered 'SERVER_ERROR out of memory storing object'\n$/);
   });
 
   it("says the get got no answer when memcached goes quiet after the set", async () => {
     const r = await check(await started("STORED", false));
     expect(r.status).toBe(1);
-    expect(r.err).toMatch(/CHECK FAILED on .*: memcached at 127\.0\.0\.1:\d+ did not answer get labstack-check-compute1\n$/);
+    expect(r.stderr).toMatch(/CHECK FAILED on .*: memcached at 127\.0\.0\.1:\d+ did not answer get labstack-check-compute1\n$/);
   });
 });
