@@ -127,6 +127,8 @@ for unit in $SERVICES_OFF; do
 done
 apt-get clean
 rm -f /var/lib/rabbitmq/.erlang.cookie /var/lib/dbus/machine-id
+# The base setup turned cloud-init off for the builder's later boots: each node's first needs it.
+rm -f /etc/cloud/cloud-init.disabled
 cloud-init clean --logs
 : > /etc/machine-id
 }

@@ -64,6 +64,8 @@ const standIns = (log: string): Record<string, string> => ({
   // A baked image: every package is there.
   "dpkg-query": "#!/bin/bash\nprintf 'install ok installed'\n",
   "apt-get": `#!/bin/bash\necho "apt-get $*" >> '${log}'\nexit 1\n`,
+  // An image with cloud-init (the script only looks it up: it waits for its result.json).
+  "cloud-init": `#!/bin/bash\necho "cloud-init $*" >> '${log}'\nexit 2\n`,
 });
 
 interface NodeRun {
@@ -75,6 +77,8 @@ interface NodeRun {
   readonly resolves: Record<string, string>;
   /** What the stand-ins were asked. */
   readonly asked: string[];
+  /** Whether /etc/cloud/cloud-init.disabled was written (later boots skip cloud-init). */
+  readonly cloudInitOff: boolean;
 }
 
 let dir: string;
@@ -86,7 +90,11 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `step` on a stand-in of `node` `times` times, then asks it for `names` (and its own hostname). */
-function onNode(node: NodePlan, step: Step, opts: { imageHosts?: string; names?: readonly string[]; times?: number } = {}): NodeRun {
+function onNode(
+  node: NodePlan,
+  step: Step,
+  opts: { imageHosts?: string; names?: readonly string[]; times?: number; rebootAfterFirst?: boolean } = {},
+): NodeRun {
   const upper = join(dir, "etc-upper");
   const bin = join(dir, "bin");
   const net = join(dir, "class-net");
@@ -108,16 +116,27 @@ function onNode(node: NodePlan, step: Step, opts: { imageHosts?: string; names?:
   const program = [
     "set -euo pipefail",
     `mount -t overlay overlay -o lowerdir=/etc,upperdir="$T/etc-upper",workdir="$T/etc-work" /etc`,
+    // This machine's own cloud-init is off (scripts/install-deps.sh): the node's is not, yet.
+    "rm -f /etc/cloud/cloud-init.disabled",
     'mount --bind "$T/run" /run',
     'mount --bind "$T/class-net" /sys/class/net',
     'hostname "$NODE"',
     `for i in $(seq ${times}); do`,
     '  s=0; bash -s up < "$T/bundle" > "$T/out.$i" 2> "$T/err.$i" || s=$?; echo "$s" > "$T/status.$i"',
+    // A later boot of the node: /run is new, and cloud-init, turned off, writes nothing in it.
+    '  [[ -z "$REBOOT" ]] || rm -f /run/cloud-init/result.json',
     "done",
     'for name in self $NAMES; do [[ $name == self ]] && ask=$(hostname) || ask=$name; echo "$name $(getent ahostsv4 "$ask" | awk \'NR == 1 { print $1 }\')"; done > "$T/resolves"',
   ].join("\n");
   const r = spawnSync("unshare", [...UNSHARE, "bash", "-c", program], {
-    env: { PATH: `${bin}:${process.env.PATH}`, HOME: join(dir, "home"), T: dir, NODE: node.name, NAMES: (opts.names ?? []).join(" ") },
+    env: {
+      PATH: `${bin}:${process.env.PATH}`,
+      HOME: join(dir, "home"),
+      T: dir,
+      NODE: node.name,
+      NAMES: (opts.names ?? []).join(" "),
+      REBOOT: opts.rebootAfterFirst ? "1" : "",
+    },
     encoding: "utf8",
     timeout: 60_000,
   });
@@ -139,6 +158,13 @@ function onNode(node: NodePlan, step: Step, opts: { imageHosts?: string; names?:
         .map((l) => [l.split(" ")[0], l.split(" ")[1] ?? ""]),
     ),
     asked: read("asked").trim().split("\n").filter(Boolean),
+    cloudInitOff: (() => {
+      try {
+        return readFileSync(join(dir, "etc-upper", "cloud", "cloud-init.disabled"), "utf8") !== "";
+      } catch {
+        return false;
+      }
+    })(),
   };
 }
 
@@ -189,5 +215,15 @@ describe.skipIf(!namespacesWork())("node/base-setup.sh: a node resolves its own 
     expect(r.resolves).toEqual({ self: "192.168.1.22", controller: "192.168.1.11", compute1: "192.168.1.21" });
     expect(r.hosts).not.toContain("127.0.1.1");
     expect(r.runs[1]).toEqual({ status: 0, stdout: "", stderr: "" });
+  });
+
+  it("turns cloud-init off once it is done, so later boots skip it, and runs again after such a boot without waiting for the result.json none writes", () => {
+    const plan = labPlan(stackLab("dev"), "dev") as LabPlan<OpenStackLabConfig>;
+    const compute1 = planOpenStack(plan).nodes.find((n) => n.node === "compute1")!;
+    const r = onNode(plan.node("compute1"), compute1.base, { rebootAfterFirst: true });
+    expect(r.cloudInitOff, JSON.stringify(r.runs)).toBe(true);
+    expect(changes(r.runs[0].stdout)).toContain("labstack: changed /etc/cloud/cloud-init.disabled");
+    expect(r.runs[1]).toEqual({ status: 0, stdout: "", stderr: "" });
+    expect(r.asked.filter((a) => a.startsWith("cloud-init"))).toEqual([]);
   });
 });
