@@ -162,6 +162,7 @@ describe("a built image baked again as a downloaded one", () => {
     );
     expect(facts.status, facts.stderr).toBe(0);
     const [status, cmdline, root, size, hostKeys, tree, chrony, mariadb, builderKey, machineId, proxies] = facts.stdout.trim().split("\n");
+    // cloud-init ran at this first boot, though the builder's base setup had turned it off.
     expect(status).toBe("status: done");
     // syslinux names the kernel it loaded; QEMU's -kernel would not.
     expect(cmdline).toMatch(/^BOOT_IMAGE=\/vmlinuz .*root=LABEL=root/);
