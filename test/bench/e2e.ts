@@ -13,7 +13,8 @@
 //   refresh_repair   `pulumi up --refresh` repairing a killed VM (compute2) and a stopped service
 //                    (the controller's memcached)
 //   reboot_recover   `labstack recover dev` after a simulated reboot of the lab host (every
-//                    process of the lab, tap and bridge gone, the disks kept)
+//                    process of the lab, tap and bridge gone, the disks kept), with each node's
+//                    boot and the controller's RabbitMQ start in it: what limits it
 //   one_node_change  compute2's memory changed: its rebuild and re-provisioning
 //   openstack_reset  `destroy` then `up` of the same lab (the learner's reset)
 //   boot_ratio       three nodes booting together vs one alone (a ratio: readiness gates' times)
@@ -188,8 +189,27 @@ async function lifecycle(lab: EngineLab) {
     for (const link of namespaceLinks(lab.ns)) spawnSync("ip", ["-n", lab.ns.name, "link", "del", link]);
     ensure(!labProcesses() && namespaceLinks(lab.ns).length === 0, "the simulated reboot left a VM or a device of the lab");
     const recover = cliGreen(lab, "recover", "dev");
-    emit("reboot_recover", recover.seconds, { note: "cold boot of the three nodes from their disks", ...cliPhases(recover.stdout) });
+    emit("reboot_recover", recover.seconds, {
+      note: "cold boot of the three nodes from their disks",
+      ...cliPhases(recover.stdout),
+      ...coldBoots(ssh),
+    });
   });
+}
+
+/** What limits a recovery: each node's boot, kernel start to systemd's "startup finished", and the
+ * controller's RabbitMQ start within it (systemd's monotonic timestamps, in microseconds). */
+function coldBoots(ssh: (node: string, command: string) => { status: number; stdout: string }) {
+  const read = (node: string, property: string, unit = "") => {
+    const r = ssh(node, `systemctl show -P ${property} ${unit}`);
+    ensure(r.status === 0 && /^\d+$/.test(r.stdout.trim()), `${node}: systemctl show -P ${property} ${unit}`, r.stdout);
+    return Number(r.stdout.trim()) / 1e6;
+  };
+  const rabbitmq = (property: string) => read("controller", property, "rabbitmq-server");
+  return {
+    boot_seconds: Object.fromEntries(["controller", "compute1", "compute2"].map((n) => [n, round(read(n, "FinishTimestampMonotonic"))])),
+    rabbitmq_start_seconds: round(rabbitmq("ActiveEnterTimestampMonotonic") - rabbitmq("InactiveExitTimestampMonotonic")),
+  };
 }
 
 /** A checkpoint of the controller's notes and database, taken, listed and restored after they are gone. */
