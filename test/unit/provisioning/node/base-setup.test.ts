@@ -98,7 +98,19 @@ function onNode(
   const upper = join(dir, "etc-upper");
   const bin = join(dir, "bin");
   const net = join(dir, "class-net");
-  for (const d of [upper, join(upper, "netplan"), join(dir, "etc-work"), join(dir, "run", "cloud-init"), bin, net]) mkdirSync(d, { recursive: true });
+  // The folders the script writes in, the test's own: a user mapped to root may not write in the
+  // machine's (root's) /etc/apt/apt.conf.d, even under the overlay.
+  for (const d of [
+    upper,
+    join(upper, "netplan"),
+    join(dir, "etc-cloud"),
+    join(upper, "apt", "apt.conf.d"),
+    join(dir, "etc-work"),
+    join(dir, "run", "cloud-init"),
+    bin,
+    net,
+  ])
+    mkdirSync(d, { recursive: true });
   writeFileSync(join(upper, "hosts"), opts.imageHosts ?? CLOUD_IMAGE_HOSTS);
   writeFileSync(join(upper, "nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files\n");
   writeFileSync(join(upper, "os-release"), 'ID=ubuntu\nVERSION_CODENAME=noble\nPRETTY_NAME="Ubuntu 24.04 LTS"\n');
@@ -117,7 +129,7 @@ function onNode(
     "set -euo pipefail",
     `mount -t overlay overlay -o lowerdir=/etc,upperdir="$T/etc-upper",workdir="$T/etc-work" /etc`,
     // This machine's own cloud-init is off (scripts/install-deps.sh): the node's is not, yet.
-    "rm -f /etc/cloud/cloud-init.disabled",
+    'mount --bind "$T/etc-cloud" /etc/cloud',
     'mount --bind "$T/run" /run',
     'mount --bind "$T/class-net" /sys/class/net',
     'hostname "$NODE"',
@@ -160,7 +172,7 @@ function onNode(
     asked: read("asked").trim().split("\n").filter(Boolean),
     cloudInitOff: (() => {
       try {
-        return readFileSync(join(dir, "etc-upper", "cloud", "cloud-init.disabled"), "utf8") !== "";
+        return readFileSync(join(dir, "etc-cloud", "cloud-init.disabled"), "utf8") !== "";
       } catch {
         return false;
       }
