@@ -170,13 +170,7 @@ function onNode(
         .map((l) => [l.split(" ")[0], l.split(" ")[1] ?? ""]),
     ),
     asked: read("asked").trim().split("\n").filter(Boolean),
-    cloudInitOff: (() => {
-      try {
-        return readFileSync(join(dir, "etc-cloud", "cloud-init.disabled"), "utf8") !== "";
-      } catch {
-        return false;
-      }
-    })(),
+    cloudInitOff: read("etc-cloud/cloud-init.disabled") !== "",
   };
 }
 
