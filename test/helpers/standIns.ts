@@ -19,7 +19,7 @@ export interface Call {
 }
 
 /** Where a real command lies on the test's own PATH (without the stand-ins). */
-function real(name: string): string {
+export function realCommand(name: string): string {
   const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8", env: { PATH: process.env.PATH } }).stdout.trim();
   if (!found.startsWith("/")) throw new Error(`no ${name} on this machine's PATH for a stand-in to run`);
   return found;
@@ -35,7 +35,7 @@ export function standIns(dir: string, commands: Readonly<Record<string, StandIn>
   const calls = join(dir, "calls");
   mkdirSync(bin, { recursive: true });
   mkdirSync(calls, { recursive: true });
-  const [mktemp, cat] = [real("mktemp"), real("cat")];
+  const [mktemp, cat] = [realCommand("mktemp"), realCommand("cat")];
   for (const [name, standIn] of Object.entries(commands)) {
     // sh, not bash: a stand-in for bash must not find itself. Arguments NUL-separated, as /proc
     // has a command line.
@@ -43,7 +43,7 @@ export function standIns(dir: string, commands: Readonly<Record<string, StandIn>
     const record = `call=$(${mktemp} "${calls}/${name}.XXXXXX")\nfor a in "$@"; do printf '%s' "$a"; printf '\\000'; done > "$call.argv"\n`;
     const text =
       standIn === "real"
-        ? `#!/bin/sh\n${record}exec ${real(name)} "$@"\n`
+        ? `#!/bin/sh\n${record}exec ${realCommand(name)} "$@"\n`
         : `#!/bin/sh\n${record}${standIn.stdin ? `STDIN_FILE="$call.stdin"; ${cat} > "$STDIN_FILE"; export STDIN_FILE\n` : ""}${standIn.body}\n`;
     writeFileSync(join(bin, name), text);
     chmodSync(join(bin, name), 0o755);

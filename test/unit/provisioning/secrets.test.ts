@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { bundle, PROVISIONING_DIR, provisioning, type Script } from "../../../plan/scripts.js";
-import { argvHolding, type Call, execveLog, type StandIn, standIns, straceWorks } from "../../helpers/standIns.js";
+import { argvHolding, type Call, execveLog, realCommand, type StandIn, standIns, straceWorks } from "../../helpers/standIns.js";
 
 let dir: string;
 beforeEach(() => {
@@ -25,7 +25,7 @@ const PASSWORD = "Gen3ratedPassw0rd42";
 /** What a node's service script finds on a node where its packages are installed: systemd that
  * does what it is told, and /etc written through `put` into the test's folder instead. */
 function node(dir: string): Record<string, StandIn> {
-  const [mktemp, mkdir, mv] = ["mktemp", "mkdir", "mv"].map((c) => spawnSync("sh", ["-c", `command -v ${c}`], { encoding: "utf8" }).stdout.trim());
+  const [mktemp, mkdir, mv] = ["mktemp", "mkdir", "mv"].map(realCommand);
   return {
     "dpkg-query": { body: "printf 'install ok installed'" },
     "apt-get": { body: "echo 'apt-get stand-in: nothing is missing here' >&2; exit 1" },

@@ -1,16 +1,15 @@
 // node/clock.sh, run for real with bash, with stand-ins for `date` (it notes the time it was asked
 // to set) and `systemctl`, and a file standing in for the hardware clock's sysfs counter.
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { shellQuote } from "../../../../plan/scripts.js";
 import { scriptPath } from "../../../helpers/labs.js";
+import { realCommand } from "../../../helpers/standIns.js";
 
 const EPOCH = 1_796_256_000;
-/** Where this machine has `tool`: the scripts below run with a PATH of stand-ins only. */
-const toolPath = (tool: string) => execFileSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim();
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "labstack-clock-"));
@@ -23,7 +22,7 @@ beforeEach(() => {
   // Only these and the stand-ins: the machine's own hwclock and date set the machine's clock.
   const tools = join(dir, "tools");
   mkdirSync(tools);
-  for (const tool of ["dirname", "sleep"]) symlinkSync(toolPath(tool), join(tools, tool));
+  for (const tool of ["dirname", "sleep"]) symlinkSync(realCommand(tool), join(tools, tool));
   standIn("date", `echo "$*" >> ${shellQuote(join(dir, "set"))}`);
   standIn("systemctl", `echo "$*" >> ${shellQuote(join(dir, "systemctl"))}; [[ "$*" != *is-active* ]] || [[ -e ${shellQuote(join(dir, "chrony"))} ]]`);
 });
@@ -34,9 +33,9 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 function clock(rtc: number | undefined, tickAfter?: number, vanishes = false) {
   const file = join(dir, "rtc");
   if (rtc !== undefined) writeFileSync(file, `${rtc}\n`);
-  const change = vanishes ? `${toolPath("rm")} ${shellQuote(file)}` : `echo ${(rtc ?? 0) + 1} > ${shellQuote(file)}`;
+  const change = vanishes ? `${realCommand("rm")} ${shellQuote(file)}` : `echo ${(rtc ?? 0) + 1} > ${shellQuote(file)}`;
   const tick = tickAfter === undefined ? "" : `(sleep ${tickAfter}; ${change}) & `;
-  const bash = toolPath("bash");
+  const bash = realCommand("bash");
   const r = spawnSync(bash, ["-c", `${tick}${bash} ${shellQuote(scriptPath("node/clock.sh"))} up`], {
     encoding: "utf8",
     // Not a socket on stdin: bash would take itself for a remote shell and read ~/.bashrc.
